@@ -1,0 +1,443 @@
+"""Low-level python-docx building blocks for the DOCX renderer.
+
+python-docx (1.2) has no API for list numbering, fields, repeating table headers,
+hyperlinks or reproducible saving. The functions here fill those gaps with small,
+well-defined pieces of WordprocessingML so that the renderer never touches XML itself.
+
+The styles follow pandoc's reference-doc model: the code only *names* styles
+("Heading 1", "Numbered Paragraph", ...); ``templates/reference.docx`` (built by
+``tools/build_reference_docx.py``) *defines* them, together with page setup,
+headers and footers. :func:`open_reference` keeps all of that and drops only the body.
+
+Measurements in ``indents`` are python-docx lengths (``docx.shared.Cm(1.5)`` etc.).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import string
+import zipfile
+import zlib
+from collections.abc import Sequence
+from typing import IO
+
+import docx
+from docx.document import Document as DocxDocument
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.oxml.xmlchemy import BaseOxmlElement
+from docx.section import Section
+from docx.shared import Length, Twips
+from docx.table import Table, _Row
+from docx.text.hyperlink import Hyperlink
+from docx.text.paragraph import Paragraph
+from docx.text.run import Run
+
+__all__ = [
+    "ZIP_EPOCH",
+    "add_hyperlink",
+    "add_multilevel_numbering",
+    "add_num",
+    "add_page_number_footer",
+    "add_text_header",
+    "open_reference",
+    "page_break_before",
+    "repeat_header_row",
+    "save_deterministic",
+    "set_core_properties",
+    "set_num",
+    "set_table_alt_text",
+]
+
+#: Earliest timestamp a ZIP entry can carry; used when no date is given.
+ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+# Default indents: each level is indented one hanging width further than the last,
+# and the hanging width (1.5 cm) fits "10.12.13" in 12 pt Arial so the text after
+# the number starts at the same place on every line of the paragraph.
+_DEFAULT_HANGING = Twips(851)
+
+# Fields a footer template may use, mapped to the Word field instruction.
+_PAGE_FIELDS = {"page": "PAGE", "pages": "NUMPAGES"}
+
+# Child order required by the schema (CT_Lvl, CT_TrPr); Word refuses to open files
+# whose children are out of order, so insertions go through _insert_in_order.
+_TRPR_ORDER = (
+    "w:cnfStyle", "w:divId", "w:gridBefore", "w:gridAfter", "w:wBefore", "w:wAfter",
+    "w:cantSplit", "w:trHeight", "w:tblHeader", "w:tblCellSpacing", "w:jc",
+    "w:hidden", "w:ins", "w:del", "w:trPrChange",
+)  # fmt: skip
+_TBLPR_ORDER = (
+    "w:tblStyle", "w:tblpPr", "w:tblOverlap", "w:bidiVisual", "w:tblStyleRowBandSize",
+    "w:tblStyleColBandSize", "w:tblW", "w:jc", "w:tblCellSpacing", "w:tblInd",
+    "w:tblBorders", "w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook",
+    "w:tblCaption", "w:tblDescription", "w:tblPrChange",
+)  # fmt: skip
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _el(tag: str, **attrs: str | int) -> BaseOxmlElement:
+    """Create an element whose attributes are given as w:-prefixed names."""
+    element = OxmlElement(tag)
+    for name, value in attrs.items():
+        element.set(qn(f"w:{name}"), str(value))
+    return element
+
+
+def _insert_in_order(parent, child, order: Sequence[str]) -> None:
+    """Insert ``child`` into ``parent`` at the position the schema sequence requires."""
+    tag_index = {qn(tag): i for i, tag in enumerate(order)}
+    own = tag_index[child.tag]
+    for i, existing in enumerate(parent):
+        if tag_index.get(existing.tag, -1) > own:
+            parent.insert(i, child)
+            return
+    parent.append(child)
+
+
+def _numbering_element(doc: DocxDocument):
+    # The reference document must ship numbering.xml: python-docx cannot create
+    # the part (NumberingPart.new raises NotImplementedError).
+    return doc.part.numbering_part.element
+
+
+# ------------------------------------------------------------------------- document
+
+
+def open_reference(path: str | os.PathLike[str] | IO[bytes]) -> DocxDocument:
+    """Open a reference document and remove its body content, keeping the section.
+
+    The final ``w:sectPr`` (page size, margins, header/footer references) is kept, as in
+    pandoc's reference-doc model; everything else in the body is removed.
+    """
+    doc = docx.Document(os.fspath(path) if isinstance(path, os.PathLike) else path)
+    body = doc.element.body
+    for child in list(body):
+        if child.tag != qn("w:sectPr"):
+            body.remove(child)
+    return doc
+
+
+# ------------------------------------------------------------------------ numbering
+
+
+def add_multilevel_numbering(
+    doc: DocxDocument,
+    level_texts: Sequence[str],
+    num_fmts: Sequence[str],
+    *,
+    indents: Sequence[tuple[Length, Length]] | None = None,
+) -> int:
+    """Add an abstract numbering definition (``w:abstractNum``) and return its id.
+
+    ``level_texts`` are Word level texts, one per level (``"%1.0"``, ``"%1.%2"``,
+    ``"%1.%2.%3"``; ``"(%1)"``; ``"•"``), where ``%n`` is the counter of level n.
+    ``num_fmts`` are the matching ``w:numFmt`` values (``decimal``, ``lowerLetter``,
+    ``lowerRoman``, ``bullet``...). ``indents`` gives ``(left, hanging)`` per level;
+    by default level i is indented ``(i + 1) * 1.5 cm`` with a 1.5 cm hanging indent.
+
+    The number is followed by a tab that stops at the hanging indent, so wrapped lines
+    of the paragraph align with its first line of text.
+    """
+    if not level_texts or len(level_texts) != len(num_fmts):
+        raise ValueError("level_texts and num_fmts must be non-empty and of equal length")
+    if len(level_texts) > 9:
+        raise ValueError("Word supports at most 9 list levels")
+    if indents is None:
+        indents = [
+            (Twips(_DEFAULT_HANGING.twips * (i + 1)), _DEFAULT_HANGING)
+            for i in range(len(level_texts))
+        ]
+    if len(indents) != len(level_texts):
+        raise ValueError("indents must have one (left, hanging) pair per level")
+
+    numbering = _numbering_element(doc)
+    existing = [int(v) for v in numbering.xpath("./w:abstractNum/@w:abstractNumId")]
+    abstract_id = max(existing, default=-1) + 1
+
+    abstract = _el("w:abstractNum", abstractNumId=abstract_id)
+    # nsid identifies the list when content is pasted between documents; derive it
+    # from the definition instead of a random value so output stays reproducible.
+    seed = f"{abstract_id}|{'|'.join(level_texts)}|{'|'.join(num_fmts)}".encode()
+    abstract.append(_el("w:nsid", val=f"{zlib.crc32(seed):08X}"))
+    level_type = "singleLevel" if len(level_texts) == 1 else "multilevel"
+    abstract.append(_el("w:multiLevelType", val=level_type))
+
+    for ilvl, (text, fmt, (left, hanging)) in enumerate(
+        zip(level_texts, num_fmts, indents, strict=True)
+    ):
+        lvl = _el("w:lvl", ilvl=ilvl)
+        lvl.append(_el("w:start", val=1))
+        lvl.append(_el("w:numFmt", val=fmt))
+        lvl.append(_el("w:suff", val="tab"))
+        lvl.append(_el("w:lvlText", val=text))
+        lvl.append(_el("w:lvlJc", val="left"))
+        ppr = OxmlElement("w:pPr")
+        # An explicit tab stop at the text position: LibreOffice and older Word
+        # versions otherwise jump to the next default tab stop after a long number.
+        tabs = OxmlElement("w:tabs")
+        tabs.append(_el("w:tab", val="num", pos=Length(left).twips))
+        ppr.append(tabs)
+        ppr.append(_el("w:ind", left=Length(left).twips, hanging=Length(hanging).twips))
+        lvl.append(ppr)
+        abstract.append(lvl)
+
+    # Schema order: all w:abstractNum elements precede all w:num elements.
+    first_num = numbering.find(qn("w:num"))
+    if first_num is not None:
+        first_num.addprevious(abstract)
+    else:
+        numbering.append(abstract)
+    return abstract_id
+
+
+def add_num(doc: DocxDocument, abstract_id: int, *, restart: bool = True) -> int:
+    """Add a list instance (``w:num``) of an abstract numbering and return its numId.
+
+    With ``restart`` (the default) every level gets a ``w:startOverride`` of 1, so a
+    new lettered list starts again at (a) even though it shares the definition with
+    earlier lists. Without it, Word continues the count of earlier instances.
+    """
+    numbering = _numbering_element(doc)
+    ids = numbering.xpath(f'./w:abstractNum[@w:abstractNumId="{int(abstract_id)}"]')
+    if not ids:
+        raise KeyError(f"no w:abstractNum with abstractNumId {abstract_id}")
+    num = numbering.add_num(abstract_id)
+    if restart:
+        level_count = len(ids[0].findall(qn("w:lvl")))
+        for ilvl in range(level_count):
+            num.add_lvlOverride(ilvl=ilvl).add_startOverride(1)
+    return num.numId
+
+
+def set_num(paragraph: Paragraph, num_id: int, level: int) -> None:
+    """Attach ``paragraph`` to list ``num_id`` at ``level`` (0-based) via ``w:numPr``."""
+    if not 0 <= level <= 8:
+        raise ValueError(f"list level must be 0..8, got {level}")
+    num_pr = paragraph._p.get_or_add_pPr().get_or_add_numPr()
+    num_pr.get_or_add_ilvl().val = level
+    num_pr.get_or_add_numId().val = num_id
+
+
+# ---------------------------------------------------------------- headers / footers
+
+
+def _parse_page_template(template: str) -> list[tuple[str, str | None]]:
+    parts: list[tuple[str, str | None]] = []
+    for literal, field, spec, conversion in string.Formatter().parse(template):
+        if field is not None and (field not in _PAGE_FIELDS or spec or conversion):
+            allowed = ", ".join("{%s}" % name for name in _PAGE_FIELDS)
+            raise ValueError(f"footer template {template!r}: only {allowed} are allowed")
+        parts.append((literal, field))
+    return parts
+
+
+def _add_field(paragraph: Paragraph, instruction: str, cached: str) -> None:
+    # w:fldSimple with a cached result: Word and LibreOffice recompute the value at
+    # layout time, readers that do not (pandoc, text extractors) show the cache.
+    field = _el("w:fldSimple", instr=f" {instruction} \\* MERGEFORMAT ")
+    run = OxmlElement("w:r")
+    text = OxmlElement("w:t")
+    text.text = cached
+    run.append(text)
+    field.append(run)
+    paragraph._p.append(field)
+
+
+def _fresh_paragraph(container, style: str) -> Paragraph:
+    container.is_linked_to_previous = False
+    paragraph = container.paragraphs[0]
+    for child in list(paragraph._p):
+        if child.tag != qn("w:pPr"):
+            paragraph._p.remove(child)
+    paragraph.style = style
+    return paragraph
+
+
+def add_page_number_footer(
+    section: Section, template: str, *, style: str = "Footer", page_count_hint: int = 1
+) -> Paragraph:
+    """Fill the section's footer from a template such as ``"Page {page} of {pages}"``.
+
+    The wording comes from the caller (the theme); ``{page}`` and ``{pages}`` become
+    PAGE and NUMPAGES fields. ``page_count_hint`` is only the cached value shown by
+    tools that do not lay out the document. Returns the footer paragraph.
+    """
+    parts = _parse_page_template(template)
+    paragraph = _fresh_paragraph(section.footer, style)
+    for literal, field in parts:
+        if literal:
+            paragraph.add_run(literal)
+        if field is not None:
+            cached = "1" if field == "page" else str(page_count_hint)
+            _add_field(paragraph, _PAGE_FIELDS[field], cached)
+    return paragraph
+
+
+def add_text_header(section: Section, text: str, *, style: str = "Header") -> Paragraph:
+    """Put ``text`` in the section's header (replacing the inherited one); return it."""
+    paragraph = _fresh_paragraph(section.header, style)
+    paragraph.add_run(text)
+    return paragraph
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def repeat_header_row(row: _Row, *, table: Table | None = None) -> None:
+    """Mark ``row`` as a header row that repeats on every page and never splits.
+
+    ``w:tblHeader`` is also what Word's accessibility checker and its tagged-PDF export
+    use to tell header cells from data cells. Header rows must be contiguous from the
+    top of the table; pass ``table`` to have that checked. Also sets the table's
+    ``tblLook`` first-row flag so the table style's header formatting applies.
+    """
+    if table is not None:
+        rows = list(table.rows)
+        index = next(i for i, r in enumerate(rows) if r._tr is row._tr)
+        for earlier in rows[:index]:
+            if earlier._tr.find(f"{qn('w:trPr')}/{qn('w:tblHeader')}") is None:
+                raise ValueError("header rows must start at the first table row")
+    tr_pr = row._tr.get_or_add_trPr()
+    # No w:val: the on/off default is "true" and some readers mis-handle val="1".
+    for tag in ("w:cantSplit", "w:tblHeader"):
+        if tr_pr.find(qn(tag)) is None:
+            _insert_in_order(tr_pr, OxmlElement(tag), _TRPR_ORDER)
+    tbl = row._tr.getparent()
+    tbl_pr = tbl.tblPr
+    look = tbl_pr.find(qn("w:tblLook"))
+    if look is None:
+        look = _el("w:tblLook", val="04A0")
+        _insert_in_order(tbl_pr, look, _TBLPR_ORDER)
+    look.set(qn("w:firstRow"), "1")
+
+
+def set_table_alt_text(table: Table, title: str, description: str = "") -> None:
+    """Give ``table`` a title and description (Word's table "Alt Text")."""
+    tbl_pr = table._tbl.tblPr
+    for tag, value in (("w:tblCaption", title), ("w:tblDescription", description)):
+        old = tbl_pr.find(qn(tag))
+        if old is not None:
+            tbl_pr.remove(old)
+        if value:
+            _insert_in_order(tbl_pr, _el(tag, val=value), _TBLPR_ORDER)
+
+
+# ------------------------------------------------------------------- inline content
+
+
+def add_hyperlink(
+    paragraph: Paragraph, text: str, url: str, *, bold: bool = False, italic: bool = False
+) -> Hyperlink:
+    """Append an external hyperlink showing ``text`` to ``paragraph`` and return it.
+
+    The run uses the "Hyperlink" character style when the document defines it, and a
+    plain underline otherwise, so links stay recognisable without relying on colour.
+    """
+    r_id = paragraph.part.relate_to(url, RT.HYPERLINK, is_external=True)
+    link = OxmlElement("w:hyperlink")
+    link.set(qn("r:id"), r_id)
+    link.set(qn("w:history"), "1")
+    r = OxmlElement("w:r")
+    link.append(r)
+    paragraph._p.append(link)
+    run = Run(r, paragraph)
+    styles = paragraph.part.package.main_document_part.styles
+    if "Hyperlink" in styles:
+        run.style = styles["Hyperlink"]
+    else:
+        run.underline = True
+    run.text = text
+    if bold:
+        run.bold = True
+    if italic:
+        run.italic = True
+    return Hyperlink(link, paragraph)
+
+
+def page_break_before(paragraph: Paragraph) -> None:
+    """Start ``paragraph`` on a new page (a paragraph property, not a break run)."""
+    # pageBreakBefore rather than a w:br run: no empty paragraph is left behind at
+    # the top of a page and pandoc/LibreOffice treat it as pure formatting.
+    paragraph.paragraph_format.page_break_before = True
+
+
+# ----------------------------------------------------------------- metadata / saving
+
+
+def _to_utc_naive(value: dt.datetime) -> dt.datetime:
+    # python-docx writes strftime("...Z") without converting, so convert here.
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return value
+
+
+def set_core_properties(
+    doc: DocxDocument,
+    *,
+    title: str,
+    author: str,
+    subject: str,
+    language: str,
+    created: dt.datetime,
+) -> None:
+    """Set the document's core properties, using ``created`` for every date.
+
+    Fixing ``modified`` and ``last_printed`` as well keeps saves reproducible;
+    the title is what Word shows in the title bar and screen readers announce.
+    """
+    props = doc.core_properties
+    stamp = _to_utc_naive(created)
+    props.title = title
+    props.author = author
+    props.last_modified_by = author
+    props.subject = subject
+    props.language = language
+    props.created = stamp
+    props.modified = stamp
+    props.revision = 1
+    # The python-docx template's description ("generated by python-docx") would
+    # otherwise leak into every report.
+    props.comments = ""
+
+
+def _entry_order(name: str) -> tuple[int, str]:
+    # OPC consumers expect [Content_Types].xml first; the rest is sorted by name.
+    first = {"[Content_Types].xml": 0, "_rels/.rels": 1}
+    return (first.get(name, 2), name)
+
+
+def save_deterministic(
+    doc: DocxDocument,
+    target: str | os.PathLike[str] | IO[bytes],
+    *,
+    date_time: tuple[int, int, int, int, int, int] = ZIP_EPOCH,
+) -> None:
+    """Save ``doc`` so that the same document always gives the same bytes.
+
+    ZIP entries get a fixed timestamp (``date_time``, default 1980-01-01), fixed
+    attributes and a stable order. ``target`` is a path or a writable binary stream.
+    Core-property dates are not touched: set them with :func:`set_core_properties`.
+    """
+    raw = io.BytesIO()
+    doc.save(raw)
+    raw.seek(0)
+    out = io.BytesIO()
+    with zipfile.ZipFile(raw) as src, zipfile.ZipFile(out, "w") as dst:
+        for name in sorted(src.namelist(), key=_entry_order):
+            info = zipfile.ZipInfo(name, date_time=date_time)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 0  # MS-DOS; the default depends on the platform
+            info.external_attr = 0
+            dst.writestr(info, src.read(name), compresslevel=6)
+    data = out.getvalue()
+    if isinstance(target, (str, os.PathLike)):
+        with open(target, "wb") as fh:
+            fh.write(data)
+    else:
+        target.write(data)
