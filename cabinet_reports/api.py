@@ -1,0 +1,150 @@
+"""The library's front door: load, build and render reports in two or three lines.
+
+    from cabinet_reports import load_report, render_report
+    report = load_report("examples/dudley-2005-partnership-strategy/report.yaml")
+    render_report(report, "out/")                    # writes out/<name>.pdf and .docx
+
+Every function raises :class:`~cabinet_reports.errors.CabinetReportsError` subclasses with
+located problems for anything the user can get wrong.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable
+
+from .document import Document, build_document
+from .errors import CabinetReportsError, InputError, Problem
+from .loader import Source, load_file
+from .models import Report
+from .renderers import RenderOptions, formats, get_renderer, suffix
+from .theme import Theme
+from .validation import validate
+
+GENERIC_STEMS = {"report", "index", "input", "meeting"}
+
+
+def load_report(path: str | Path) -> Report:
+    """Load and validate a report from a YAML or JSON file."""
+    data, source = load_file(path)
+    report = validate(Report, data, source)
+    report._source = source
+    return report
+
+
+def report_from_data(data: Any, name: str = "<data>") -> Report:
+    """Validate a report from plain Python data (a dict as it would come from YAML)."""
+    report = validate(Report, data, Source(name))
+    report._source = Source(name)
+    return report
+
+
+def _source_of(report: Report) -> Source | None:
+    return report._source if isinstance(report._source, Source) else None
+
+
+def _locate(exc: CabinetReportsError, report: Report) -> CabinetReportsError:
+    source = _source_of(report)
+    if source is None or not isinstance(exc, InputError):
+        return exc
+    return exc.located(source.name, source.locate)
+
+
+def resolve_theme(theme: Theme | str | Path | None) -> Theme:
+    """Return a Theme from a Theme, a theme folder path, or None for the built-in theme."""
+    return theme if isinstance(theme, Theme) else Theme(theme)
+
+
+def build(report: Report, theme: Theme | str | Path | None = None) -> Document:
+    """Number the report and resolve its references, with errors located in its source file."""
+    try:
+        return build_document(report, resolve_theme(theme))
+    except CabinetReportsError as exc:
+        raise _locate(exc, report) from None
+
+
+def render_options(report: Report, **overrides: Any) -> RenderOptions:
+    """Return the render options for a report: its asset folder and logo."""
+    source = _source_of(report)
+    asset_dir = source.base_dir if source else None
+    logo = None
+    if report.council.logo:
+        base = asset_dir or Path.cwd()
+        logo = (base / report.council.logo).resolve()
+        if not logo.is_file():
+            raise InputError(Problem("logo file not found", source.name if source else None,
+                                     source.line_of(("council", "logo")) if source else None, "council.logo"))
+        asset_dir = asset_dir or logo.parent
+    return RenderOptions(asset_dir=asset_dir, logo=logo, **overrides)
+
+
+def render_bytes(report: Report, fmt: str = "pdf", theme: Theme | str | Path | None = None,
+                 **options: Any) -> bytes:
+    """Render a report to one format and return the file's bytes."""
+    theme = resolve_theme(theme)
+    doc = build(report, theme)
+    return get_renderer(fmt)(doc, theme, render_options(report, **options))
+
+
+def output_stem(path: str | Path) -> str:
+    """Return the output file name (without suffix) for an input file.
+
+    ``examples/dudley/report.yaml`` gives ``dudley``: a generic file name takes its folder's
+    name, so several reports each in their own folder render side by side.
+    """
+    path = Path(path)
+    return path.resolve().parent.name if path.stem.lower() in GENERIC_STEMS else path.stem
+
+
+def parse_formats(spec: str | Iterable[str]) -> list[str]:
+    """Parse "pdf,docx" (or a list) into known format names, in order, without duplicates."""
+    names = spec.split(",") if isinstance(spec, str) else list(spec)
+    out: list[str] = []
+    for name in (n.strip().lower() for n in names):
+        if not name:
+            continue
+        if name not in formats():
+            raise InputError(Problem(f"unknown output format '{name}' (choose from {', '.join(formats())})",
+                                     field="--format"))
+        if name not in out:
+            out.append(name)
+    if not out:
+        raise InputError(Problem("no output format given", field="--format"))
+    return out
+
+
+def render_report(report: Report | str | Path, outdir: str | Path, *, formats: str | Iterable[str] = ("pdf", "docx"),
+                  theme: Theme | str | Path | None = None, name: str | None = None) -> dict[str, Path]:
+    """Render a report (or a report file) into ``outdir``; return the written paths by format.
+
+    Every format is rendered in memory first and files are written only when all succeeded,
+    each atomically, so a failure never leaves a half-written or mismatched set behind.
+    """
+    from .atomic import atomic_write_bytes
+
+    if not isinstance(report, Report):
+        stem = name or output_stem(report)
+        report = load_report(report)
+    else:
+        stem = name or _default_stem(report)
+    theme = resolve_theme(theme)
+    wanted = parse_formats(formats)
+    doc = build(report, theme)
+    options = render_options(report)
+    rendered = {fmt: get_renderer(fmt)(doc, theme, options) for fmt in wanted}
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    written = {}
+    for fmt, data in rendered.items():
+        target = outdir / f"{stem}{suffix(fmt)}"
+        atomic_write_bytes(target, data)
+        written[fmt] = target
+    return written
+
+
+def _default_stem(report: Report) -> str:
+    source = _source_of(report)
+    if source and source.name and not source.name.startswith("<"):
+        return output_stem(source.name)
+    slug = "".join(c if c.isalnum() else "-" for c in report.title.lower())
+    return "-".join(filter(None, slug.split("-")))[:60] or "report"

@@ -1,0 +1,449 @@
+"""The numbered, format-neutral document: numbers and cross-references computed once.
+
+:func:`build_document` turns an authored :class:`~cabinet_reports.models.Report` into a
+:class:`Document` in two passes, as Sphinx assigns section numbers before any writer runs:
+
+1. number every section, paragraph, sub-point, lettered item and appendix, and collect labels
+   (a duplicate label is an error naming both places);
+2. parse inline text, resolving ``[[label]]`` to the labelled item's number (an unknown label is
+   an error naming the field that uses it).
+
+Renderers (PDF, DOCX) only print ``number`` fields; none of them counts anything. The theme
+decides which sections appear, their order and heading text, and how numbers read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import string
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Union
+
+from . import models as m
+from .errors import InputError, Problem
+from .inline import Inline, Span, UnknownReference, parse_inline, plain
+from .loader import PathKey, format_field_path
+from .theme import KindSpec, Numbering, Theme
+
+SCHEDULE_PART = {"england": "Part 1", "england-pre-2006": "Part 1", "wales": "Part 4"}
+
+
+# --------------------------------------------------------------------------- output model
+@dataclass
+class Para:
+    """A paragraph; ``number`` is None when unnumbered."""
+
+    text: Inline
+    number: str | None = None
+    anchor: str | None = None
+    kind: str = "para"
+
+
+@dataclass
+class Heading:
+    """An unnumbered sub-heading."""
+
+    text: Inline
+    kind: str = "heading"
+
+
+@dataclass
+class SubPoint:
+    """A numbered sub-point with optional heading and text, and follow-on blocks."""
+
+    number: str | None
+    heading: Inline
+    text: Inline
+    blocks: list["Block"]
+    anchor: str | None = None
+    kind: str = "subpoint"
+
+
+@dataclass
+class Item:
+    """One list item: its marker ("(a)", "•"), text and nested blocks."""
+
+    marker: str
+    text: Inline
+    blocks: list["Block"]
+    anchor: str | None = None
+
+
+@dataclass
+class ListBlock:
+    """A lettered, bulleted or timeline list; ``level`` counts lettered-list nesting."""
+
+    style: str
+    items: list[Item]
+    level: int = 0
+    kind: str = "list"
+
+
+@dataclass
+class TableBlock:
+    """A table with one header row."""
+
+    header: list[Inline]
+    rows: list[list[Inline]]
+    caption: Inline = ()
+    anchor: str | None = None
+    kind: str = "table"
+
+
+Block = Union[Para, Heading, SubPoint, ListBlock, TableBlock]
+
+
+@dataclass
+class Section:
+    """A numbered (or unnumbered) section with its full heading text."""
+
+    key: str
+    number: str | None
+    title: str
+    heading: str
+    anchor: str
+    blocks: list[Block]
+
+
+@dataclass
+class Appendix:
+    """An appendix: "Appendix 1", its title and blocks."""
+
+    number: str
+    title: str
+    heading: str
+    anchor: str
+    blocks: list[Block]
+
+
+@dataclass
+class TitleLine:
+    """One line of the title block; ``role`` names its HTML class and DOCX style."""
+
+    role: str
+    text: str
+
+
+@dataclass
+class Document:
+    """Everything a renderer needs, already numbered and worded."""
+
+    kind: str
+    language: str
+    title: str
+    title_lines: list[TitleLine]
+    details: list[tuple[str, str]]
+    sections: list[Section]
+    appendices: list[Appendix]
+    signatories: list[tuple[str, str]]
+    exempt: bool
+    marking: list[str]
+    words: dict[str, str]
+    author: str
+    subject: str
+    date: dt.date
+    labels: dict[str, str] = field(default_factory=dict)
+    numbering: Numbering = field(default_factory=Numbering)
+
+    def numbered_labels(self) -> list[str]:
+        """Return every printed number in reading order (for tests and parity checks)."""
+        out: list[str] = []
+        for section in self.sections:
+            if section.number:
+                out.append(section.number)
+            out.extend(_numbers_in(section.blocks))
+        for appendix in self.appendices:
+            out.extend(_numbers_in(appendix.blocks))
+        return out
+
+
+def _numbers_in(blocks: list[Block]) -> Iterator[str]:
+    for b in blocks:
+        if isinstance(b, (Para, SubPoint)) and b.number:
+            yield b.number
+        if isinstance(b, SubPoint):
+            yield from _numbers_in(b.blocks)
+        if isinstance(b, ListBlock):
+            for item in b.items:
+                if b.style == "letters":
+                    yield item.marker
+                yield from _numbers_in(item.blocks)
+
+
+# --------------------------------------------------------------------------- numbering helpers
+def _roman(n: int) -> str:
+    vals = [(1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
+            (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")]
+    out = ""
+    for v, s in vals:
+        while n >= v:
+            out += s
+            n -= v
+    return out
+
+
+def _letters(n: int) -> str:
+    """Return a, b … z, aa, ab … for n = 1, 2 …"""
+    out = ""
+    while n > 0:
+        n, r = divmod(n - 1, 26)
+        out = string.ascii_lowercase[r] + out
+    return out
+
+
+def letter_marker(fmt: str, n: int) -> str:
+    """Format the n-th item of a lettered list with a theme format like "({a})" or "{i})"."""
+    return fmt.format(a=_letters(n), A=_letters(n).upper(), i=_roman(n), I=_roman(n).upper(), n=n)
+
+
+# --------------------------------------------------------------------------- the builder
+class _Builder:
+    """Walks the authored report twice: numbering first, then inline text."""
+
+    def __init__(self, report: m.Report, theme: Theme):
+        self.report = report
+        self.theme = theme
+        self.spec: KindSpec = theme.kind(report.kind)
+        self.fmt: Numbering = self.spec.numbering
+        self.labels: dict[str, tuple[str, str, PathKey]] = {}  # label -> (shown, anchor, where)
+        self.problems: list[Problem] = []
+        self._ids = 0
+        self._pending: list[tuple[Callable[[], None], PathKey]] = []
+
+    # anchors are sequential per document; the pack merger makes them unique per report
+    def anchor(self) -> str:
+        self._ids += 1
+        return f"cr{self._ids}"
+
+    def label(self, name: str | None, shown: str | None, anchor: str, where: PathKey) -> None:
+        if not name:
+            return
+        if name in self.labels:
+            first = format_field_path(self.labels[name][2])
+            self.problems.append(Problem(f"duplicate label '{name}' (first used at {first})",
+                                         field=format_field_path(where + ("label",))))
+            return
+        if not shown:
+            self.problems.append(Problem(f"label '{name}' is on an item that has no number",
+                                         field=format_field_path(where + ("label",))))
+            return
+        self.labels[name] = (shown, anchor, where)
+
+    def resolve(self, name: str) -> tuple[str, str]:
+        shown, anchor, _ = self.labels[name]
+        return shown, anchor
+
+    def inline(self, text: str | None, where: PathKey) -> Inline:
+        """Defer inline parsing until every label is known, returning a placeholder list."""
+        holder: list[Any] = []
+        if text is None:
+            return ()
+
+        def run() -> None:
+            try:
+                holder.extend(parse_inline(text, self.resolve))
+            except UnknownReference as exc:
+                known = ", ".join(sorted(self.labels)) or "none defined"
+                self.problems.append(Problem(f"unknown label '{exc.label}' in [[{exc.label}]] (labels: {known})",
+                                             field=format_field_path(where)))
+        self._pending.append((run, where))
+        return holder  # type: ignore[return-value]  # filled in by finish()
+
+    def finish(self) -> None:
+        for run, _ in self._pending:
+            run()
+
+    # ------------------------------------------------------------------ blocks
+    def blocks(self, blocks: list[m.Block], where: PathKey, ctx: dict[str, Any]) -> list[Block]:
+        """Number a list of blocks; ``ctx`` holds the running counters of the enclosing section."""
+        out: list[Block] = []
+        for i, block in enumerate(blocks):
+            at = where + (i,)
+            if isinstance(block, m.Paragraph):
+                number = None
+                if ctx["numbered"]:
+                    ctx["p"] += 1
+                    ctx["q"] = 0
+                    number = self.fmt.paragraph.format(s=ctx["s"], p=ctx["p"])
+                anchor = self.anchor()
+                self.label(block.label, number, anchor, at)
+                out.append(Para(self.inline(block.p, at + ("p",)), number, anchor))
+            elif isinstance(block, m.PlainParagraph):
+                out.append(Para(self.inline(block.text, at + ("text",))))
+            elif isinstance(block, m.SubHeading):
+                out.append(Heading(self.inline(block.heading, at + ("heading",))))
+            elif isinstance(block, m.SubPoint):
+                number = None
+                if ctx["numbered"]:
+                    if ctx["p"] == 0:
+                        self.problems.append(Problem("a sub-point must follow a numbered paragraph (p) in its section",
+                                                     field=format_field_path(at)))
+                    ctx["q"] += 1
+                    number = self.fmt.subpoint.format(s=ctx["s"], p=ctx["p"], q=ctx["q"])
+                anchor = self.anchor()
+                self.label(block.label, number, anchor, at)
+                out.append(SubPoint(number, self.inline(block.subpoint, at + ("subpoint",)),
+                                    self.inline(block.text, at + ("text",)),
+                                    self.blocks(block.blocks, at + ("blocks",), ctx), anchor))
+            elif isinstance(block, m.LetteredList):
+                out.append(self.letters(block, at, ctx))
+            elif isinstance(block, m.BulletList):
+                items = [Item(self.fmt.bullet, self.inline(it.text, at + ("bullets", j, "text")),
+                              self.blocks(it.blocks, at + ("bullets", j, "blocks"), ctx))
+                         for j, it in enumerate(block.bullets)]
+                out.append(ListBlock("bullets", items, ctx["depth"]))
+            elif isinstance(block, m.Timeline):
+                items = []
+                for j, entry in enumerate(block.timeline):
+                    lead = self.fmt.timeline.format(when=entry.when)
+                    items.append(Item(self.fmt.bullet, self._prefixed(lead, entry.text, at + ("timeline", j, "text")),
+                                      self.blocks(entry.blocks, at + ("timeline", j, "blocks"), ctx)))
+                out.append(ListBlock("timeline", items, ctx["depth"]))
+            elif isinstance(block, m.Table):
+                spec = block.table
+                anchor = self.anchor()
+                out.append(TableBlock(
+                    [self.inline(h, at + ("table", "header", j)) for j, h in enumerate(spec.header)],
+                    [[self.inline(c, at + ("table", "rows", r, j)) if c else () for j, c in enumerate(row)]
+                     for r, row in enumerate(spec.rows)],
+                    self.inline(spec.caption, at + ("table", "caption")), anchor))
+        return out
+
+    def _prefixed(self, lead: str, text: str, where: PathKey) -> Inline:
+        holder = self.inline(text, where)
+        # The "when" lead-in is bold so a dated timeline scans like the seed's; it is part of
+        # the text so PDF and DOCX read identically.
+        wrapped: list[Any] = []
+
+        def run() -> None:
+            wrapped.extend((Span(lead, bold=True), *holder))
+        self._pending.append((run, where))
+        return wrapped  # type: ignore[return-value]
+
+    def letters(self, block: m.LetteredList, at: PathKey, ctx: dict[str, Any]) -> ListBlock:
+        level = ctx["letter_level"]
+        fmts = self.fmt.letters
+        fmt = fmts[min(level, len(fmts) - 1)]
+        items = []
+        inner = dict(ctx, letter_level=level + 1)
+        for j, it in enumerate(block.letters):
+            marker = letter_marker(fmt, j + 1)
+            anchor = self.anchor()
+            prefix = self.fmt.paragraph.format(s=ctx["s"], p=ctx["p"]) if ctx["numbered"] and ctx["p"] else ""
+            self.label(it.label, prefix + marker, anchor, at + ("letters", j))
+            items.append(Item(marker, self.inline(it.text, at + ("letters", j, "text")),
+                              self.blocks(it.blocks, at + ("letters", j, "blocks"), inner), anchor))
+            ctx.update({k: inner[k] for k in ("p", "q")})
+        return ListBlock("letters", items, level)
+
+    # ------------------------------------------------------------------ sections
+    def ordered_sections(self) -> list[tuple[str, m.Section, str]]:
+        """Return (key, section, title) in the theme's order, checking required sections."""
+        report = self.report
+        known = {s.key: s for s in self.theme.config.sections}
+        chosen: list[tuple[str, m.Section, str]] = []
+        for key, section in report.sections.items():
+            title = section.heading or (known[key].title if key in known else None)
+            if title is None and self.spec.section_order == "theme":
+                self.problems.append(Problem(
+                    f"the theme does not know section '{key}': give it a heading "
+                    f"(known sections: {', '.join(known)})", field=f"sections.{key}"))
+                continue
+            if not section.blocks:
+                self.problems.append(Problem("section has no content", field=f"sections.{key}"))
+            chosen.append((key, section, title or ""))
+        if report.kind == "report":
+            for spec in self.theme.config.sections:
+                if spec.required and spec.key not in report.sections:
+                    self.problems.append(Problem(f"required section '{spec.key}' is missing",
+                                                 field=f"sections.{spec.key}"))
+        if self.spec.section_order == "file":
+            return chosen
+        order = [s.key for s in self.theme.config.sections]
+        anchor_key = self.theme.config.other_sections_before
+        anchor_pos = order.index(anchor_key) if anchor_key in order else len(order)
+        file_pos = {key: i for i, (key, _, _) in enumerate(chosen)}
+
+        def rank(entry: tuple[str, m.Section, str]) -> tuple[float, int]:
+            key = entry[0]
+            return (order.index(key) if key in order else anchor_pos - 0.5, file_pos[key])
+        return sorted(chosen, key=rank)
+
+    def build(self) -> Document:
+        report, theme, fmt = self.report, self.theme, self.fmt
+        sections: list[Section] = []
+        s = 0
+        for key, section, title in self.ordered_sections():
+            numbered = fmt.numbered
+            number = None
+            if numbered:
+                s += 1
+                number = fmt.section.format(s=s)
+            heading = fmt.heading.format(number=number, title=title) if number else title
+            anchor = self.anchor()
+            at: PathKey = ("sections", key)
+            if number:
+                self.label(f"section:{key}", number, anchor, at)
+            ctx = {"numbered": numbered, "s": s, "p": 0, "q": 0, "letter_level": 0, "depth": 0}
+            blocks = self.blocks(section.blocks, at, ctx)
+            sections.append(Section(key, number, title, heading, anchor, blocks))
+
+        appendices = []
+        for i, appx in enumerate(report.appendices):
+            number = fmt.appendix.format(n=i + 1)
+            anchor = self.anchor()
+            at = ("appendices", i)
+            self.label(appx.label, number, anchor, at)
+            ctx = {"numbered": False, "s": 0, "p": 0, "q": 0, "letter_level": 0, "depth": 0}
+            blocks = self.blocks(appx.blocks, at + ("blocks",), ctx)
+            appendices.append(Appendix(number, appx.title, fmt.appendix_heading.format(number=number, title=appx.title),
+                                       anchor, blocks))
+
+        self.finish()
+        if self.problems:
+            raise InputError(self.problems)
+
+        context = self.title_context()
+        title_lines = [TitleLine(role, text) for role, src in self.spec.title_block
+                       if (text := theme.text(src, context, f"theme.yaml: kinds.{report.kind}.title_block"))]
+        details = [(label, value) for label, src in self.spec.details
+                   if (value := theme.text(src, context, f"theme.yaml: kinds.{report.kind}.details"))]
+        marking: list[str] = []
+        cls = report.classification
+        if cls.exempt:
+            marking = [theme.word("exempt_marking"),
+                       theme.text(theme.word("exempt_reason"),
+                                  {"paragraphs": cls.paragraphs, "schedule_part": SCHEDULE_PART[cls.jurisdiction],
+                                   "jurisdiction": cls.jurisdiction, "reason": cls.reason or ""})]
+        words = {k: v for k, v in theme.config.words.items()}
+        return Document(
+            kind=report.kind, language=report.language, title=report.title,
+            title_lines=title_lines, details=details, sections=sections, appendices=appendices,
+            signatories=[(sig.name, sig.title or "") for sig in report.signatories],
+            exempt=cls.exempt, marking=marking, words=words,
+            author=", ".join(report.report_of) or report.council.name,
+            subject=" ".join(filter(None, [report.council.name, report.meeting.body if report.meeting else None,
+                                           theme.format_date(report.issue_date)])),
+            date=report.issue_date,
+            labels={k: v[0] for k, v in self.labels.items()},
+            numbering=fmt,
+        )
+
+    def title_context(self) -> dict[str, Any]:
+        r = self.report
+        return {
+            "council": r.council, "meeting": r.meeting, "date": self.theme.format_date(r.issue_date),
+            "title": r.title, "subtitle": r.subtitle, "report_of": r.report_of, "reference": r.reference,
+            "contact": r.contact, "wards": r.wards, "key_decision": r.key_decision,
+            "classification": r.classification, "kind": r.kind,
+        }
+
+
+def build_document(report: m.Report, theme: Theme) -> Document:
+    """Number a report and resolve its cross-references into a renderable :class:`Document`."""
+    return _Builder(report, theme).build()
+
+
+def inline_text(spans: Inline) -> str:
+    """Return the plain text of inline spans."""
+    return plain(spans)

@@ -1,0 +1,357 @@
+"""The input model: what an officer writes, validated by pydantic.
+
+These classes describe the report as authored (YAML, JSON or Python). They hold no numbers:
+numbering and cross-references are computed once, later, by :mod:`cabinet_reports.document`.
+Every model forbids unknown keys so that a typo (``titel:``) is an error with a suggestion
+rather than silently ignored content.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    PrivateAttr,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+    field_validator,
+    model_validator,
+)
+
+# Limits that keep a typo or a hostile file from exhausting the renderer.
+MAX_TEXT = 20_000
+MAX_ITEMS = 2_000
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)]
+Label = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_.:-]{0,79}$")]
+
+
+def _listify(value: Any) -> Any:
+    """Accept a single value where a list is expected (``report_of: Chief Executive``)."""
+    return [value] if isinstance(value, (str, dict)) else value
+
+
+class Model(BaseModel):
+    """Base for every input model: unknown keys are errors, values are checked on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, frozen=False)
+
+
+# --------------------------------------------------------------------------- blocks
+class Paragraph(Model):
+    """A numbered paragraph (1.1, 2.3 …)."""
+
+    p: Text
+    label: Label | None = None
+
+
+class PlainParagraph(Model):
+    """An unnumbered paragraph."""
+
+    text: Text
+
+
+class SubHeading(Model):
+    """An unnumbered sub-heading inside a section."""
+
+    heading: Text
+
+
+class ListItem(Model):
+    """One item of a lettered or bulleted list, with optional follow-on blocks."""
+
+    text: Text
+    label: Label | None = None
+    blocks: list["Block"] = Field(default_factory=list, max_length=MAX_ITEMS)
+
+
+def _item(value: Any) -> Any:
+    return {"text": value} if isinstance(value, str) else value
+
+
+Item = Annotated[ListItem, BeforeValidator(_item)]
+
+
+class SubPoint(Model):
+    """A numbered sub-point (2.1.1) with an optional heading, text and follow-on blocks."""
+
+    subpoint: Text | None = None
+    text: Text | None = None
+    label: Label | None = None
+    blocks: list["Block"] = Field(default_factory=list, max_length=MAX_ITEMS)
+
+    @model_validator(mode="after")
+    def _has_content(self) -> "SubPoint":
+        if not (self.subpoint or self.text or self.blocks):
+            raise ValueError("a sub-point needs a heading (subpoint), text or blocks")
+        return self
+
+
+class LetteredList(Model):
+    """A lettered list: (a), (b) … restarting for every list."""
+
+    letters: list[Item] = Field(min_length=1, max_length=MAX_ITEMS)
+
+
+class BulletList(Model):
+    """A bulleted list."""
+
+    bullets: list[Item] = Field(min_length=1, max_length=MAX_ITEMS)
+
+
+class TimelineEntry(Model):
+    """One dated step of a timeline (``when`` is free text: "Week commencing 20th January")."""
+
+    when: Text
+    text: Text
+    blocks: list["Block"] = Field(default_factory=list, max_length=MAX_ITEMS)
+
+
+class Timeline(Model):
+    """A dated timeline, rendered as a list of "when - what" entries."""
+
+    timeline: list[TimelineEntry] = Field(min_length=1, max_length=MAX_ITEMS)
+
+
+class TableSpec(Model):
+    """A table with one header row."""
+
+    header: list[Text] = Field(min_length=1, max_length=50)
+    rows: list[list[Annotated[str, StringConstraints(max_length=MAX_TEXT)]]] = Field(
+        default_factory=list, max_length=10_000)
+    caption: Text | None = None
+
+    @model_validator(mode="after")
+    def _rows_fit_header(self) -> "TableSpec":
+        for i, row in enumerate(self.rows):
+            if len(row) != len(self.header):
+                raise ValueError(f"row {i + 1} has {len(row)} cells but the header has {len(self.header)}")
+        return self
+
+
+class Table(Model):
+    """A table block."""
+
+    table: TableSpec
+    label: Label | None = None
+
+
+BLOCK_KINDS = {
+    "p": "Paragraph",
+    "text": "PlainParagraph",
+    "heading": "SubHeading",
+    "subpoint": "SubPoint",
+    "letters": "LetteredList",
+    "bullets": "BulletList",
+    "timeline": "Timeline",
+    "table": "Table",
+}
+
+
+def _block_kind(value: Any) -> str | None:
+    """Return which block a mapping is, by the key that names its kind."""
+    if isinstance(value, BaseModel):
+        for key, cls in BLOCK_KINDS.items():
+            if type(value).__name__ == cls:
+                return key
+        return None
+    if isinstance(value, dict):
+        for key in BLOCK_KINDS:
+            if key in value:
+                return key
+    return None
+
+
+def _block_shorthand(value: Any) -> Any:
+    """A bare string in a block list is a numbered paragraph."""
+    return {"p": value} if isinstance(value, str) else value
+
+
+Block = Annotated[
+    Union[
+        Annotated[Paragraph, Tag("p")],
+        Annotated[PlainParagraph, Tag("text")],
+        Annotated[SubHeading, Tag("heading")],
+        Annotated[SubPoint, Tag("subpoint")],
+        Annotated[LetteredList, Tag("letters")],
+        Annotated[BulletList, Tag("bullets")],
+        Annotated[Timeline, Tag("timeline")],
+        Annotated[Table, Tag("table")],
+    ],
+    Discriminator(
+        _block_kind,
+        custom_error_type="block_kind",
+        custom_error_message="a block needs one of the keys " + ", ".join(BLOCK_KINDS),
+    ),
+    BeforeValidator(_block_shorthand),
+]
+
+
+# --------------------------------------------------------------------------- title block
+class Council(Model):
+    """The council: its name and optional logo (a file next to the report)."""
+
+    name: Text
+    logo: str | None = None
+
+
+class Meeting(Model):
+    """The meeting the report goes to."""
+
+    body: Text
+    date: dt.date
+    item: Annotated[str, StringConstraints(max_length=20)] | None = None
+
+
+class Contact(Model):
+    """The contact officer."""
+
+    name: Text
+    role: Text | None = None
+    phone: Annotated[str, StringConstraints(max_length=40)] | None = None
+    email: Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=200)] | None = None
+
+
+class KeyDecision(Model):
+    """Whether this is a key decision, and its forward plan reference."""
+
+    key: bool
+    forward_plan: Text | None = None
+
+
+def _key_decision(value: Any) -> Any:
+    if isinstance(value, bool):
+        return {"key": value}
+    if isinstance(value, str) and value.strip():
+        # A bare reference ("FP/830/05/17") means: yes, with that forward plan entry.
+        return {"key": True, "forward_plan": value}
+    return value
+
+
+# Schedule 12A paragraphs by jurisdiction: England since 2006 (1–7), Wales (12–18), and the
+# pre-2006 English schedule (1–15) that older reports cite.
+EXEMPT_PARAGRAPHS = {"england": range(1, 8), "wales": range(12, 19), "england-pre-2006": range(1, 16)}
+
+
+class Classification(Model):
+    """Public, or exempt under Schedule 12A with paragraph numbers and jurisdiction."""
+
+    status: Literal["public", "exempt"] = "public"
+    paragraphs: list[int] = Field(default_factory=list, max_length=20)
+    jurisdiction: Literal["england", "wales", "england-pre-2006"] = "england"
+    reason: Text | None = None
+
+    @model_validator(mode="after")
+    def _paragraphs_match_status(self) -> "Classification":
+        if self.status == "exempt":
+            if not self.paragraphs:
+                raise ValueError("an exempt report must name its Schedule 12A paragraph(s)")
+            allowed = EXEMPT_PARAGRAPHS[self.jurisdiction]
+            bad = [p for p in self.paragraphs if p not in allowed]
+            if bad:
+                raise ValueError(
+                    f"paragraph {bad[0]} is not in Schedule 12A for {self.jurisdiction} "
+                    f"({allowed.start}–{allowed.stop - 1})")
+        elif self.paragraphs:
+            raise ValueError("a public report has no exempt paragraphs; set status: exempt")
+        return self
+
+    @property
+    def exempt(self) -> bool:
+        """Return True when the report is exempt (Part B)."""
+        return self.status == "exempt"
+
+
+def _classification(value: Any) -> Any:
+    return {"status": value} if isinstance(value, str) else value
+
+
+class Signatory(Model):
+    """A person signing the report."""
+
+    name: Text
+    title: Text | None = None
+
+
+class Section(Model):
+    """A report section: optional heading override and its blocks."""
+
+    heading: Text | None = None
+    blocks: list[Block] = Field(default_factory=list, max_length=MAX_ITEMS)
+
+
+def _section(value: Any) -> Any:
+    return {"blocks": value} if isinstance(value, (list, str)) else value
+
+
+class Appendix(Model):
+    """An appendix: title, optional label for cross-references, and its blocks."""
+
+    title: Text
+    label: Label | None = None
+    blocks: list[Block] = Field(default_factory=list, max_length=MAX_ITEMS)
+
+
+SectionKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+
+
+class Report(Model):
+    """A cabinet report or briefing note as authored."""
+
+    kind: Literal["report", "note"] = "report"
+    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")] = "en-GB"
+    council: Council
+    meeting: Meeting | None = None
+    date: dt.date | None = None
+    title: Text
+    subtitle: Text | None = None
+    reference: Annotated[str, StringConstraints(max_length=80)] | None = None
+    report_of: Annotated[list[Text], BeforeValidator(_listify)] = Field(default_factory=list, max_length=10)
+    contact: Contact | None = None
+    wards: Annotated[list[Text], BeforeValidator(_listify)] = Field(default_factory=list, max_length=100)
+    key_decision: Annotated[KeyDecision, BeforeValidator(_key_decision)] | None = None
+    classification: Annotated[Classification, BeforeValidator(_classification)] = Field(
+        default_factory=Classification)
+    summary: Text | None = None
+    sections: dict[SectionKey, Annotated[Section, BeforeValidator(_section)]] = Field(
+        default_factory=dict, max_length=60)
+    signatories: Annotated[list[Signatory], BeforeValidator(_listify)] = Field(default_factory=list, max_length=20)
+    appendices: list[Appendix] = Field(default_factory=list, max_length=100)
+
+    # Where the report was read from (file name, field lines, folder for assets), if a file.
+    _source: Any = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _has_date(self) -> "Report":
+        if self.kind == "report" and self.meeting is None:
+            raise ValueError("a report needs a meeting (body and date); use kind: note for a briefing note")
+        if self.meeting is None and self.date is None:
+            raise ValueError("a note needs a date")
+        return self
+
+    @property
+    def issue_date(self) -> dt.date:
+        """Return the date the document carries: its own date, else the meeting's."""
+        return self.date or self.meeting.date  # type: ignore[union-attr]
+
+
+for _cls in (ListItem, SubPoint, TimelineEntry, Section, Appendix, Report):
+    _cls.model_rebuild()
+
+
+def all_field_names() -> set[str]:
+    """Return every key any input model accepts (for "did you mean" suggestions)."""
+    names: set[str] = set()
+    for cls in (Paragraph, PlainParagraph, SubHeading, ListItem, SubPoint, LetteredList, BulletList,
+                TimelineEntry, Timeline, TableSpec, Table, Council, Meeting, Contact, KeyDecision,
+                Classification, Signatory, Section, Appendix, Report):
+        names.update(cls.model_fields)
+    return names
+
+

@@ -1,0 +1,54 @@
+"""One renderer per output format, chosen by name (like pandoc's writers and Sphinx builders).
+
+A renderer is a function ``render(doc, theme, options) -> bytes``. It formats what the
+:class:`~cabinet_reports.document.Document` already says; it never numbers or words anything.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from ..document import Document
+from ..errors import Problem, RenderError
+from ..theme import Theme
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """Per-render settings: where the report's own assets live and pack page numbering."""
+
+    asset_dir: Path | None = None
+    logo: Path | None = None
+    page_offset: int = 0  # pages before this document in a pack
+    total_pages: int | None = None  # pack length, printed as "of N"; None: this document's own
+
+
+Renderer = Callable[[Document, Theme, RenderOptions], bytes]
+
+# name -> (module, function, file suffix); imported lazily so `make-report --help` stays fast.
+_REGISTRY: dict[str, tuple[str, str, str]] = {
+    "pdf": ("cabinet_reports.renderers.pdf", "render_pdf", ".pdf"),
+    "docx": ("cabinet_reports.renderers.docx", "render_docx", ".docx"),
+}
+
+
+def formats() -> list[str]:
+    """Return the names of the available output formats."""
+    return list(_REGISTRY)
+
+
+def suffix(name: str) -> str:
+    """Return the file suffix for a format."""
+    return _REGISTRY[name][2]
+
+
+def get_renderer(name: str) -> Renderer:
+    """Return the renderer for a format name, or raise a clear error for an unknown one."""
+    try:
+        module, func, _ = _REGISTRY[name]
+    except KeyError:
+        raise RenderError(Problem(f"unknown output format '{name}' (choose from {', '.join(_REGISTRY)})")) from None
+    return getattr(importlib.import_module(module), func)
