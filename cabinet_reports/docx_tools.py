@@ -43,6 +43,7 @@ __all__ = [
     "add_num",
     "add_page_number_footer",
     "add_text_header",
+    "link_style_to_level",
     "open_reference",
     "page_break_before",
     "repeat_header_row",
@@ -63,8 +64,12 @@ _DEFAULT_HANGING = Twips(851)
 # Fields a footer template may use, mapped to the Word field instruction.
 _PAGE_FIELDS = {"page": "PAGE", "pages": "NUMPAGES"}
 
-# Child order required by the schema (CT_Lvl, CT_TrPr); Word refuses to open files
+# Child order required by the schema (CT_Lvl, CT_TrPr, CT_TblPr); Word refuses to open files
 # whose children are out of order, so insertions go through _insert_in_order.
+_LVL_ORDER = (
+    "w:start", "w:numFmt", "w:lvlRestart", "w:pStyle", "w:isLgl", "w:suff",
+    "w:lvlText", "w:lvlPicBulletId", "w:legacy", "w:lvlJc", "w:pPr", "w:rPr",
+)  # fmt: skip
 _TRPR_ORDER = (
     "w:cnfStyle", "w:divId", "w:gridBefore", "w:gridAfter", "w:wBefore", "w:wAfter",
     "w:cantSplit", "w:trHeight", "w:tblHeader", "w:tblCellSpacing", "w:jc",
@@ -215,13 +220,47 @@ def add_num(doc: DocxDocument, abstract_id: int, *, restart: bool = True) -> int
     return num.numId
 
 
-def set_num(paragraph: Paragraph, num_id: int, level: int) -> None:
-    """Attach ``paragraph`` to list ``num_id`` at ``level`` (0-based) via ``w:numPr``."""
+def _set_num_pr(ppr, num_id: int, level: int) -> None:
     if not 0 <= level <= 8:
         raise ValueError(f"list level must be 0..8, got {level}")
-    num_pr = paragraph._p.get_or_add_pPr().get_or_add_numPr()
+    num_pr = ppr.get_or_add_numPr()
     num_pr.get_or_add_ilvl().val = level
     num_pr.get_or_add_numId().val = num_id
+
+
+def set_num(paragraph: Paragraph, num_id: int, level: int) -> None:
+    """Attach ``paragraph`` to list ``num_id`` at ``level`` (0-based) via ``w:numPr``.
+
+    Use this for real lists (lettered, bulleted). For numbered headings and numbered
+    paragraphs prefer :func:`link_style_to_level`: readers such as pandoc treat every
+    paragraph carrying its own ``w:numPr`` as a list item, even a heading.
+    """
+    _set_num_pr(paragraph._p.get_or_add_pPr(), num_id, level)
+
+
+def link_style_to_level(doc: DocxDocument, style_name: str, num_id: int, level: int) -> None:
+    """Number every paragraph of ``style_name`` at ``level`` of list ``num_id``.
+
+    This is Word's "link level to style": the style gets the ``w:numPr`` and the
+    abstract level gets a ``w:pStyle`` back-reference, so paragraphs only name their
+    style. Headings numbered this way stay plain headings for pandoc and Word's
+    navigation pane, and a Word user who adds a "Numbered Paragraph" gets the next
+    number. Only the document's own styles change, never the reference file.
+    """
+    style = doc.styles[style_name]  # KeyError for a style the reference lacks
+    _set_num_pr(style.element.get_or_add_pPr(), num_id, level)
+    numbering = _numbering_element(doc)
+    num = numbering.num_having_numId(num_id)
+    abstract_id = num.abstractNumId.val
+    lvl = numbering.xpath(
+        f'./w:abstractNum[@w:abstractNumId="{abstract_id}"]/w:lvl[@w:ilvl="{level}"]'
+    )
+    if not lvl:
+        raise ValueError(f"list {num_id} has no level {level}")
+    old = lvl[0].find(qn("w:pStyle"))
+    if old is not None:
+        lvl[0].remove(old)
+    _insert_in_order(lvl[0], _el("w:pStyle", val=style.style_id), _LVL_ORDER)
 
 
 # ---------------------------------------------------------------- headers / footers
