@@ -106,6 +106,7 @@ def _insert_in_order(parent, child, order: Sequence[str]) -> None:
 
 
 def _numbering_element(doc: DocxDocument):
+    """Return the ``w:numbering`` root of the document's numbering part."""
     # The reference document must ship numbering.xml: python-docx cannot create
     # the part (NumberingPart.new raises NotImplementedError).
     return doc.part.numbering_part.element
@@ -221,6 +222,7 @@ def add_num(doc: DocxDocument, abstract_id: int, *, restart: bool = True) -> int
 
 
 def _set_num_pr(ppr, num_id: int, level: int) -> None:
+    """Set ``w:numPr`` (list and level) on a paragraph or style ``w:pPr``."""
     if not 0 <= level <= 8:
         raise ValueError(f"list level must be 0..8, got {level}")
     num_pr = ppr.get_or_add_numPr()
@@ -267,6 +269,7 @@ def link_style_to_level(doc: DocxDocument, style_name: str, num_id: int, level: 
 
 
 def _parse_page_template(template: str) -> list[tuple[str, str | None]]:
+    """Split a footer template into (literal text, field name or None) pairs."""
     parts: list[tuple[str, str | None]] = []
     for literal, field, spec, conversion in string.Formatter().parse(template):
         if field is not None and (field not in _PAGE_FIELDS or spec or conversion):
@@ -277,6 +280,7 @@ def _parse_page_template(template: str) -> list[tuple[str, str | None]]:
 
 
 def _add_field(paragraph: Paragraph, instruction: str, cached: str) -> None:
+    """Append a simple field (PAGE, NUMPAGES) showing ``cached`` until updated."""
     # w:fldSimple with a cached result: Word and LibreOffice recompute the value at
     # layout time, readers that do not (pandoc, text extractors) show the cache.
     field = _el("w:fldSimple", instr=f" {instruction} \\* MERGEFORMAT ")
@@ -289,6 +293,7 @@ def _add_field(paragraph: Paragraph, instruction: str, cached: str) -> None:
 
 
 def _fresh_paragraph(container, style: str) -> Paragraph:
+    """Unlink a header/footer from the previous section and empty its paragraph."""
     container.is_linked_to_previous = False
     paragraph = container.paragraphs[0]
     for child in list(paragraph._p):
@@ -410,6 +415,7 @@ def page_break_before(paragraph: Paragraph) -> None:
 
 
 def _to_utc_naive(value: dt.datetime) -> dt.datetime:
+    """Convert an aware datetime to naive UTC; naive values are taken as UTC."""
     # python-docx writes strftime("...Z") without converting, so convert here.
     if value.tzinfo is not None:
         value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
@@ -446,6 +452,7 @@ def set_core_properties(
 
 
 def _entry_order(name: str) -> tuple[int, str]:
+    """Sort key for ZIP entries."""
     # OPC consumers expect [Content_Types].xml first; the rest is sorted by name.
     first = {"[Content_Types].xml": 0, "_rels/.rels": 1}
     return (first.get(name, 2), name)
