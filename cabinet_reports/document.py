@@ -433,6 +433,7 @@ class _Builder:
         r = self.report
         return {
             "council": r.council, "meeting": r.meeting, "date": self.theme.format_date(r.issue_date),
+            "issued": r.issue_date,
             "title": r.title, "subtitle": r.subtitle, "report_of": r.report_of, "reference": r.reference,
             "contact": r.contact, "wards": r.wards, "key_decision": r.key_decision,
             "classification": r.classification, "kind": r.kind,

@@ -1,0 +1,137 @@
+"""The `make-report` command: parse arguments, make one library call, map errors to exit codes.
+
+Exit codes: 0 success; 2 bad input (report, meeting, theme or options), printed as one located
+line per problem without a traceback; 1 an unexpected internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from . import __version__
+from .errors import CabinetReportsError
+
+EXIT_OK, EXIT_BUG, EXIT_INPUT = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="make-report",
+        description="Validate, number and render UK council cabinet reports (PDF and DOCX) "
+                    "and build meeting packs.",
+        epilog="Exit codes: 0 success, 2 invalid input (one located line per problem), 1 internal error.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    render = sub.add_parser(
+        "render", help="render report files to PDF and DOCX",
+        description="Render one or more report files (YAML or JSON) into OUTDIR. Each REPORT.yaml "
+                    "gives OUTDIR/REPORT.pdf and .docx; a file named report.yaml takes its folder's "
+                    "name. All inputs are checked before anything is written.")
+    render.add_argument("reports", nargs="+", metavar="REPORT", type=Path, help="report file (.yaml, .yml or .json)")
+    render.add_argument("-o", "--outdir", type=Path, default=Path("."), metavar="OUTDIR",
+                        help="folder to write into (created if missing; default: current folder)")
+    render.add_argument("-f", "--format", default="pdf,docx", metavar="FORMATS",
+                        help="comma-separated output formats: pdf, docx (default: pdf,docx)")
+    render.add_argument("-t", "--theme", type=Path, metavar="DIR",
+                        help="theme folder whose files override the built-in theme")
+    render.add_argument("--html", action="store_true",
+                        help="also write the HTML intermediate the PDF is made from (for theme authors)")
+    render.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+
+    check = sub.add_parser("check", help="validate report files without rendering",
+                           description="Validate and number report files; print problems, write nothing.")
+    check.add_argument("reports", nargs="+", metavar="REPORT", type=Path, help="report file (.yaml, .yml or .json)")
+    check.add_argument("-t", "--theme", type=Path, metavar="DIR", help="theme folder (see render)")
+
+    _add_pack_parser(sub)
+    return parser
+
+
+def _add_pack_parser(sub: argparse._SubParsersAction) -> None:
+    try:
+        from .pack_cli import add_pack_parser
+    except ImportError:
+        return
+    add_pack_parser(sub)
+
+
+def _render(args: argparse.Namespace) -> int:
+    from .api import build, load_report, output_stem, parse_formats, render_report, resolve_theme
+
+    formats = parse_formats(args.format)
+    theme = resolve_theme(args.theme)
+    # Validate every input first: a batch either renders completely or writes nothing.
+    reports, problems = [], []
+    for path in args.reports:
+        try:
+            report = load_report(path)
+            build(report, theme)
+            reports.append((path, report))
+        except CabinetReportsError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise CabinetReportsError(problems)
+    stems = [output_stem(p) for p, _ in reports]
+    clashes = {s for s in stems if stems.count(s) > 1}
+    if clashes:
+        raise CabinetReportsError(f"several inputs would write {', '.join(sorted(clashes))}: render them into separate folders")
+    for (path, report), stem in zip(reports, stems):
+        written = render_report(report, args.outdir, formats=formats, theme=theme, name=stem)
+        if args.html:
+            from .atomic import atomic_write_bytes
+            from .renderers.pdf import render_html
+            from .api import render_options
+            html = render_html(build(report, theme), theme, render_options(report))
+            target = args.outdir / f"{stem}.html"
+            atomic_write_bytes(target, html.encode("utf-8"))
+            written["html"] = target
+        if not args.quiet:
+            for target in written.values():
+                print(f"wrote {target}")
+    return EXIT_OK
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .api import build, load_report, resolve_theme
+
+    theme = resolve_theme(args.theme)
+    problems = []
+    for path in args.reports:
+        try:
+            build(load_report(path), theme)
+            print(f"{path}: ok")
+        except CabinetReportsError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise CabinetReportsError(problems)
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return its exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_INPUT
+    try:
+        if args.command == "render":
+            return _render(args)
+        if args.command == "check":
+            return _check(args)
+        return args.run(args)
+    except CabinetReportsError as exc:
+        for line in exc.lines():
+            print(f"make-report: error: {line}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("make-report: interrupted; no partial output was written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
