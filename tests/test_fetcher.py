@@ -8,6 +8,7 @@ must leak, so these tests fail if the protection is removed or the fixture is to
 
 from __future__ import annotations
 
+import base64
 import http.server
 import io
 import logging
@@ -424,8 +425,6 @@ def test_data_url_image_loads(layout: Layout) -> None:
     """``data:`` URLs are allowed even with no roots at all."""
     buffer = io.BytesIO()
     Image.new("RGB", (4, 4), (0, 0, 0)).save(buffer, format="PNG")
-    import base64
-
     data_url = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
     pdf_bytes = render(page(f'<img src="{data_url}" alt="">'), layout.allowed, make_url_fetcher([]))
     assert pdf_image_count(pdf_bytes) == 1
