@@ -36,6 +36,7 @@ from datetime import datetime
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, String
+from pikepdf.models.metadata import encode_pdf_date
 
 __all__ = ["MergePart", "merge_pdfs"]
 
@@ -122,12 +123,13 @@ def merge_pdfs(
         struct_root = src.Root.get(Name.StructTreeRoot)
         tagged = isinstance(struct_root, Dictionary) and Name.K in struct_root
 
-        dropped = _sanitize_pages(src, page_index, prefix)
+        dropped, dropped_keys = _sanitize_pages(src, page_index, prefix)
         if tagged:
             if dropped:
                 _unlink_objrs(struct_root, dropped)
             entries, span = _number_tree_items(struct_root.get(Name.ParentTree))
             span = max(span, int(struct_root.get(Name.ParentTreeNextKey, 0)))
+            entries = [(key, value) for key, value in entries if key not in dropped_keys]
             _shift_struct_parents(src, next_key)
         else:
             _strip_struct_parents(src)
@@ -265,14 +267,16 @@ def _link_target(annot: Dictionary) -> pikepdf.Object | None:
 
 def _sanitize_pages(
     src: pikepdf.Pdf, page_index: dict[tuple[int, int], int], prefix: str
-) -> set[tuple[int, int]]:
-    """Strip a part's pages down to what may be published; return dropped annotations.
+) -> tuple[set[tuple[int, int]], set[int]]:
+    """Strip a part's pages down to what may be published.
 
     Only link annotations with harmless actions survive, because other
     annotations can carry attachments, comments or form data. Link targets are
-    rewritten via ``_page_target``.
+    rewritten via ``_page_target``. Returns the object ids and /StructParent
+    keys of the dropped annotations, which the structure tree must forget.
     """
     dropped: set[tuple[int, int]] = set()
+    dropped_keys: set[int] = set()
     for page in src.pages:
         obj = page.obj
         for key in _INHERITABLE:
@@ -296,10 +300,12 @@ def _sanitize_pages(
             if link is None:
                 if annot.is_indirect:
                     dropped.add(annot.objgen)
+                if isinstance(annot.get(Name.StructParent), int):
+                    dropped_keys.add(int(annot.StructParent))
                 continue
             kept.append(link)
         obj.Annots = kept
-    return dropped
+    return dropped, dropped_keys
 
 
 def _clean_link(
@@ -373,7 +379,13 @@ def _iter_struct(kids: pikepdf.Object) -> Iterator[Dictionary]:
 
 
 def _unlink_objrs(struct_root: Dictionary, dropped: set[tuple[int, int]]) -> None:
-    """Remove object references to dropped annotations from the structure tree."""
+    """Remove references to dropped annotations from the structure tree.
+
+    Left in place, an object reference would drag the dropped annotation (and
+    any attachment it carries) into the merged file through the tree.
+    Elements left empty are removed too, since empty tags confuse readers.
+    """
+    emptied: list[Dictionary] = []
     for elem in _iter_struct(struct_root.K):
         kids = elem.get(Name.K)
         if isinstance(kids, Dictionary):
@@ -392,6 +404,13 @@ def _unlink_objrs(struct_root: Dictionary, dropped: set[tuple[int, int]]) -> Non
         ]
         if len(keep) != len(kids):
             elem.K = Array(keep)
+            if not keep:
+                emptied.append(elem)
+    for elem in emptied:
+        parent = elem.get(Name.P)
+        siblings = parent.get(Name.K) if isinstance(parent, Dictionary) else None
+        if isinstance(siblings, Array):
+            parent.K = Array(k for k in siblings if not (k.is_indirect and k.objgen == elem.objgen))
 
 
 def _shift_struct_parents(src: pikepdf.Pdf, offset: int) -> None:
@@ -571,4 +590,4 @@ def _set_metadata(
             meta["pdfuaid:part"] = "1"
     out.docinfo[Name.Title] = String(title)
     if created is not None:
-        out.docinfo[Name.CreationDate] = String(pikepdf.models.encode_pdf_date(created))
+        out.docinfo[Name.CreationDate] = String(encode_pdf_date(created))
