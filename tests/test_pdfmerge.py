@@ -12,6 +12,7 @@ import subprocess
 import warnings
 import zlib
 from collections.abc import Iterator
+from datetime import datetime, timezone
 
 import pikepdf
 import pypdf
@@ -392,12 +393,17 @@ def test_keep_outline_false_omits_the_parts_outline(parts) -> None:
 
 
 def test_created_date_is_written_only_when_given(parts) -> None:
-    from datetime import datetime, timezone
-
     plain = pypdf.PdfReader(io.BytesIO(merge_pdfs(parts[:1], title=TITLE)))
     assert "/CreationDate" not in plain.metadata
     dated = merge_pdfs(parts[:1], title=TITLE, created=datetime(2026, 1, 14, 9, 30, tzinfo=timezone.utc))
     assert pypdf.PdfReader(io.BytesIO(dated)).metadata["/CreationDate"].startswith("D:20260114093000")
+
+
+def test_pdf_ua_is_claimed_only_when_every_part_claims_it(parts, reader) -> None:
+    tagged_only = merge_pdfs(parts[:2], title=TITLE)
+    with pikepdf.open(io.BytesIO(tagged_only)) as doc:
+        assert doc.open_metadata().get("pdfuaid:part") == "1"
+    assert "pdfuaid" not in str(reader.xmp_metadata.rdf_root.toxml())
 
 
 def test_empty_parts_are_rejected() -> None:
