@@ -107,13 +107,12 @@ def render_pdf(doc: Document, theme: Theme, options: RenderOptions = RenderOptio
     """Render the document to a tagged, reproducible PDF (PDF/UA-1) and return its bytes."""
     import weasyprint  # imported here: it takes ~0.6 s and `--help` should not pay for it
 
+    from ..fetcher import make_url_fetcher
+
     html = render_html(doc, theme, options)
-    kwargs = {}
-    try:
-        from ..fetcher import make_url_fetcher
-        kwargs["url_fetcher"] = make_url_fetcher(allowed_roots(theme, options))
-    except ImportError:  # pragma: no cover - the fetcher module ships with the package
-        pass
+    # Only data: URLs and files inside the theme and the report's own folder can be loaded:
+    # report text is escaped anyway, but a theme or a logo path must not reach other files.
+    fetcher = make_url_fetcher(allowed_roots(theme, options))
     with source_date(doc.date):
-        document = weasyprint.HTML(string=html, base_url=str(theme.dirs[-1]) + "/", **kwargs)
-        return document.write_pdf(pdf_variant="pdf/ua-1", uncompressed_pdf=False)
+        document = weasyprint.HTML(string=html, base_url=str(theme.dirs[-1]) + "/", url_fetcher=fetcher)
+        return document.write_pdf(pdf_variant="pdf/ua-1")
