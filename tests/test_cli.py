@@ -1,0 +1,103 @@
+"""The command line: help, success, and located one-line errors with exit code 2."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cabinet_reports.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+GOOD = {"council": {"name": "Test Borough Council"}, "meeting": {"body": "Cabinet", "date": "2026-01-14"},
+        "title": "Test report", "sections": {"purpose": ["To test."], "recommendations": ["That Cabinet notes."]}}
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "cabinet_reports", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=120)
+
+
+def test_help_explains_every_option():
+    top = run("--help")
+    assert top.returncode == 0 and "render" in top.stdout and "check" in top.stdout
+    sub = run("render", "--help")
+    for option in ["--outdir", "--format", "--theme", "--html", "--quiet"]:
+        assert option in sub.stdout
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("council: {name: X}\nmeeting: {body: Cabinet, date: 2026-01-14}\nsections:\n  purpose: [x]\n",
+     "report.yaml:1: title: required field is missing"),
+    ("council: {name: X}\nmeeting: {body: Cabinet, date: 2026-01-14}\ntitle: [not, text]\n",
+     "report.yaml:3: title: Input should be a valid string"),
+    ("council: {name: X}\nmeeting: {body: Cabinet, date: 14/01/2026}\ntitle: T\n",
+     "report.yaml:2: meeting.date: Input should be a valid date"),
+    ("council: {name: X\ntitle: T\n",
+     "report.yaml:2: invalid YAML"),
+    ("council: {name: X}\nmeeting: {body: Cabinet, date: 2026-01-14}\ntitle: T\nsections:\n"
+     "  purpose: [x]\n  recommendations:\n    - See [[nowhere]].\n",
+     "report.yaml:7: sections.recommendations[0].p: unknown label 'nowhere'"),
+])
+def test_bad_input_gets_one_located_line_exit_2_and_no_output(tmp_path, text, expected):
+    (tmp_path / "report.yaml").write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    result = run("render", "report.yaml", "-o", str(out), cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"make-report: error: {expected}")
+    assert "Traceback" not in result.stderr
+    assert not out.exists()
+
+
+def test_json_input_renders_pdf_only_when_asked(tmp_path):
+    src = tmp_path / "budget.json"
+    src.write_text(json.dumps(GOOD), encoding="utf-8")
+    assert main(["render", str(src), "-o", str(tmp_path / "out"), "--format", "pdf", "--quiet"]) == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["budget.pdf"]
+    assert (tmp_path / "out" / "budget.pdf").read_bytes().startswith(b"%PDF-")
+
+
+def test_json_errors_carry_lines_too(tmp_path, capsys):
+    bad = dict(GOOD, title=5)
+    src = tmp_path / "r.json"
+    src.write_text(json.dumps(bad, indent=2), encoding="utf-8")
+    assert main(["render", str(src), "-o", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"make-report: error: {src}:9: title: Input should be a valid string (got 5)"
+
+
+def test_unknown_format_is_a_clear_error(tmp_path, capsys):
+    src = tmp_path / "r.json"
+    src.write_text(json.dumps(GOOD), encoding="utf-8")
+    assert main(["render", str(src), "-o", str(tmp_path / "out"), "--format", "rtf"]) == 2
+    assert "unknown output format 'rtf' (choose from pdf, docx)" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_one_bad_file_in_a_batch_writes_nothing(tmp_path, capsys):
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(GOOD), encoding="utf-8")
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({k: v for k, v in GOOD.items() if k != "council"}), encoding="utf-8")
+    assert main(["render", str(good), str(bad), "-o", str(tmp_path / "out"), "--format", "pdf"]) == 2
+    assert capsys.readouterr().err.strip() == f"make-report: error: {bad}:1: council: required field is missing"
+    assert not (tmp_path / "out").exists()
+
+
+def test_check_validates_without_writing(tmp_path, capsys):
+    src = ROOT / "examples" / "dudley-2005-partnership-strategy" / "report.yaml"
+    assert main(["check", str(src)]) == 0
+    assert capsys.readouterr().out.strip() == f"{src}: ok"
+
+
+def test_html_option_writes_the_intermediate(tmp_path):
+    src = tmp_path / "r.json"
+    src.write_text(json.dumps(GOOD), encoding="utf-8")
+    assert main(["render", str(src), "-o", str(tmp_path), "--format", "pdf", "--html", "--quiet"]) == 0
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert '<html lang="en-GB">' in html and "<title>Test report</title>" in html
