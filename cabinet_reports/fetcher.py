@@ -25,21 +25,15 @@ from __future__ import annotations
 import mimetypes
 import os
 import stat
-import warnings
 from collections.abc import Sequence
 from email.utils import formatdate
 from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
-# WeasyPrint 70 warns at import time when the system lacks libharfbuzz-subset (it then
-# subsets fonts with fontTools instead). That is a note about the machine, not about our
-# code, and under ``-W error`` it would make this module unimportable; silence exactly it.
-with warnings.catch_warnings():
-    warnings.filterwarnings(
-        "ignore", message="HarfBuzz-Subset will be required", category=DeprecationWarning
-    )
-    from weasyprint.urls import URLFetcher, URLFetcherResponse
+# WeasyPrint needs the system's libharfbuzz-subset (Debian libharfbuzz-subset0, installed by
+# .ci/system-deps); without it WeasyPrint warns at import, and the test suite fails on purpose.
+from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 __all__ = ["LockedURLFetcher", "URLRefused", "make_url_fetcher"]
 

@@ -25,8 +25,6 @@ import pypdf
 import pytest
 from PIL import Image
 
-# Imported first on purpose: it imports WeasyPrint while silencing the import-time
-# "HarfBuzz-Subset will be required" DeprecationWarning, which -W error would turn fatal.
 from cabinet_reports.fetcher import LockedURLFetcher, URLRefused, make_url_fetcher  # isort: skip
 from weasyprint import HTML  # isort: skip
 from weasyprint.urls import URLFetcher  # isort: skip

@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
-import warnings
 import zlib
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -21,11 +20,7 @@ from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObj
 
 from cabinet_reports.pdfmerge import MergePart, merge_pdfs
 
-with warnings.catch_warnings():
-    # WeasyPrint warns at import time when the system lacks libharfbuzz-subset;
-    # that says nothing about merging, and the project turns warnings into errors.
-    warnings.filterwarnings("ignore", message="HarfBuzz-Subset", category=DeprecationWarning)
-    import weasyprint
+import weasyprint
 
 SECRET = "EXEMPT-PARA-3-SECRET"
 TITLE = "Cabinet 14 January 2026: agenda pack"
