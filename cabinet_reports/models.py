@@ -162,10 +162,16 @@ def _block_kind(value: Any) -> str | None:
                 return key
         return None
     if isinstance(value, dict):
-        for key in BLOCK_KINDS:
+        for key in _DETECT_ORDER:
             if key in value:
                 return key
     return None
+
+
+# Keys that only one kind of block has are checked first: a sub-point may also carry
+# ``text`` (and a list item's follow-on blocks ``heading``), so ``text`` alone must not win.
+_DETECT_ORDER = ("subpoint", "letters", "bullets", "timeline", "table", "p", "heading", "text")
+assert set(_DETECT_ORDER) == set(BLOCK_KINDS)
 
 
 def _block_shorthand(value: Any) -> Any:
