@@ -38,18 +38,23 @@ from docx.text.run import Run
 
 __all__ = [
     "ZIP_EPOCH",
+    "add_bookmark",
     "add_hyperlink",
+    "add_internal_hyperlink",
     "add_multilevel_numbering",
     "add_num",
     "add_page_number_footer",
     "add_text_header",
+    "ensure_style",
     "link_style_to_level",
     "open_reference",
     "page_break_before",
     "repeat_header_row",
     "save_deterministic",
     "set_core_properties",
+    "set_default_language",
     "set_num",
+    "set_page_number_start",
     "set_table_alt_text",
 ]
 
@@ -240,7 +245,9 @@ def set_num(paragraph: Paragraph, num_id: int, level: int) -> None:
     _set_num_pr(paragraph._p.get_or_add_pPr(), num_id, level)
 
 
-def link_style_to_level(doc: DocxDocument, style_name: str, num_id: int, level: int) -> None:
+def link_style_to_level(
+    doc: DocxDocument, style_name: str, num_id: int, level: int, *, back_reference: bool = True
+) -> None:
     """Number every paragraph of ``style_name`` at ``level`` of list ``num_id``.
 
     This is Word's "link level to style": the style gets the ``w:numPr`` and the
@@ -248,9 +255,14 @@ def link_style_to_level(doc: DocxDocument, style_name: str, num_id: int, level: 
     style. Headings numbered this way stay plain headings for pandoc and Word's
     navigation pane, and a Word user who adds a "Numbered Paragraph" gets the next
     number. Only the document's own styles change, never the reference file.
+
+    A level names only one style: link further styles to the same level with
+    ``back_reference=False`` (they get the ``w:numPr`` but the level keeps its style).
     """
     style = doc.styles[style_name]  # KeyError for a style the reference lacks
     _set_num_pr(style.element.get_or_add_pPr(), num_id, level)
+    if not back_reference:
+        return
     numbering = _numbering_element(doc)
     num = numbering.num_having_numId(num_id)
     abstract_id = num.abstractNumId.val
@@ -263,6 +275,43 @@ def link_style_to_level(doc: DocxDocument, style_name: str, num_id: int, level: 
     if old is not None:
         lvl[0].remove(old)
     _insert_in_order(lvl[0], _el("w:pStyle", val=style.style_id), _LVL_ORDER)
+
+
+# --------------------------------------------------------------------------- styles
+
+
+def ensure_style(
+    doc: DocxDocument, name: str, base: str = "Normal", *, outline_level: int | None = None
+):
+    """Return the paragraph style ``name``, creating it (based on ``base``) if missing.
+
+    A council's own reference document may lack the custom styles the renderer names;
+    the style is then added to the output document only, inheriting ``base``'s look.
+    ``outline_level`` (0-based) makes a created style a heading for navigation panes.
+    """
+    from docx.enum.style import WD_STYLE_TYPE
+
+    styles = doc.styles
+    if name in styles:
+        return styles[name]
+    style = styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+    if base in styles:
+        style.base_style = styles[base]
+    if outline_level is not None:
+        style.element.get_or_add_pPr().append(_el("w:outlineLvl", val=outline_level))
+    return style
+
+
+def set_default_language(doc: DocxDocument, language: str) -> None:
+    """Set the proofing language of all text (``w:docDefaults``) to ``language``."""
+    rpr = doc.styles.element.find(f"{qn('w:docDefaults')}/{qn('w:rPrDefault')}/{qn('w:rPr')}")
+    if rpr is None:
+        return
+    lang = rpr.find(qn("w:lang"))
+    if lang is None:
+        lang = OxmlElement("w:lang")
+        rpr.append(lang)
+    lang.set(qn("w:val"), language)
 
 
 # ---------------------------------------------------------------- headers / footers
@@ -323,6 +372,25 @@ def add_page_number_footer(
     return paragraph
 
 
+def set_page_number_start(section: Section, first: int) -> None:
+    """Make the section's first page number ``first`` (``w:pgNumType w:start``)."""
+    sect_pr = section._sectPr
+    pg = sect_pr.find(qn("w:pgNumType"))
+    if pg is None:
+        pg = OxmlElement("w:pgNumType")
+        # CT_SectPr order: ... pgSz, pgMar, paperSrc, pgBorders, lnNumType, pgNumType, cols ...
+        later = [qn(t) for t in ("w:cols", "w:formProt", "w:vAlign", "w:noEndnote",
+                                 "w:titlePg", "w:textDirection", "w:bidi", "w:rtlGutter",
+                                 "w:docGrid", "w:printerSettings", "w:sectPrChange")]
+        for i, child in enumerate(sect_pr):
+            if child.tag in later:
+                sect_pr.insert(i, pg)
+                break
+        else:
+            sect_pr.append(pg)
+    pg.set(qn("w:start"), str(int(first)))
+
+
 def add_text_header(section: Section, text: str, *, style: str = "Header") -> Paragraph:
     """Put ``text`` in the section's header (replacing the inherited one); return it."""
     paragraph = _fresh_paragraph(section.header, style)
@@ -375,18 +443,8 @@ def set_table_alt_text(table: Table, title: str, description: str = "") -> None:
 # ------------------------------------------------------------------- inline content
 
 
-def add_hyperlink(
-    paragraph: Paragraph, text: str, url: str, *, bold: bool = False, italic: bool = False
-) -> Hyperlink:
-    """Append an external hyperlink showing ``text`` to ``paragraph`` and return it.
-
-    The run uses the "Hyperlink" character style when the document defines it, and a
-    plain underline otherwise, so links stay recognisable without relying on colour.
-    """
-    r_id = paragraph.part.relate_to(url, RT.HYPERLINK, is_external=True)
-    link = OxmlElement("w:hyperlink")
-    link.set(qn("r:id"), r_id)
-    link.set(qn("w:history"), "1")
+def _link_run(paragraph: Paragraph, link, text: str, bold: bool, italic: bool) -> Hyperlink:
+    """Fill a ``w:hyperlink`` element with one run showing ``text`` and append it."""
     r = OxmlElement("w:r")
     link.append(r)
     paragraph._p.append(link)
@@ -402,6 +460,54 @@ def add_hyperlink(
     if italic:
         run.italic = True
     return Hyperlink(link, paragraph)
+
+
+def add_hyperlink(
+    paragraph: Paragraph, text: str, url: str, *, bold: bool = False, italic: bool = False
+) -> Hyperlink:
+    """Append an external hyperlink showing ``text`` to ``paragraph`` and return it.
+
+    The run uses the "Hyperlink" character style when the document defines it, and a
+    plain underline otherwise, so links stay recognisable without relying on colour.
+    """
+    r_id = paragraph.part.relate_to(url, RT.HYPERLINK, is_external=True)
+    link = OxmlElement("w:hyperlink")
+    link.set(qn("r:id"), r_id)
+    link.set(qn("w:history"), "1")
+    return _link_run(paragraph, link, text, bold, italic)
+
+
+def add_internal_hyperlink(
+    paragraph: Paragraph, text: str, bookmark: str, *, bold: bool = False, italic: bool = False
+) -> Hyperlink:
+    """Append a link to the bookmark named ``bookmark`` in the same document; return it.
+
+    Word follows it with Ctrl+click, LibreOffice's PDF export turns it into an internal
+    link and pandoc reads it as ``[text](#bookmark)``.
+    """
+    link = OxmlElement("w:hyperlink")
+    link.set(qn("w:anchor"), bookmark)
+    link.set(qn("w:history"), "1")
+    return _link_run(paragraph, link, text, bold, italic)
+
+
+def add_bookmark(paragraph: Paragraph, name: str, bookmark_id: int) -> None:
+    """Wrap the whole content of ``paragraph`` in a bookmark called ``name``.
+
+    Call it after the paragraph's runs were added. Bookmark names must start with a
+    letter and are at most 40 characters; ``bookmark_id`` must be unique in the document.
+    """
+    if not name or not name[0].isalpha() or len(name) > 40:
+        raise ValueError(f"invalid bookmark name {name!r}")
+    start = _el("w:bookmarkStart", id=bookmark_id, name=name)
+    end = _el("w:bookmarkEnd", id=bookmark_id)
+    p = paragraph._p
+    ppr = p.find(qn("w:pPr"))
+    if ppr is not None:
+        ppr.addnext(start)
+    else:
+        p.insert(0, start)
+    p.append(end)
 
 
 def page_break_before(paragraph: Paragraph) -> None:

@@ -53,13 +53,17 @@ REFERENCE_STYLES = [
     "Title Block",
     "Numbered Paragraph",
     "Body Text",
+    "Section Heading",
     "Sub-point Heading",
+    "Numbered Sub-point",
     "List Letter",
     "Table Header",
     "Signature",
     "Exempt Marking",
     "Caption",
     "Hyperlink",
+    "Exempt Reason",
+    "Verbatim Char",
 ]
 
 
@@ -258,7 +262,8 @@ def test_reference_page_setup_and_language():
     heading = doc.styles["Heading 1"]
     assert heading.font.bold and 12 <= heading.font.size.pt <= 14
     assert heading.paragraph_format.keep_with_next
-    assert doc.styles["Sub-point Heading"].base_style.name == "Heading 3"
+    assert doc.styles["Sub-point Heading"].base_style.name == "Heading 2"
+    assert doc.styles["Section Heading"].base_style.name == "Heading 1"
 
 
 def test_reference_build_is_reproducible(tmp_path):
@@ -330,7 +335,7 @@ def test_pandoc_sees_headings_lists_and_link(sample_docx):
     markdown = pandoc_markdown(sample_docx)
     assert re.search(r"^# Purpose of report", markdown, re.M), markdown
     assert re.search(r"^# Recommendations", markdown, re.M), markdown
-    assert re.search(r"^### Delta sub-point", markdown, re.M), markdown
+    assert re.search(r"^## Delta sub-point", markdown, re.M), markdown
     assert re.search(r"^-\s+First bullet point\n+-\s+Second bullet point", markdown, re.M), markdown
     assert re.search(r"^\s*\(?[a1][.)]\)?\s+Apple option", markdown, re.M), markdown
     assert "[council website](https://example.gov.uk/papers)" in markdown

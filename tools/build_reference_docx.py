@@ -17,11 +17,18 @@ Style decisions:
   "Table Grid" remove the paragraph spacing inside table cells.
 - Colour is removed from headings, title and caption: the theme is black on white,
   emphasis is by weight and size only.
-- "Sub-point Heading" is a separate style *based on* Heading 3 with outline level 3
-  (``w:outlineLvl`` 2). Numbered sub-points such as "2.1.1 Financial implications" are
-  real level-3 headings for Word's navigation pane, tagged-PDF export and pandoc
-  (which reads inherited heading styles), while the theme can style them apart from
-  plain Heading 3 (which stays available for unnumbered sub-headings).
+- Numbered headings get their own styles *based on* the built-in headings, so the
+  report's multilevel numbering can be linked to them without numbering every plain
+  heading (appendix headings, unnumbered sub-headings):
+  "Section Heading" (based on Heading 1, outline level 1) carries "1.0 PURPOSE" and
+  "Sub-point Heading" (based on Heading 2, outline level 2) carries "2.1.1 Adoption of …".
+  Both are real headings for Word's navigation pane, tagged-PDF export and pandoc
+  (which reads inherited heading styles); the explicit ``w:outlineLvl`` is repeated
+  because some readers do not follow ``basedOn``. Sub-points are level 2 because they sit
+  directly under a level-1 section heading (no skipped heading level).
+- "Numbered Sub-point" is a body paragraph numbered at the sub-point level (a sub-point
+  without a heading); "Exempt Reason" is the bold statement under an exempt marking;
+  "Verbatim Char" (pandoc's name) is the character style for inline code.
 - "Title Block" is left-aligned and bold: centred blocks are harder to read for
   people with dyslexia or using screen magnifiers.
 - "Exempt Marking" is bold capitals, no colour, so it survives black-and-white print.
@@ -70,7 +77,17 @@ CUSTOM_PARAGRAPH_STYLES = {
     "Table Header": ("Normal", "Table Header", True, False),
     "Signature": ("Normal", "Signature", False, False),
     "Exempt Marking": ("Normal", "Normal", True, True),
+    "Numbered Sub-point": ("Normal", "Numbered Sub-point", False, False),
+    "Exempt Reason": ("Normal", "Normal", True, False),
 }
+
+# Numbered heading styles: name -> (based on, outline level 0-based).
+NUMBERED_HEADING_STYLES = {
+    "Section Heading": ("Heading 1", 0),
+    "Sub-point Heading": ("Heading 2", 1),
+}
+
+MONO_FONT = "Courier New"
 
 # A fixed date keeps the output reproducible; renderers set their own dates.
 FIXED_DATE = dt.datetime(1980, 1, 1)
@@ -195,17 +212,23 @@ def _add_custom_styles(doc) -> None:
     styles["Title Block"].paragraph_format.alignment = WD_ALIGN_PARAGRAPH.LEFT
     styles["Table Header"].paragraph_format.keep_with_next = True
 
-    sub_point = styles.add_style("Sub-point Heading", WD_STYLE_TYPE.PARAGRAPH)
-    sub_point.base_style = styles["Heading 3"]
-    sub_point.next_paragraph_style = styles["Numbered Paragraph"]
-    sub_point.quick_style = True
-    sub_point.font.bold = True
-    # Explicit outline level (3rd level) although Heading 3 already has it: some
-    # readers do not follow basedOn when deciding what is a heading.
-    ppr = sub_point.element.get_or_add_pPr()
-    outline = OxmlElement("w:outlineLvl")
-    outline.set(qn("w:val"), "2")
-    ppr.append(outline)
+    for name, (base, level) in NUMBERED_HEADING_STYLES.items():
+        heading = styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+        heading.base_style = styles[base]
+        heading.next_paragraph_style = styles["Numbered Paragraph"]
+        heading.quick_style = True
+        heading.font.bold = True
+        # Explicit outline level although the base heading already has it: some
+        # readers do not follow basedOn when deciding what is a heading.
+        ppr = heading.element.get_or_add_pPr()
+        outline = OxmlElement("w:outlineLvl")
+        outline.set(qn("w:val"), str(level))
+        ppr.append(outline)
+
+    verbatim = styles.add_style("Verbatim Char", WD_STYLE_TYPE.CHARACTER)
+    verbatim.base_style = styles["Default Paragraph Font"]
+    verbatim.font.name = MONO_FONT
+    verbatim.quick_style = True
 
     link = styles.add_style("Hyperlink", WD_STYLE_TYPE.CHARACTER)
     link.base_style = styles["Default Paragraph Font"]
