@@ -57,6 +57,10 @@ def _closest(key: str, candidates: set[str]) -> str | None:
 def _message(err: dict[str, Any], key: str | int | None) -> str:
     kind = err["type"]
     if kind == "extra_forbidden" and isinstance(key, str):
+        if key in all_field_names():
+            # A real field in the wrong place (label: on a text: block): a suggestion of the
+            # same name would only confuse.
+            return f"field '{key}' is not allowed here"
         close = _closest(key, all_field_names())
         return f"unknown field '{key}'" + (f" (did you mean '{close}'?)" if close else "")
     if kind == "missing":
