@@ -293,6 +293,8 @@ class Section(Model):
 
 
 def _section(value: Any) -> Any:
+    if value is None:  # "background:" with nothing under it: reported as an empty section
+        return {"blocks": []}
     return {"blocks": value} if isinstance(value, (list, str)) else value
 
 
