@@ -204,7 +204,20 @@ class Council(Model):
     """The council: its name and optional logo (a file next to the report)."""
 
     name: Text
-    logo: str | None = None
+    logo: Annotated[str, StringConstraints(max_length=255)] | None = None
+
+    @field_validator("logo")
+    @classmethod
+    def _logo_inside_report_folder(cls, value: str | None) -> str | None:
+        # The renderer may only read files in the report's own folder (and the theme's); say
+        # so here, with the line, rather than let the fetcher silently drop the image.
+        if value is None:
+            return value
+        parts = value.replace("\\", "/").split("/")
+        if value.startswith(("/", "\\")) or (len(value) > 1 and value[1] == ":") or ".." in parts:
+            raise ValueError("the logo must be a file inside the report's folder "
+                             "(a relative path without '..')")
+        return value
 
 
 class Meeting(Model):
