@@ -208,6 +208,7 @@ class _Builder:
         self.labels: dict[str, tuple[str, str, PathKey]] = {}  # label -> (shown, anchor, where)
         self.problems: list[Problem] = []
         self._ids = 0
+        self._depth = 0
         self._pending: list[tuple[Callable[[], None], PathKey]] = []
 
     # anchors are sequential per document; the pack merger makes them unique per report
@@ -256,6 +257,19 @@ class _Builder:
     # ------------------------------------------------------------------ blocks
     def blocks(self, blocks: list[m.Block], where: PathKey, ctx: dict[str, Any]) -> list[Block]:
         """Number a list of blocks; ``ctx`` holds the running counters of the enclosing section."""
+        if not blocks:
+            return []
+        if self._depth >= m.MAX_NESTING:
+            self.problems.append(Problem(f"blocks are nested more than {m.MAX_NESTING} deep",
+                                         field=format_field_path(where)))
+            return []
+        self._depth += 1
+        try:
+            return self._blocks(blocks, where, ctx)
+        finally:
+            self._depth -= 1
+
+    def _blocks(self, blocks: list[m.Block], where: PathKey, ctx: dict[str, Any]) -> list[Block]:
         out: list[Block] = []
         for i, block in enumerate(blocks):
             at = where + (i,)

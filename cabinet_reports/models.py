@@ -27,6 +27,9 @@ from pydantic import (
 # Limits that keep a typo or a hostile file from exhausting the renderer.
 MAX_TEXT = 20_000
 MAX_ITEMS = 2_000
+# Blocks inside blocks (a list item's follow-on list, a sub-point's blocks …). Real reports
+# nest three or four deep; WeasyPrint's layout recursion overflows at about a hundred.
+MAX_NESTING = 10
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)]
 Label = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_.:-]{0,79}$")]
