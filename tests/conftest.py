@@ -1,0 +1,43 @@
+"""Shared fixtures. Keep this small and generic: helpers that read outputs live in readers.py."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Callable, Iterable
+
+import pytest
+
+from readers import require
+
+
+@pytest.fixture(scope="session")
+def libreoffice(tmp_path_factory) -> Callable[[Iterable[Path]], list[Path]]:
+    """Return ``convert(paths) -> pdfs``: DOCX (or ODT …) → PDF with headless LibreOffice.
+
+    One private profile per session (parallel runs do not share LibreOffice's lock), one
+    ``soffice`` start for all files given in a call (it takes ~2 s), and every file is
+    converted at most once per session. Fails under CI, skips elsewhere, without soffice.
+    """
+    profile = tmp_path_factory.mktemp("lo-profile")
+    done: dict[Path, Path] = {}
+
+    def convert(paths: Iterable[Path]) -> list[Path]:
+        paths = [Path(p).resolve() for p in paths]
+        todo = [p for p in paths if p not in done]
+        if todo:
+            outdir = tmp_path_factory.mktemp("lo-pdf")  # one per call: equal stems never collide
+            stems = [p.stem for p in todo]
+            assert len(set(stems)) == len(stems), f"file names must differ: {stems}"
+            result = subprocess.run(
+                [require("soffice"), f"-env:UserInstallation={profile.as_uri()}", "--headless",
+                 "--convert-to", "pdf", "--outdir", str(outdir), *map(str, todo)],
+                capture_output=True, text=True, timeout=300)
+            for p in todo:
+                pdf = outdir / (p.stem + ".pdf")
+                # soffice exits 0 even when a conversion fails: check for each file.
+                assert pdf.is_file(), f"LibreOffice did not convert {p.name}:\n{result.stdout}\n{result.stderr}"
+                done[p] = pdf
+        return [done[p] for p in paths]
+
+    return convert
