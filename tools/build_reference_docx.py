@@ -46,7 +46,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Pt, RGBColor, Twips
+from docx.shared import Length, Pt, RGBColor, Twips
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # allow running the script from a source checkout
@@ -183,6 +183,9 @@ def _configure_builtin_styles(doc) -> None:
     caption.unhide_when_used = False
     caption.quick_style = True
 
+    # Page numbers sit centred at the foot of the page, as in the PDF theme.
+    styles["Footer"].paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
+
     list_bullet = styles["List Bullet"]
     list_bullet.paragraph_format.space_after = Pt(3)
 
@@ -190,7 +193,7 @@ def _configure_builtin_styles(doc) -> None:
         style = styles[name]
         tabs = style.element.pPr.find(qn("w:tabs"))
         for tab, pos in zip(tabs.findall(qn("w:tab")), (TEXT_WIDTH // 2, TEXT_WIDTH)):
-            tab.set(qn("w:pos"), str(Twips(pos).twips))
+            tab.set(qn("w:pos"), str(Length(pos).twips))
 
 
 def _add_custom_styles(doc) -> None:
