@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from ..document import Appendix, Block, Document, Heading, Item, ListBlock, Para, Section, SubPoint, TableBlock
+from ..document import Appendix, Block, Document, Heading, ListBlock, Para, Section, SubPoint, TableBlock
 from ..errors import Problem, RenderError, ThemeError
 from ..inline import Inline, Span, plain
 from ..theme import Numbering, Theme
