@@ -7,6 +7,7 @@ line per problem without a traceback; 1 an unexpected internal error.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -47,16 +48,77 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("reports", nargs="+", metavar="REPORT", type=Path, help="report file (.yaml, .yml or .json)")
     check.add_argument("-t", "--theme", type=Path, metavar="DIR", help="theme folder (see render)")
 
-    _add_pack_parser(sub)
+    pack = sub.add_parser(
+        "pack", help="build a meeting's agenda and reports packs",
+        description="Build the agenda (PDF and DOCX), public-pack.pdf (Part B items replaced by a notice), "
+                    "full-pack.pdf (with Part B items, marked NOT FOR PUBLICATION) and items/ (one file per "
+                    "item) into OUTDIR. Every report is checked first; on any problem nothing is written.")
+    pack.add_argument("meeting", metavar="MEETING", type=Path, help="meeting file (.yaml, .yml or .json)")
+    pack.add_argument("-o", "--outdir", type=Path, required=True, metavar="OUTDIR",
+                      help="folder to write into (created if missing)")
+    pack.add_argument("--published-on", type=_date, metavar="DATE",
+                      help="planned publication date (YYYY-MM-DD): warn if it gives too few clear days")
+    pack.add_argument("-t", "--theme", type=Path, metavar="DIR", help="theme folder (see render)")
+    pack.add_argument("-j", "--jobs", type=int, metavar="N",
+                      help="reports rendered in parallel (default: one per CPU for 4 or more reports)")
+    pack.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary; warnings still print")
     return parser
 
 
-def _add_pack_parser(sub: argparse._SubParsersAction) -> None:
+def _date(text: str) -> dt.date:
     try:
-        from .pack_cli import add_pack_parser
-    except ImportError:
-        return
-    add_pack_parser(sub)
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid date '{text}' (use YYYY-MM-DD)") from None
+
+
+class _RichProgress:
+    """A rich progress bar on stderr for `pack`."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(),
+                            TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+        self.task = None
+
+    def start(self, total: int) -> None:
+        self.bar.start()
+        self.task = self.bar.add_task("checking", total=total)
+
+    def advance(self, description: str) -> None:
+        if self.task is not None:
+            self.bar.update(self.task, advance=1, description=description)
+
+    def stop(self) -> None:
+        self.bar.stop()
+
+
+def _pack(args: argparse.Namespace) -> int:
+    from .pack import build_pack
+
+    def warn(line: str) -> None:
+        print(f"make-report: warning: {line}", file=sys.stderr)
+
+    progress = _RichProgress() if sys.stderr.isatty() and not args.quiet else None
+    try:
+        result = build_pack(args.meeting, args.outdir, theme=args.theme, published_on=args.published_on,
+                            progress=progress, jobs=args.jobs, warn=warn)
+    finally:
+        if progress is not None:
+            progress.stop()
+    if not args.quiet:
+        print(f"latest publication date: {result.latest_publication.strftime('%A')} "
+              f"{result.latest_publication.isoformat()}")
+        print(f"public pack: {result.public_pages} pages; full pack: {result.full_pages} pages")
+        for path in result.files:
+            note = "  (contains Part B: not for publication)" if path.name == "full-pack.pdf" or \
+                "not-for-publication" in path.name else ""
+            print(f"wrote {path}{note}")
+        if not result.docx:
+            print("no DOCX files: the DOCX renderer is not installed")
+    return EXIT_OK
 
 
 def _render(args: argparse.Namespace) -> int:
@@ -123,7 +185,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _render(args)
         if args.command == "check":
             return _check(args)
-        return args.run(args)
+        if args.command == "pack":
+            return _pack(args)
+        raise AssertionError(args.command)  # pragma: no cover
     except CabinetReportsError as exc:
         for line in exc.lines():
             print(f"make-report: error: {line}", file=sys.stderr)

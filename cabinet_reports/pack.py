@@ -195,6 +195,12 @@ def load_meeting(path: str | Path, theme: Theme | str | Path | None = None) -> L
             items.append(_report_item(number, i, spec, report, file, exemption, source, warnings))
         else:  # pragma: no cover - the discriminator admits only these three
             raise AssertionError(type(spec))
+    first_b = next((it for it in items if it.exempt), None)
+    for it in items:
+        if first_b is not None and it.number > first_b.number and not it.exempt:
+            problems.append(_at(source, ("items", it.index),
+                                f"public item {it.number} follows Part B item {first_b.number}: put Part B items "
+                                "last (the resolution to exclude the public covers every item after it)"))
     if problems:
         raise InputError(problems)
     return LoadedMeeting(meeting, source, items, warnings)
