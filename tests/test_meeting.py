@@ -1,0 +1,138 @@
+"""The meeting file: validation with located errors, item kinds, Part B rules, settings.
+
+These tests only load meetings (reports are loaded and numbered, nothing is rendered)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from cabinet_reports.errors import InputError
+from cabinet_reports.meeting import Meeting
+from cabinet_reports.pack import load_meeting, publication_warnings
+from cabinet_reports.theme import Theme
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "dudley-2005-cabinet" / "meeting.yaml"
+
+HEAD = ("council: Test Borough Council\nbody: Cabinet\ndate: 2026-01-14\ntime: \"10.00 am\"\n"
+        "venue: Town Hall\ncontact: {name: Democratic Services}\n")
+REPORT = """council: {name: Test Borough Council}
+meeting: {body: Cabinet, date: 2026-01-14}
+title: Land sale
+classification: %s
+sections:
+  purpose: [To test.]
+  recommendations: [That Cabinet notes.]
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "meeting.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def errors(path: Path) -> list[str]:
+    with pytest.raises(InputError) as info:
+        load_meeting(path)
+    return info.value.lines()
+
+
+def test_example_loads_with_every_kind_of_item():
+    loaded = load_meeting(EXAMPLE)
+    kinds = [(it.number, it.kind, it.exempt) for it in loaded.items]
+    assert kinds == [(1, "text", False), (2, "text", False), (3, "pdf", False), (4, "text", False),
+                     (5, "report", False), (6, "report", False), (7, "report", True)]
+    part_b = loaded.items[-1]
+    assert part_b.exemption.paragraphs == [9] and part_b.exemption.jurisdiction == "england-pre-2006"
+    assert part_b.public_title != part_b.title and part_b.shown_title(public=True) == part_b.public_title
+    assert loaded.items[4].report_of == ["the Chief Executive", "the Director of Social Services"]
+    assert loaded.warnings == []
+
+
+def test_unknown_and_missing_fields_are_located(tmp_path):
+    path = write(tmp_path, HEAD.replace("venue: Town Hall\n", "venu: Town Hall\n") + "items:\n  - title: A\n")
+    lines = errors(path)
+    assert f"{path}:1: venue: required field is missing" in lines
+    assert any(line.startswith(f"{path}:5: venu: unknown field") for line in lines)
+
+
+def test_unquoted_time_is_explained(tmp_path):
+    path = write(tmp_path, HEAD.replace('time: "10.00 am"', "time: 18:00") + "items:\n  - title: A\n")
+    assert errors(path) == [f'{path}:4: time: write the time in quotes, e.g. time: "6.00 pm" '
+                            "(YAML reads 18:00 as a number) (got 1080)"]
+
+
+def test_a_meeting_needs_items(tmp_path):
+    path = write(tmp_path, HEAD + "items: []\n")
+    assert "items: List should have at least 1 item" in errors(path)[0]
+
+
+def test_exempt_shorthand_and_jurisdiction_default(tmp_path):
+    path = write(tmp_path, HEAD + "settings: {jurisdiction: wales}\nitems:\n  - title: Staffing\n    exempt: 12\n"
+                                  "  - title: Contract\n    exempt: {paragraphs: [3], jurisdiction: england}\n")
+    loaded = load_meeting(path)
+    assert [(i.exemption.paragraphs, i.exemption.jurisdiction) for i in loaded.items] == [
+        ([12], "wales"), ([3], "england")]
+
+
+def test_exempt_paragraph_outside_the_schedule_is_located(tmp_path):
+    path = write(tmp_path, HEAD + "items:\n  - title: A\n    exempt: 12\n")
+    assert errors(path) == [f"{path}:9: items[0].exempt: paragraph 12 is not in Schedule 12A for england (1–7)"]
+
+
+def test_report_classification_makes_the_item_part_b(tmp_path):
+    write(tmp_path, REPORT % "{status: exempt, paragraphs: [3]}", "r.yaml")
+    loaded = load_meeting(write(tmp_path, HEAD + "items:\n  - report: r.yaml\n"))
+    item = loaded.items[0]
+    assert item.exempt and item.exemption.paragraphs == [3] and item.public_title == "Land sale"
+
+
+def test_conflicting_paragraphs_are_an_error(tmp_path):
+    write(tmp_path, REPORT % "{status: exempt, paragraphs: [3]}", "r.yaml")
+    path = write(tmp_path, HEAD + "items:\n  - report: r.yaml\n    exempt: 1\n")
+    assert errors(path) == [f"{path}:9: items[0].exempt: the report is exempt under paragraph(s) 3 (england); "
+                            "make this agree or remove it"]
+
+
+def test_public_report_on_a_part_b_item_is_treated_as_exempt(tmp_path):
+    write(tmp_path, REPORT % "public", "r.yaml")
+    loaded = load_meeting(write(tmp_path, HEAD + "items:\n  - report: r.yaml\n    exempt: 3\n"))
+    item = loaded.items[0]
+    assert item.exempt and item.report.classification.exempt  # rendered marked NOT FOR PUBLICATION
+    assert len(loaded.warnings) == 1 and "treated as exempt" in loaded.warnings[0]
+
+
+def test_attached_file_that_is_not_a_pdf(tmp_path):
+    write(tmp_path, "not a pdf", "minutes.pdf")
+    path = write(tmp_path, HEAD + "items:\n  - title: Minutes\n    pdf: minutes.pdf\n")
+    (line,) = errors(path)
+    assert line.startswith(f"{path}:9: items[0].pdf: cannot read attached PDF minutes.pdf")
+
+
+@pytest.mark.parametrize("jurisdiction, days, latest", [
+    ("england", 5, dt.date(2005, 3, 8)),  # Wednesday meeting: Tuesday of the week before
+    ("wales", 3, dt.date(2005, 3, 10)),
+])
+def test_clear_days_follow_the_jurisdiction(jurisdiction, days, latest):
+    meeting = Meeting.model_validate({
+        "council": "X", "body": "Cabinet", "date": "2005-03-16", "time": "6 pm", "venue": "Hall",
+        "contact": {"name": "Clerk"}, "items": [{"title": "Apologies"}],
+        "settings": {"jurisdiction": jurisdiction}})
+    assert meeting.settings.days == days
+    found, warnings = publication_warnings(meeting, latest, Theme())
+    assert found == latest and warnings == []
+    _, warnings = publication_warnings(meeting, latest + dt.timedelta(days=1), Theme())
+    assert len(warnings) == 1 and f"{days} are required ({jurisdiction})" in warnings[0]
+
+
+def test_easter_counts_against_the_deadline():
+    # Meeting on Wednesday 4 April 2018: Good Friday (30 March) and Easter Monday (2 April) are not clear days.
+    meeting = Meeting.model_validate({
+        "council": "X", "body": "Cabinet", "date": "2018-04-04", "time": "6 pm", "venue": "Hall",
+        "contact": {"name": "Clerk"}, "items": [{"title": "Apologies"}]})
+    latest, _ = publication_warnings(meeting, None, Theme())
+    assert latest == dt.date(2018, 3, 23)
