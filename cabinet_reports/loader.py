@@ -21,6 +21,10 @@ PathKey = tuple[str | int, ...]
 
 # Input files beyond this are almost certainly a mistake (or an attack); refuse before parsing.
 MAX_INPUT_BYTES = 5 * 1024 * 1024
+# YAML aliases (*name) repeat an anchored value; nested ones grow exponentially ("billion
+# laughs": a few hundred bytes that expand to 10**9 values). Count the values an alias
+# repeats and stop long before that exhausts memory or time.
+MAX_ALIAS_EXPANSION = 10_000
 
 
 class Source:
@@ -76,7 +80,24 @@ def _yaml_error(name: str, exc: yaml.YAMLError) -> InputError:
     return InputError(Problem(message, name, line))
 
 
-def _construct(loader: yaml.SafeLoader, node: yaml.Node, path: PathKey, lines: dict, name: str) -> Any:
+class _Seen:
+    """The nodes constructed so far and how many were constructed again through aliases."""
+
+    def __init__(self) -> None:
+        self.nodes: set[int] = set()
+        self.repeats = 0
+
+
+def _construct(loader: yaml.SafeLoader, node: yaml.Node, path: PathKey, lines: dict, name: str,
+               seen: _Seen | None = None) -> Any:
+    seen = seen if seen is not None else _Seen()
+    if id(node) in seen.nodes:  # reached again through an alias
+        seen.repeats += 1
+        if seen.repeats > MAX_ALIAS_EXPANSION:
+            raise InputError(Problem(f"YAML aliases expand to more than {MAX_ALIAS_EXPANSION:,} repeated values",
+                                     name, node.start_mark.line + 1, format_field_path(path) or None))
+    else:
+        seen.nodes.add(id(node))
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)  # resolve YAML merge keys (<<) like the safe loader would
@@ -91,10 +112,10 @@ def _construct(loader: yaml.SafeLoader, node: yaml.Node, path: PathKey, lines: d
                 raise InputError(Problem(f"duplicate key '{key}'", name, key_node.start_mark.line + 1,
                                          format_field_path(path + (key,))))
             lines[path + (key,)] = key_node.start_mark.line + 1
-            result[key] = _construct(loader, value_node, path + (key,), lines, name)
+            result[key] = _construct(loader, value_node, path + (key,), lines, name, seen)
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_construct(loader, item, path + (i,), lines, name) for i, item in enumerate(node.value)]
+        return [_construct(loader, item, path + (i,), lines, name, seen) for i, item in enumerate(node.value)]
     try:
         return loader.construct_object(node, deep=True)
     except (ValueError, TypeError, OverflowError):
