@@ -132,6 +132,8 @@ def parse_text(text: str, name: str, *, json_syntax: bool = False) -> tuple[Any,
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise InputError(Problem(f"invalid JSON: {exc.msg}", name, exc.lineno)) from None
+        except RecursionError:
+            raise InputError(Problem("input is nested too deeply", name)) from None
         try:
             _, lines = parse_text(text, name)
         except InputError:
