@@ -9,6 +9,7 @@ and its line in their file, and we add "did you mean" for misspelt keys.
 from __future__ import annotations
 
 import difflib
+import re
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -79,18 +80,26 @@ def _message(err: dict[str, Any], key: str | int | None) -> str:
 
 def problems_from(exc: ValidationError, data: Any, source: Source | None, prefix: PathKey = ()) -> list[Problem]:
     """Convert a pydantic ValidationError into located problems, one per error."""
-    problems = []
+    found: list[tuple[PathKey, str, str]] = []  # (path, error type, message)
     seen = set()
     for err in exc.errors():
         path = prefix + data_path(data, tuple(err["loc"]))
         key = path[-1] if path else None
-        field = format_field_path(path) or None
         message = _message(err, key)
-        if (field, message) in seen:
+        if (path, message) in seen:
             continue
-        seen.add((field, message))
+        seen.add((path, message))
+        found.append((path, err["type"], message))
+    # "titel: unknown field (did you mean 'title'?)" already explains why title is missing:
+    # one problem, one line.
+    explained = {path[:-1] + (m.group(1),) for path, kind, msg in found
+                 if kind == "extra_forbidden" and (m := re.search(r"did you mean '([^']+)'", msg))}
+    problems = []
+    for path, kind, message in found:
+        if kind == "missing" and path in explained:
+            continue
         line = source.line_of(path) if source else None
-        problems.append(Problem(message, source.name if source else None, line, field))
+        problems.append(Problem(message, source.name if source else None, line, format_field_path(path) or None))
     return problems
 
 
