@@ -514,25 +514,19 @@ def _stamp(loaded: LoadedMeeting, item: PackItem, theme: Theme, offset: int, tot
     if len(stamps.pages) != len(pdf.pages):  # pragma: no cover - one stamp page per page by construction
         raise CabinetReportsError(f"stamping {item.path}: {len(stamps.pages)} stamps for {len(pdf.pages)} pages")
     for page, stamp in zip(pdf.pages, stamps.pages):
-        before = len(_contents(page))
-        page.add_overlay(stamp, pikepdf.Rectangle(page.trimbox))
-        streams = _contents(page)
-        for stream in streams[before:] if len(streams) > before else streams[-1:]:
-            data = stream.read_bytes()
-            if b" Do" in data:
-                stream.write(b"/Artifact <</Type /Pagination /Subtype /Footer>> BDC\n" + data + b"\nEMC\n")
+        # As pikepdf's add_overlay, but with the drawing wrapped in /Artifact marked content
+        # (add_overlay would coalesce it into the page's own, tagged, content stream).
+        formx = pdf.copy_foreign(stamp.as_form_xobject())
+        existing = page.obj.get("/Resources", {}).get("/XObject", {})
+        name = next(pikepdf.Name(f"/CRPageStamp{n}") for n in range(1000) if f"/CRPageStamp{n}" not in existing)
+        page.add_resource(formx, pikepdf.Name.XObject, name)  # a fixed name keeps the output reproducible
+        placement = page.calc_form_xobject_placement(formx, name, pikepdf.Rectangle(page.trimbox),
+                                                     allow_shrink=True, allow_expand=True)
+        page.contents_add(b"q\n", prepend=True)
+        page.contents_add(b"Q\n/Artifact <</Type /Pagination /Subtype /Footer>> BDC\n" + placement + b"\nEMC\n")
     out = io.BytesIO()
     pdf.save(out, deterministic_id=True)
     return out.getvalue()
-
-
-def _contents(page) -> list:
-    import pikepdf
-
-    contents = page.obj.get("/Contents")
-    if isinstance(contents, pikepdf.Array):
-        return list(contents)
-    return [contents] if contents is not None else []
 
 
 # --------------------------------------------------------------------------- outline
@@ -589,7 +583,7 @@ def _docx_available() -> bool:
     return importlib.util.find_spec("cabinet_reports.renderers.docx") is not None
 
 
-def publication_warnings(meeting: Meeting, published: dt.date | None, theme: Theme) -> tuple[dt.date, list[str]]:
+def publication_warnings(meeting: Meeting, published: dt.date | None) -> tuple[dt.date, list[str]]:
     """Return the latest publication date and a warning if ``published`` is too late."""
     s = meeting.settings
     latest = latest_publication_date(meeting.date, clear_days=s.days, jurisdiction=s.jurisdiction,
@@ -618,7 +612,7 @@ def build_pack(meeting_path: str | Path, outdir: str | Path, *, theme: Theme | s
     progress = progress or _NoProgress()
     loaded = load_meeting(meeting_path, theme)
     meeting = loaded.meeting
-    latest, pub_warnings = publication_warnings(meeting, published_on, theme)
+    latest, pub_warnings = publication_warnings(meeting, published_on)
     warnings = loaded.warnings + pub_warnings
     if warn:
         for line in warnings:
@@ -740,8 +734,6 @@ def agenda_docx(loaded: LoadedMeeting, theme: Theme, starts: dict[int, tuple[int
     Built directly with python-docx and docx_tools: the agenda is not a report, so the
     report DOCX renderer does not apply. Page references are public-pack pages.
     """
-    import docx as python_docx  # noqa: F401  (imported for its side effect of registering parts)
-
     from . import docx_tools as dt_tools
 
     doc = dt_tools.open_reference(theme.find("reference.docx"))

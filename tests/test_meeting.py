@@ -12,7 +12,6 @@ import pytest
 from cabinet_reports.errors import InputError
 from cabinet_reports.meeting import Meeting
 from cabinet_reports.pack import load_meeting, publication_warnings
-from cabinet_reports.theme import Theme
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "dudley-2005-cabinet" / "meeting.yaml"
@@ -123,9 +122,9 @@ def test_clear_days_follow_the_jurisdiction(jurisdiction, days, latest):
         "contact": {"name": "Clerk"}, "items": [{"title": "Apologies"}],
         "settings": {"jurisdiction": jurisdiction}})
     assert meeting.settings.days == days
-    found, warnings = publication_warnings(meeting, latest, Theme())
+    found, warnings = publication_warnings(meeting, latest)
     assert found == latest and warnings == []
-    _, warnings = publication_warnings(meeting, latest + dt.timedelta(days=1), Theme())
+    _, warnings = publication_warnings(meeting, latest + dt.timedelta(days=1))
     assert len(warnings) == 1 and f"{days} are required ({jurisdiction})" in warnings[0]
 
 
@@ -134,5 +133,5 @@ def test_easter_counts_against_the_deadline():
     meeting = Meeting.model_validate({
         "council": "X", "body": "Cabinet", "date": "2018-04-04", "time": "6 pm", "venue": "Hall",
         "contact": {"name": "Clerk"}, "items": [{"title": "Apologies"}]})
-    latest, _ = publication_warnings(meeting, None, Theme())
+    latest, _ = publication_warnings(meeting, None)
     assert latest == dt.date(2018, 3, 23)

@@ -365,3 +365,29 @@ def test_part_b_items_must_come_last(tmp_path):
     meeting = _meeting(tmp_path, "  - title: Secret\n    exempt: 1\n  - title: Apologies\n")
     code, _, err = run_cli("pack", str(meeting), "-o", str(tmp_path / "out"))
     assert code == 2 and "items[1]: public item 2 follows Part B item 1" in err
+
+
+def test_part_b_attachment_untagged_is_stamped_marked_and_withheld(tmp_path):
+    import pikepdf
+    import weasyprint
+
+    (tmp_path / "study.pdf").write_bytes(weasyprint.HTML(string=(
+        "<p>Consultant study: the preferred bidder is Zephyr Widgets.</p>"
+        "<p style='break-before: page'>Second page.</p>")).write_pdf())
+    meeting = _meeting(tmp_path, "  - title: Apologies\n  - title: Consultant's study\n    pdf: study.pdf\n"
+                                 "    exempt: 3\n    public_title: Study\n")
+    out = tmp_path / "out"
+    code, _, err = run_cli("pack", str(meeting), "-o", str(out), "-q")
+    assert code == 0
+    assert "study.pdf is not a tagged PDF" in err
+    public, full = out / "public-pack.pdf", out / "full-pack.pdf"
+    assert "Zephyr" not in pdftotext(public) and int(pdfinfo(public)["Pages"]) == 2
+    assert int(pdfinfo(full)["Pages"]) == 3
+    for page in (2, 3):
+        text = normalise(pdftotext(full, page=page))
+        assert f"Page {page} of 3" in text and "NOT FOR PUBLICATION" in text
+    # the stamp is drawn inside /Artifact marked content, never mixed into the page's own content
+    with pikepdf.open(full) as pdf:
+        streams = pdf.pages[1].obj.Contents
+        last = streams[len(streams) - 1].read_bytes()
+        assert last.startswith(b"Q\n/Artifact") and last.rstrip().endswith(b"EMC")
