@@ -1,0 +1,141 @@
+"""The bad-input corpus: every file in tests/bad_inputs/ is refused the same careful way.
+
+Each case runs the real command line in a fresh process, exactly as an officer would:
+``python -m cabinet_reports render FILE -o OUTDIR``. It must exit 2, print exactly the
+expected located line(s) (``file:line: field.path: message``), never a traceback, and leave
+OUTDIR exactly as it was: an output file that already existed keeps its bytes and nothing
+else appears (no partial output, no temporary files).
+
+Cases are collected from the folder (black's ``tests/data/cases`` style); see
+tests/bad_inputs/README.md for the ``# expect:`` format.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from cabinet_reports.api import output_stem
+
+CORPUS = Path(__file__).resolve().parent / "bad_inputs"
+INPUT_SUFFIXES = {".yaml", ".yml", ".json"}
+EXPECT = "expect:"
+
+
+@dataclass(frozen=True)
+class Expected:
+    """One expected stderr line: its line number and field path (None: none) and a message part."""
+
+    line: int | None
+    field: str | None
+    message: str
+
+    def prefix(self, name: str) -> str:
+        where = name + (f":{self.line}" if self.line else "")
+        return f"make-report: error: {where}: " + (f"{self.field}: " if self.field else "")
+
+
+def parse_expectations(lines: list[str]) -> list[Expected]:
+    """Parse ``expect: LINE: FIELD: MESSAGE`` lines (``-`` for no line or no field)."""
+    out = []
+    for raw in lines:
+        body = raw.removeprefix("#").strip()
+        if not body.startswith(EXPECT):
+            continue
+        line, field, message = body[len(EXPECT):].strip().split(": ", 2)
+        out.append(Expected(None if line == "-" else int(line), None if field == "-" else field, message))
+    return out
+
+
+def expectations(case: Path) -> list[Expected]:
+    """Read a case's expectations from its sidecar ``.expect`` file or its leading comments."""
+    sidecar = case.with_name(case.name + ".expect")
+    if sidecar.exists():
+        return parse_expectations(sidecar.read_text(encoding="utf-8").splitlines())
+    leading = []
+    for line in case.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            break
+        leading.append(line)
+    return parse_expectations(leading)
+
+
+CASES = sorted(p for p in CORPUS.iterdir() if p.suffix in INPUT_SUFFIXES)
+
+
+def test_corpus_is_big_and_every_case_says_what_it_expects():
+    assert len(CASES) >= 30
+    missing = [c.name for c in CASES if not expectations(c)]
+    assert missing == []
+    orphans = [p.name for p in CORPUS.glob("*.expect") if not p.with_name(p.name[:-len(".expect")]).exists()]
+    assert orphans == []
+
+
+def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "cabinet_reports", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=60)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_bad_input_is_refused_with_located_lines_and_no_output(case, tmp_path):
+    expected = expectations(case)
+    outdir = tmp_path / "out"
+    outdir.mkdir()
+    # Outputs from an earlier good render must survive a failed one byte for byte.
+    stem = output_stem(case)
+    previous = {outdir / f"{stem}.pdf": b"%PDF-1.7 previous render\n", outdir / f"{stem}.docx": b"PK previous docx"}
+    for path, data in previous.items():
+        path.write_bytes(data)
+    before = {p: p.stat().st_mtime_ns for p in previous}
+
+    result = run_cli("render", case.name, "-o", str(outdir), cwd=CORPUS)
+
+    assert "Traceback" not in result.stderr
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == len(expected), result.stderr
+    for got, want in zip(lines, expected):
+        prefix = want.prefix(case.name)
+        assert got.startswith(prefix), f"\n got: {got}\nwant: {prefix}…{want.message}…"
+        assert want.message in got[len(prefix):], f"\n got: {got}\nwant: {prefix}…{want.message}…"
+    assert sorted(outdir.iterdir()) == sorted(previous)
+    for path, data in previous.items():
+        assert path.read_bytes() == data
+        assert path.stat().st_mtime_ns == before[path]
+
+
+def test_check_agrees_with_render_on_a_sample(tmp_path):
+    """`check` refuses the same way (it shares the loader and validator)."""
+    for name in ["unknown_key_titel.yaml", "duplicate_label.yaml", "not_utf8.yaml"]:
+        result = run_cli("check", name, cwd=CORPUS)
+        want = expectations(CORPUS / name)
+        assert result.returncode == 2 and "Traceback" not in result.stderr
+        assert [line.startswith(w.prefix(name)) for line, w in zip(result.stderr.splitlines(), want)] == [True] * len(want)
+
+
+def test_a_fixed_case_renders(tmp_path):
+    """Controls for the corpus: the smallest fix to a few bad files makes them valid.
+
+    This shows the refusals are about the one thing each file gets wrong, not about a
+    skeleton that could never render (a sub-point after its paragraph renders as 1.1.1).
+    """
+    from cabinet_reports.api import build, report_from_data
+
+    base = {"council": {"name": "Test Borough Council"}, "meeting": {"body": "Cabinet", "date": "2026-01-14"},
+            "title": "Test report", "sections": {"purpose": ["To test."], "recommendations": ["That Cabinet notes."]}}
+    doc = build(report_from_data(dict(base, sections={
+        "purpose": ["To test.", {"subpoint": "A sub-point", "text": "It now follows a paragraph."}],
+        "recommendations": [{"p": "That Cabinet notes [[aim]].", "label": "aim"}]})))
+    assert doc.numbered_labels() == ["1.0", "1.1", "1.1.1", "2.0", "2.1"]
+    # Nesting up to the limit is fine.
+    from cabinet_reports.models import MAX_NESTING
+    inner: object = "the end"
+    for depth in range(MAX_NESTING - 2):
+        inner = {"letters": [{"text": f"level {depth}", "blocks": [inner]}]}
+    build(report_from_data(dict(base, sections={"purpose": ["To test.", inner], "recommendations": ["R."]})))
+
