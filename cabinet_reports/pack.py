@@ -51,6 +51,7 @@ from .loader import Source, format_field_path, load_file
 from .meeting import AttachmentItem, Meeting, ProceduralItem, ReportItem
 from .models import Classification, Report
 from .publication import clear_working_days_between, latest_publication_date
+from .renderers.pdf import created_stamp, css_string, footer_content, layout, source_date, weasy_html
 from .theme import Theme
 from .validation import validate
 
@@ -242,23 +243,9 @@ class _NoProgress:
 
 
 # --------------------------------------------------------------------------- rendering helpers
-def _weasy_html(html: str, theme: Theme, asset_dir: Path | None = None):
-    import weasyprint
-
-    from .fetcher import make_url_fetcher
-
-    roots = list(theme.dirs) + ([asset_dir] if asset_dir else [])
-    return weasyprint.HTML(string=html, base_url=str(theme.dirs[-1]) + "/", url_fetcher=make_url_fetcher(roots))
-
-
 def _count_report(report: Report, theme: Theme) -> int:
     """Lay a report out (no PDF written) and return its page count."""
-    from .renderers.pdf import render_html, source_date
-
-    doc = build(report, theme)
-    options = render_options(report)
-    with source_date(doc.date):
-        return len(_weasy_html(render_html(doc, theme, options), theme, options.asset_dir).render().pages)
+    return len(layout(build(report, theme), theme, render_options(report)).pages)
 
 
 def _render_report(report: Report, theme: Theme, offset: int, total: int) -> bytes:
@@ -331,8 +318,6 @@ def _exempt_reason(theme: Theme, cls: Classification, context: dict[str, Any]) -
 
 
 def _created(day: dt.date) -> str:
-    from .renderers.pdf import created_stamp
-
     return created_stamp(day)
 
 
@@ -347,8 +332,6 @@ class _Agenda:
 
 def _agenda_html(loaded: LoadedMeeting, theme: Theme, starts: dict[int, tuple[int, int]] | None,
                  total: int | None, published: dt.date | None) -> str:
-    from .renderers.pdf import css_string, footer_content
-
     meeting = loaded.meeting
     ctx = _context(meeting, theme)
     part_b = [it for it in loaded.items if it.exempt]
@@ -403,15 +386,11 @@ def _agenda_html(loaded: LoadedMeeting, theme: Theme, starts: dict[int, tuple[in
 
 
 def _layout(html: str, theme: Theme, day: dt.date):
-    from .renderers.pdf import source_date
-
     with source_date(day):
-        return _weasy_html(html, theme).render(pdf_variant="pdf/ua-1")
+        return weasy_html(html, theme).render(pdf_variant="pdf/ua-1")
 
 
 def _write(document, day: dt.date) -> bytes:
-    from .renderers.pdf import source_date
-
     with source_date(day):
         return document.write_pdf(pdf_variant="pdf/ua-1")
 
@@ -459,8 +438,6 @@ def _number_pack(loaded: LoadedMeeting, theme: Theme, public: bool, notice_pages
 
 # --------------------------------------------------------------------------- notices and stamps
 def _notice_html(loaded: LoadedMeeting, item: PackItem, theme: Theme, offset: int, total: int | None) -> str:
-    from .renderers.pdf import footer_content
-
     ctx = _context(loaded.meeting, theme)
     title = item.shown_title(public=True)
     return theme.render("notice.html", {
@@ -487,8 +464,6 @@ def _stamp(loaded: LoadedMeeting, item: PackItem, theme: Theme, offset: int, tot
     """
     import pikepdf
 
-    from .renderers.pdf import css_string, footer_content
-
     pdf = pikepdf.open(io.BytesIO(item.pdf))
     sizes: dict[tuple[float, float], str] = {}
     names = []
@@ -506,10 +481,8 @@ def _stamp(loaded: LoadedMeeting, item: PackItem, theme: Theme, offset: int, tot
         "marking_css": css_string(theme.word("exempt_marking")) if marking else "none",
         "page_offset": offset,
     })
-    from .renderers.pdf import source_date
-
     with source_date(loaded.meeting.date):
-        stamp_bytes = _weasy_html(html, theme).write_pdf()
+        stamp_bytes = weasy_html(html, theme).write_pdf()
     stamps = pikepdf.open(io.BytesIO(stamp_bytes))
     if len(stamps.pages) != len(pdf.pages):  # pragma: no cover - one stamp page per page by construction
         raise CabinetReportsError(f"stamping {item.path}: {len(stamps.pages)} stamps for {len(pdf.pages)} pages")

@@ -95,24 +95,25 @@ def render_html(doc: Document, theme: Theme, options: RenderOptions = RenderOpti
     return theme.render("report.html", context)
 
 
-def allowed_roots(theme: Theme, options: RenderOptions) -> list[Path]:
-    """Return the folders WeasyPrint may read files from: the theme folders and the report's own."""
-    roots = list(theme.dirs)
-    if options.asset_dir is not None:
-        roots.append(options.asset_dir)
-    return roots
-
-
-def render_pdf(doc: Document, theme: Theme, options: RenderOptions = RenderOptions()) -> bytes:
-    """Render the document to a tagged, reproducible PDF (PDF/UA-1) and return its bytes."""
+def weasy_html(html: str, theme: Theme, asset_dir: Path | None = None):
+    """Return a WeasyPrint HTML object that can load only theme files and the report's assets."""
     import weasyprint  # imported here: it takes ~0.6 s and `--help` should not pay for it
 
     from ..fetcher import make_url_fetcher
 
-    html = render_html(doc, theme, options)
     # Only data: URLs and files inside the theme and the report's own folder can be loaded:
     # report text is escaped anyway, but a theme or a logo path must not reach other files.
-    fetcher = make_url_fetcher(allowed_roots(theme, options))
+    roots = list(theme.dirs) + ([asset_dir] if asset_dir is not None else [])
+    return weasyprint.HTML(string=html, base_url=str(theme.dirs[-1]) + "/", url_fetcher=make_url_fetcher(roots))
+
+
+def layout(doc: Document, theme: Theme, options: RenderOptions = RenderOptions()):
+    """Lay the document out without writing a PDF; return WeasyPrint's rendered document."""
     with source_date(doc.date):
-        document = weasyprint.HTML(string=html, base_url=str(theme.dirs[-1]) + "/", url_fetcher=fetcher)
-        return document.write_pdf(pdf_variant="pdf/ua-1")
+        return weasy_html(render_html(doc, theme, options), theme, options.asset_dir).render(pdf_variant="pdf/ua-1")
+
+
+def render_pdf(doc: Document, theme: Theme, options: RenderOptions = RenderOptions()) -> bytes:
+    """Render the document to a tagged, reproducible PDF (PDF/UA-1) and return its bytes."""
+    with source_date(doc.date):
+        return layout(doc, theme, options).write_pdf(pdf_variant="pdf/ua-1")
