@@ -367,15 +367,3 @@ class Report(Model):
 
 for _cls in (ListItem, SubPoint, TimelineEntry, Section, Appendix, Report):
     _cls.model_rebuild()
-
-
-def all_field_names() -> set[str]:
-    """Return every key any input model accepts (for "did you mean" suggestions)."""
-    names: set[str] = set()
-    for cls in (Paragraph, PlainParagraph, SubHeading, ListItem, SubPoint, LetteredList, BulletList,
-                TimelineEntry, Timeline, TableSpec, Table, Council, Meeting, Contact, KeyDecision,
-                Classification, Signatory, Section, Appendix, Report):
-        names.update(cls.model_fields)
-    return names
-
-

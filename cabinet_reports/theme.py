@@ -155,12 +155,12 @@ class Theme:
             try:
                 ThemeConfig.model_validate(data)  # checked alone first so errors name this file
             except ValidationError as exc:
-                raise ThemeError(problems_from(exc, data, Source(str(path), lines))) from None
+                raise ThemeError(problems_from(exc, data, Source(str(path), lines), ThemeConfig)) from None
             merged = _deep_merge(merged, data)
         try:
             return ThemeConfig.model_validate(merged)
         except ValidationError as exc:
-            raise ThemeError(problems_from(exc, merged, Source("theme.yaml"))) from None
+            raise ThemeError(problems_from(exc, merged, Source("theme.yaml"), ThemeConfig)) from None
 
     def kind(self, name: str) -> KindSpec:
         """Return the settings for a document kind."""

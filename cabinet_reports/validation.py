@@ -9,6 +9,8 @@ and its line in their file, and we add "did you mean" for misspelt keys.
 from __future__ import annotations
 
 import difflib
+import functools
+import typing
 import re
 from typing import Any, TypeVar
 
@@ -16,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import InputError, Problem
 from .loader import PathKey, Source, format_field_path
-from .models import BLOCK_KINDS, all_field_names
+from .models import BLOCK_KINDS
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -46,6 +48,26 @@ def data_path(data: Any, loc: tuple[Any, ...]) -> PathKey:
     return tuple(path)
 
 
+@functools.lru_cache(maxsize=None)
+def field_names(model: type[BaseModel]) -> frozenset[str]:
+    """Return every key accepted anywhere inside ``model`` (for "did you mean" suggestions)."""
+    names: set[str] = set()
+    seen: set[type] = set()
+
+    def visit(annotation: Any) -> None:
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            if annotation in seen:
+                return
+            seen.add(annotation)
+            for name, info in annotation.model_fields.items():
+                names.add(info.alias or name)
+                visit(info.annotation)
+        for arg in typing.get_args(annotation):
+            visit(arg)
+    visit(model)
+    return frozenset(names)
+
+
 def _closest(key: str, candidates: set[str]) -> str | None:
     """Return the most likely intended key, preferring swapped letters (lable → label)."""
     def score(name: str) -> float:
@@ -55,14 +77,14 @@ def _closest(key: str, candidates: set[str]) -> str | None:
     return best if best is not None and score(best) >= 0.7 else None
 
 
-def _message(err: dict[str, Any], key: str | int | None) -> str:
+def _message(err: dict[str, Any], key: str | int | None, names: frozenset[str]) -> str:
     kind = err["type"]
     if kind == "extra_forbidden" and isinstance(key, str):
-        if key in all_field_names():
+        if key in names:
             # A real field in the wrong place (label: on a text: block): a suggestion of the
             # same name would only confuse.
             return f"field '{key}' is not allowed here"
-        close = _closest(key, all_field_names())
+        close = _closest(key, set(names))
         return f"unknown field '{key}'" + (f" (did you mean '{close}'?)" if close else "")
     if kind == "missing":
         return "required field is missing"
@@ -78,14 +100,16 @@ def _message(err: dict[str, Any], key: str | int | None) -> str:
     return msg
 
 
-def problems_from(exc: ValidationError, data: Any, source: Source | None, prefix: PathKey = ()) -> list[Problem]:
-    """Convert a pydantic ValidationError into located problems, one per error."""
+def problems_from(exc: ValidationError, data: Any, source: Source | None, model: type[BaseModel],
+                  prefix: PathKey = ()) -> list[Problem]:
+    """Convert a pydantic ValidationError on ``model`` into located problems, one per error."""
+    names = field_names(model)
     found: list[tuple[PathKey, str, str]] = []  # (path, error type, message)
     seen = set()
     for err in exc.errors():
         path = prefix + data_path(data, tuple(err["loc"]))
         key = path[-1] if path else None
-        message = _message(err, key)
+        message = _message(err, key, names)
         if (path, message) in seen:
             continue
         seen.add((path, message))
@@ -112,4 +136,4 @@ def validate(model: type[M], data: Any, source: Source | None = None) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise InputError(problems_from(exc, data, source)) from None
+        raise InputError(problems_from(exc, data, source, model)) from None
