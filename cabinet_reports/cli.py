@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -192,9 +193,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in exc.lines():
             print(f"make-report: error: {line}", file=sys.stderr)
         return EXIT_INPUT
+    except OSError as exc:
+        # An unwritable output folder or a full disk: the user's to fix, so one line, exit 2.
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"make-report: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_INPUT
     except KeyboardInterrupt:
         print("make-report: interrupted; no partial output was written", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence for a clean exit
+        if os.environ.get("MAKE_REPORT_DEBUG"):
+            raise
+        print(f"make-report: internal error: {type(exc).__name__}: {exc} "
+              "(this is a bug; set MAKE_REPORT_DEBUG=1 for the traceback)", file=sys.stderr)
+        return EXIT_BUG
 
 
 if __name__ == "__main__":  # pragma: no cover

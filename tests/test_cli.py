@@ -101,3 +101,26 @@ def test_html_option_writes_the_intermediate(tmp_path):
     assert main(["render", str(src), "-o", str(tmp_path), "--format", "pdf", "--html", "--quiet"]) == 0
     html = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert '<html lang="en-GB">' in html and "<title>Test report</title>" in html
+
+
+def test_unwritable_output_folder_is_one_line_exit_2(tmp_path, capsys):
+    src = tmp_path / "r.json"
+    src.write_text(json.dumps(GOOD), encoding="utf-8")
+    blocker = tmp_path / "file-not-folder"
+    blocker.write_text("x", encoding="utf-8")
+    assert main(["render", str(src), "-o", str(blocker / "out"), "--format", "pdf"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("make-report: error: ") and "Traceback" not in err[0]
+
+
+def test_an_internal_bug_is_one_line_exit_1(tmp_path, capsys, monkeypatch):
+    import cabinet_reports.cli as cli
+
+    def boom(args):
+        raise ZeroDivisionError("simulated bug")
+    monkeypatch.setattr(cli, "_check", boom)
+    monkeypatch.delenv("MAKE_REPORT_DEBUG", raising=False)
+    assert main(["check", "whatever.yaml"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err == ("make-report: internal error: ZeroDivisionError: simulated bug "
+                   "(this is a bug; set MAKE_REPORT_DEBUG=1 for the traceback)")
