@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import string
 import traceback
 from pathlib import Path
 from typing import Any, Literal
 
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from .errors import Problem, ThemeError
 from .loader import Source, parse_text, read_text
@@ -47,6 +48,29 @@ class SectionSpec(_Strict):
     required: bool = False
 
 
+# The fields each format string may name. Formats run through str.format, which would
+# otherwise let a theme reach attributes ("{s.__class__}") or crash on an unknown name.
+FORMAT_FIELDS = {
+    "heading": {"number", "title"}, "section": {"s"}, "paragraph": {"s", "p"}, "subpoint": {"s", "p", "q"},
+    "letters": {"a", "A", "i", "I", "n"}, "bullet": set(), "appendix": {"n"},
+    "appendix_heading": {"number", "title"}, "timeline": {"when"},
+    "date_format": {"day", "day_ordinal", "month", "month_name", "month_short", "year", "weekday"},
+}
+
+
+def check_format(fmt: str, allowed: set[str]) -> str:
+    """Return ``fmt`` if it is a str.format template naming only ``allowed`` fields."""
+    try:
+        fields = [(name, spec, conv) for _, name, spec, conv in string.Formatter().parse(fmt) if name is not None]
+    except ValueError as exc:
+        raise ValueError(f"not a valid format: {exc}") from None
+    for name, spec, conv in fields:
+        if name not in allowed or "{" in (spec or "") or conv:
+            names = ", ".join("{" + n + "}" for n in sorted(allowed)) or "none"
+            raise ValueError(f"a format here may only use {names}")
+    return fmt
+
+
 class Numbering(_Strict):
     """How numbers and numbered headings read ("1.0 PURPOSE" or "1. Purpose")."""
 
@@ -60,6 +84,19 @@ class Numbering(_Strict):
     appendix: str = "Appendix {n}"
     appendix_heading: str = "{number}: {title}"
     timeline: str = "{when} - "
+
+    @field_validator("heading", "section", "paragraph", "subpoint", "bullet", "appendix", "appendix_heading",
+                     "timeline")
+    @classmethod
+    def _known_fields(cls, value: str, info: ValidationInfo) -> str:
+        return check_format(value, FORMAT_FIELDS[info.field_name])
+
+    @field_validator("letters")
+    @classmethod
+    def _known_letter_fields(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("give at least one letter format")
+        return [check_format(v, FORMAT_FIELDS["letters"]) for v in value]
 
 
 class KindSpec(_Strict):
@@ -80,6 +117,11 @@ class ThemeConfig(_Strict):
     other_sections_before: str = "recommendations"
     kinds: dict[str, KindSpec] = Field(default_factory=dict)
     words: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("date_format")
+    @classmethod
+    def _known_date_fields(cls, value: str) -> str:
+        return check_format(value, FORMAT_FIELDS["date_format"])
 
 
 def _deep_merge(base: Any, over: Any) -> Any:
