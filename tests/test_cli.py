@@ -124,3 +124,14 @@ def test_an_internal_bug_is_one_line_exit_1(tmp_path, capsys, monkeypatch):
     err = capsys.readouterr().err.strip()
     assert err == ("make-report: internal error: ZeroDivisionError: simulated bug "
                    "(this is a bug; set MAKE_REPORT_DEBUG=1 for the traceback)")
+
+
+def test_malformed_source_date_epoch_is_one_line_exit_2(tmp_path, capsys, monkeypatch):
+    src = tmp_path / "r.json"
+    src.write_text(json.dumps(GOOD), encoding="utf-8")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
+    assert main(["render", str(src), "-o", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "make-report: error: SOURCE_DATE_EPOCH: SOURCE_DATE_EPOCH must be a whole number of seconds since 1970, "
+        "not 'yesterday'")
+    assert not (tmp_path / "out").exists()

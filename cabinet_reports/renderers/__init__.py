@@ -6,7 +6,9 @@ A renderer is a function ``render(doc, theme, options) -> bytes``. It formats wh
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -24,6 +26,22 @@ class RenderOptions:
     logo: Path | None = None
     page_offset: int = 0  # pages before this document in a pack
     total_pages: int | None = None  # pack length, printed as "of N"; None: this document's own
+
+
+def document_timestamp(day: dt.date) -> dt.datetime:
+    """Return the moment every output of a document is stamped with.
+
+    SOURCE_DATE_EPOCH (the reproducible-builds convention) wins when set; otherwise midnight
+    UTC at the start of the document's own date, so the same input gives the same bytes on
+    every run and machine.
+    """
+    raw = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not raw:
+        return dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
+    if not raw.isdigit():
+        raise RenderError(Problem(f"SOURCE_DATE_EPOCH must be a whole number of seconds since 1970, not {raw!r}",
+                                  field="SOURCE_DATE_EPOCH"))
+    return dt.datetime.fromtimestamp(int(raw), dt.timezone.utc)
 
 
 Renderer = Callable[[Document, Theme, RenderOptions], bytes]

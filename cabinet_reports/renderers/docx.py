@@ -23,9 +23,7 @@ a number the PDF does not.
 
 from __future__ import annotations
 
-import datetime as dt
 import io
-import os
 import re
 import string
 from dataclasses import dataclass, field
@@ -36,7 +34,7 @@ from ..document import Appendix, Block, Document, Heading, ListBlock, Para, Sect
 from ..errors import Problem, RenderError, ThemeError
 from ..inline import Inline, Span, plain
 from ..theme import Numbering, Theme
-from . import RenderOptions
+from . import RenderOptions, document_timestamp
 
 # Indents mirror style.css: numbers hang in a 3.4em (≈1.5 cm) gutter, list markers in a
 # 2.2em (≈1 cm) gutter; wrapped lines align with the text, not the number.
@@ -551,18 +549,10 @@ class _Writer:
                 raise MustUseLiteral(f"model {diff[0]!r}, Word {diff[1]!r}")
         self.t.set_default_language(self.w, doc.language)
         self.t.set_core_properties(self.w, title=doc.title, author=doc.author, subject=doc.subject,
-                                   language=doc.language, created=created_at(doc.date))
+                                   language=doc.language, created=document_timestamp(doc.date))
         out = io.BytesIO()
         self.t.save_deterministic(self.w, out)
         return out.getvalue()
-
-
-def created_at(day: dt.date) -> dt.datetime:
-    """Return the core-property date: SOURCE_DATE_EPOCH if set, else midnight UTC of ``day``."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if epoch and epoch.strip().isdigit():
-        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
-    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
 
 
 def render_docx(doc: Document, theme: Theme, options: RenderOptions = RenderOptions()) -> bytes:

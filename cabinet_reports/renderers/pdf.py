@@ -15,7 +15,7 @@ from typing import Iterator
 
 from ..document import Document
 from ..theme import Theme
-from . import RenderOptions
+from . import RenderOptions, document_timestamp
 
 
 def css_string(text: str) -> str:
@@ -51,18 +51,14 @@ def footer_content(template: str, total_pages: int | None) -> str:
     return " ".join(parts) or '""'
 
 
-def epoch_of(day: dt.date) -> int:
-    """Return the Unix time of midnight UTC at the start of ``day``."""
-    return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp())
-
-
 @contextlib.contextmanager
 def source_date(day: dt.date) -> Iterator[None]:
-    """Set SOURCE_DATE_EPOCH to ``day`` while rendering, unless the caller set it."""
-    if "SOURCE_DATE_EPOCH" in os.environ:
+    """Set SOURCE_DATE_EPOCH for the render (fontTools stamps font subsets with it)."""
+    if os.environ.get("SOURCE_DATE_EPOCH", "").strip():
+        document_timestamp(day)  # a malformed value is a clear error, not a crash deep in fontTools
         yield
         return
-    os.environ["SOURCE_DATE_EPOCH"] = str(epoch_of(day))
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(document_timestamp(day).timestamp()))
     try:
         yield
     finally:
@@ -70,12 +66,8 @@ def source_date(day: dt.date) -> Iterator[None]:
 
 
 def created_stamp(day: dt.date) -> str:
-    """Return the metadata timestamp for a document dated ``day`` (or SOURCE_DATE_EPOCH)."""
-    if "SOURCE_DATE_EPOCH" in os.environ:
-        moment = dt.datetime.fromtimestamp(int(os.environ["SOURCE_DATE_EPOCH"]), dt.timezone.utc)
-    else:
-        moment = dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    """Return the PDF metadata timestamp for a document dated ``day``."""
+    return document_timestamp(day).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def render_html(doc: Document, theme: Theme, options: RenderOptions = RenderOptions()) -> str:
