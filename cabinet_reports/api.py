@@ -10,6 +10,7 @@ located problems for anything the user can get wrong.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -113,33 +114,62 @@ def parse_formats(spec: str | Iterable[str]) -> list[str]:
     return out
 
 
-def render_report(report: Report | str | Path, outdir: str | Path, *, formats: str | Iterable[str] = ("pdf", "docx"),
-                  theme: Theme | str | Path | None = None, name: str | None = None) -> dict[str, Path]:
-    """Render a report (or a report file) into ``outdir``; return the written paths by format.
+@dataclass(frozen=True)
+class Job:
+    """One report ready to render: validated, numbered, assets resolved, output name chosen."""
 
-    Every format is rendered in memory first and files are written only when all succeeded,
-    each atomically, so a failure never leaves a half-written or mismatched set behind.
-    """
-    from .atomic import atomic_write_bytes
+    report: Report
+    doc: Document
+    options: RenderOptions
+    stem: str
 
+
+def prepare(report: Report | str | Path, theme: Theme | str | Path | None = None, name: str | None = None) -> Job:
+    """Load (if a path), validate and number a report and check its assets; raise located errors."""
     if not isinstance(report, Report):
         stem = name or output_stem(report)
         report = load_report(report)
     else:
         stem = name or _default_stem(report)
     theme = resolve_theme(theme)
+    return Job(report, build(report, theme), render_options(report), stem)
+
+
+def render_jobs(jobs: Iterable[Job], outdir: str | Path, *, formats: str | Iterable[str] = ("pdf", "docx"),
+                theme: Theme | str | Path | None = None, html: bool = False) -> list[Path]:
+    """Render prepared reports into ``outdir`` and return the written paths.
+
+    Everything is rendered in memory first and then written as one atomic set, so a failure
+    in any report or format leaves every previous output untouched and nothing half-written.
+    """
+    from .atomic import write_files
+    from .renderers.pdf import render_html
+
+    theme = resolve_theme(theme)
     wanted = parse_formats(formats)
-    doc = build(report, theme)
-    options = render_options(report)
-    rendered = {fmt: get_renderer(fmt)(doc, theme, options) for fmt in wanted}
+    jobs = list(jobs)
     outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
-    written = {}
-    for fmt, data in rendered.items():
-        target = outdir / f"{stem}{suffix(fmt)}"
-        atomic_write_bytes(target, data)
-        written[fmt] = target
-    return written
+    stems = [job.stem for job in jobs]
+    clashes = sorted({s for s in stems if stems.count(s) > 1})
+    if clashes:
+        raise InputError(Problem(f"several inputs would write {', '.join(clashes)}: render them into separate folders"))
+    files: dict[Path, bytes] = {}
+    for job in jobs:
+        for fmt in wanted:
+            files[outdir / f"{job.stem}{suffix(fmt)}"] = get_renderer(fmt)(job.doc, theme, job.options)
+        if html:
+            files[outdir / f"{job.stem}.html"] = render_html(job.doc, theme, job.options).encode("utf-8")
+    return write_files(files)
+
+
+def render_report(report: Report | str | Path, outdir: str | Path, *, formats: str | Iterable[str] = ("pdf", "docx"),
+                  theme: Theme | str | Path | None = None, name: str | None = None) -> dict[str, Path]:
+    """Render a report (or a report file) into ``outdir``; return the written paths by format."""
+    theme = resolve_theme(theme)
+    job = prepare(report, theme, name)
+    wanted = parse_formats(formats)
+    written = render_jobs([job], outdir, formats=wanted, theme=theme)
+    return dict(zip(wanted, written))
 
 
 def _default_stem(report: Report) -> str:

@@ -269,3 +269,42 @@ def atomic_outputs(paths: Iterable[Path | str]) -> Iterator[OutputSet]:
     """Yield an :class:`OutputSet` for *paths*: all appear on success, none on failure."""
     with OutputSet(paths) as outputs:
         yield outputs
+
+
+def write_files(files: Mapping[Path, bytes]) -> list[Path]:
+    """Write several files as one set: every file appears complete, or none changes.
+
+    Missing folders are created for the commit and removed again if it fails. An error names
+    the file the user asked for, never our hidden temporary file.
+    """
+    targets = [Path(p) for p in files]
+    created: list[Path] = []
+    for folder in dict.fromkeys(p.parent for p in targets):
+        missing = [d for d in (folder, *folder.parents) if not d.exists()]
+        for d in reversed(missing):
+            d.mkdir()
+            created.append(d)
+    temps: dict[str, Path] = {}
+    try:
+        with OutputSet(targets) as outputs:
+            for target, data in files.items():
+                temp = outputs[Path(target)]
+                temps[str(temp)] = Path(target)
+                temp.write_bytes(data)
+    except OSError as exc:
+        _remove_created(created)
+        if exc.filename and str(exc.filename) in temps:
+            raise OSError(exc.errno, exc.strerror, str(temps[str(exc.filename)])) from None
+        raise
+    except BaseException:
+        _remove_created(created)
+        raise
+    return targets
+
+
+def _remove_created(folders: list[Path]) -> None:
+    for d in reversed(folders):
+        try:
+            d.rmdir()
+        except OSError:
+            pass

@@ -11,7 +11,7 @@ import datetime as dt
 import os
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from . import __version__
 from .errors import CabinetReportsError
@@ -122,55 +122,40 @@ def _pack(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _render(args: argparse.Namespace) -> int:
-    from .api import build, load_report, output_stem, parse_formats, render_report, resolve_theme
+def _prepare_all(paths: Sequence[Path], theme: Any) -> list[Any]:
+    """Validate every input before anything is rendered; report every problem at once."""
+    from .api import prepare
 
-    formats = parse_formats(args.format)
-    theme = resolve_theme(args.theme)
-    # Validate every input first: a batch either renders completely or writes nothing.
-    reports, problems = [], []
-    for path in args.reports:
+    jobs, problems = [], []
+    for path in paths:
         try:
-            report = load_report(path)
-            build(report, theme)
-            reports.append((path, report))
+            jobs.append(prepare(path, theme))
         except CabinetReportsError as exc:
             problems.extend(exc.problems)
     if problems:
         raise CabinetReportsError(problems)
-    stems = [output_stem(p) for p, _ in reports]
-    clashes = {s for s in stems if stems.count(s) > 1}
-    if clashes:
-        raise CabinetReportsError(f"several inputs would write {', '.join(sorted(clashes))}: render them into separate folders")
-    for (path, report), stem in zip(reports, stems):
-        written = render_report(report, args.outdir, formats=formats, theme=theme, name=stem)
-        if args.html:
-            from .atomic import atomic_write_bytes
-            from .renderers.pdf import render_html
-            from .api import render_options
-            html = render_html(build(report, theme), theme, render_options(report))
-            target = args.outdir / f"{stem}.html"
-            atomic_write_bytes(target, html.encode("utf-8"))
-            written["html"] = target
-        if not args.quiet:
-            for target in written.values():
-                print(f"wrote {target}")
+    return jobs
+
+
+def _render(args: argparse.Namespace) -> int:
+    from .api import parse_formats, render_jobs, resolve_theme
+
+    formats = parse_formats(args.format)
+    theme = resolve_theme(args.theme)
+    jobs = _prepare_all(args.reports, theme)
+    written = render_jobs(jobs, args.outdir, formats=formats, theme=theme, html=args.html)
+    if not args.quiet:
+        for target in written:
+            print(f"wrote {target}")
     return EXIT_OK
 
 
 def _check(args: argparse.Namespace) -> int:
-    from .api import build, load_report, resolve_theme
+    from .api import resolve_theme
 
-    theme = resolve_theme(args.theme)
-    problems = []
+    _prepare_all(args.reports, resolve_theme(args.theme))
     for path in args.reports:
-        try:
-            build(load_report(path), theme)
-            print(f"{path}: ok")
-        except CabinetReportsError as exc:
-            problems.extend(exc.problems)
-    if problems:
-        raise CabinetReportsError(problems)
+        print(f"{path}: ok")
     return EXIT_OK
 
 

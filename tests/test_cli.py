@@ -135,3 +135,33 @@ def test_malformed_source_date_epoch_is_one_line_exit_2(tmp_path, capsys, monkey
         "make-report: error: SOURCE_DATE_EPOCH: SOURCE_DATE_EPOCH must be a whole number of seconds since 1970, "
         "not 'yesterday'")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_missing_logo_in_a_batch_is_caught_before_anything_is_written(tmp_path, capsys):
+    good = tmp_path / "a.json"
+    good.write_text(json.dumps(GOOD), encoding="utf-8")
+    bad = tmp_path / "b.yaml"
+    bad.write_text("council:\n  name: X\n  logo: missing.png\nmeeting: {body: Cabinet, date: 2026-01-14}\ntitle: T\n"
+                   "sections:\n  purpose: [x]\n  recommendations: [y]\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["check", str(bad)]) == 2
+    assert capsys.readouterr().err.strip() == f"make-report: error: {bad}:3: council.logo: logo file not found"
+    assert main(["render", str(good), str(bad), "-o", str(out), "--format", "pdf"]) == 2
+    assert not out.exists()
+
+
+def test_a_failing_format_leaves_previous_outputs_untouched(tmp_path, monkeypatch):
+    import cabinet_reports.renderers.docx as docx_renderer
+
+    src = tmp_path / "r.json"
+    src.write_text(json.dumps(GOOD), encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "r.pdf").write_bytes(b"previous pdf")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("renderer crashed")
+    monkeypatch.setattr(docx_renderer, "render_docx", broken)
+    assert main(["render", str(src), "-o", str(out)]) == 1
+    assert sorted(p.name for p in out.iterdir()) == ["r.pdf"]
+    assert (out / "r.pdf").read_bytes() == b"previous pdf"
