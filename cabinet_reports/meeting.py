@@ -23,7 +23,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BeforeValidator, Discriminator, Field, StringConstraints, Tag, field_validator
 
-from .models import Contact, Council, Model, Text
+from .models import Contact, Council, Model, Text, _listify
 
 Jurisdiction = Literal["england", "wales"]
 ExemptJurisdiction = Literal["england", "wales", "england-pre-2006"]
@@ -32,8 +32,11 @@ ExemptJurisdiction = Literal["england", "wales", "england-pre-2006"]
 DEFAULT_CLEAR_DAYS = {"england": 5, "wales": 3}
 
 
-def _listify(value: Any) -> Any:
-    return [value] if isinstance(value, (str, int, dict)) else value
+def _paragraph_list(value: Any) -> Any:
+    """``paragraphs: 3`` is short for ``paragraphs: [3]`` (models._listify leaves numbers alone)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return [value]
+    return _listify(value)
 
 
 class Exemption(Model):
@@ -43,7 +46,7 @@ class Exemption(Model):
     15-paragraph schedule that reports before March 2006 cite.
     """
 
-    paragraphs: Annotated[list[int], BeforeValidator(_listify)] = Field(min_length=1, max_length=20)
+    paragraphs: Annotated[list[int], BeforeValidator(_paragraph_list)] = Field(min_length=1, max_length=20)
     jurisdiction: ExemptJurisdiction | None = None
 
 

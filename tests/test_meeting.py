@@ -77,6 +77,11 @@ def test_exempt_shorthand_and_jurisdiction_default(tmp_path):
         ([12], "wales"), ([3], "england")]
 
 
+def test_a_single_paragraph_needs_no_list(tmp_path):
+    path = write(tmp_path, HEAD + "items:\n  - title: Staffing\n    exempt: {paragraphs: 1}\n")
+    assert load_meeting(path).items[0].exemption.paragraphs == [1]
+
+
 def test_exempt_paragraph_outside_the_schedule_is_located(tmp_path):
     path = write(tmp_path, HEAD + "items:\n  - title: A\n    exempt: 12\n")
     assert errors(path) == [f"{path}:9: items[0].exempt: paragraph 12 is not in Schedule 12A for england (1–7)"]
