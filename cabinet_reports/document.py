@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterator, Union
 
 from . import models as m
 from .errors import InputError, Problem
-from .inline import Inline, Span, UnknownReference, parse_inline, plain
+from .inline import Inline, Span, UnknownReference, parse_inline
 from .loader import PathKey, format_field_path
 from .theme import KindSpec, Numbering, Theme
 
@@ -71,7 +71,7 @@ class Item:
 
 @dataclass
 class ListBlock:
-    """A lettered, bulleted or timeline list; ``level`` counts lettered-list nesting."""
+    """A lettered, bulleted or timeline list; ``level`` counts lettered-list nesting (0 for bullets)."""
 
     style: str
     items: list[Item]
@@ -305,14 +305,14 @@ class _Builder:
                 items = [Item(self.fmt.bullet, self.inline(it.text, at + ("bullets", j, "text")),
                               self.blocks(it.blocks, at + ("bullets", j, "blocks"), ctx))
                          for j, it in enumerate(block.bullets)]
-                out.append(ListBlock("bullets", items, ctx["depth"]))
+                out.append(ListBlock("bullets", items))
             elif isinstance(block, m.Timeline):
                 items = []
                 for j, entry in enumerate(block.timeline):
                     lead = self.fmt.timeline.format(when=entry.when)
                     items.append(Item(self.fmt.bullet, self._prefixed(lead, entry.text, at + ("timeline", j, "text")),
                                       self.blocks(entry.blocks, at + ("timeline", j, "blocks"), ctx)))
-                out.append(ListBlock("timeline", items, ctx["depth"]))
+                out.append(ListBlock("timeline", items))
             elif isinstance(block, m.Table):
                 spec = block.table
                 anchor = self.anchor()
@@ -340,10 +340,12 @@ class _Builder:
         fmt = fmts[min(level, len(fmts) - 1)]
         items = []
         inner = dict(ctx, letter_level=level + 1)
+        # A reference to an item reads "3.1(c)": the paragraph the list belongs to, fixed before
+        # the items' own nested blocks can move the paragraph counter on.
+        prefix = self.fmt.paragraph.format(s=ctx["s"], p=ctx["p"]) if ctx["numbered"] and ctx["p"] else ""
         for j, it in enumerate(block.letters):
             marker = letter_marker(fmt, j + 1)
             anchor = self.anchor()
-            prefix = self.fmt.paragraph.format(s=ctx["s"], p=ctx["p"]) if ctx["numbered"] and ctx["p"] else ""
             self.label(it.label, prefix + marker, anchor, at + ("letters", j))
             items.append(Item(marker, self.inline(it.text, at + ("letters", j, "text")),
                               self.blocks(it.blocks, at + ("letters", j, "blocks"), inner), anchor))
@@ -398,7 +400,7 @@ class _Builder:
             at: PathKey = ("sections", key)
             if number:
                 self.label(f"section:{key}", number, anchor, at)
-            ctx = {"numbered": numbered, "s": s, "p": 0, "q": 0, "letter_level": 0, "depth": 0}
+            ctx = {"numbered": numbered, "s": s, "p": 0, "q": 0, "letter_level": 0}
             blocks = self.blocks(section.blocks, at, ctx)
             sections.append(Section(key, number, title, heading, anchor, blocks))
 
@@ -408,7 +410,7 @@ class _Builder:
             anchor = self.anchor()
             at = ("appendices", i)
             self.label(appx.label, number, anchor, at)
-            ctx = {"numbered": False, "s": 0, "p": 0, "q": 0, "letter_level": 0, "depth": 0}
+            ctx = {"numbered": False, "s": 0, "p": 0, "q": 0, "letter_level": 0}
             blocks = self.blocks(appx.blocks, at + ("blocks",), ctx)
             appendices.append(Appendix(number, appx.title, fmt.appendix_heading.format(number=number, title=appx.title),
                                        anchor, blocks))
@@ -457,8 +459,3 @@ class _Builder:
 def build_document(report: m.Report, theme: Theme) -> Document:
     """Number a report and resolve its cross-references into a renderable :class:`Document`."""
     return _Builder(report, theme).build()
-
-
-def inline_text(spans: Inline) -> str:
-    """Return the plain text of inline spans."""
-    return plain(spans)

@@ -49,11 +49,6 @@ class UnknownReference(KeyError):
         self.label = label
 
 
-def references_in(text: str) -> list[str]:
-    """Return the labels a text refers to with ``[[label]]``."""
-    return REF_PATTERN.findall(text)
-
-
 def parse_inline(text: str, resolve: Resolver) -> Inline:
     """Parse inline Markdown into spans, resolving ``[[label]]`` through ``resolve``."""
     text = text.replace(_OPEN, "").replace(_CLOSE, "")

@@ -9,9 +9,11 @@ rather than silently ignored content.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     PrivateAttr,
@@ -31,7 +33,21 @@ MAX_ITEMS = 2_000
 # nest three or four deep; WeasyPrint's layout recursion overflows at about a hundred.
 MAX_NESTING = 10
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)]
+# Characters XML (and so DOCX, PDF text and HTML) cannot carry. YAML escapes ("\x0b") and JSON
+# ("\u0000") can still produce them; refusing them here gives a located error instead of a
+# crash inside a renderer.
+_XML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def _xml_safe(value: str) -> str:
+    found = _XML_UNSAFE.search(value)
+    if found:
+        raise ValueError(f"contains the control character U+{ord(found.group()):04X}, which a document cannot hold")
+    return value
+
+
+SafeStr = Annotated[str, AfterValidator(_xml_safe)]
+Text = Annotated[SafeStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)]
 Label = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_.:-]{0,79}$")]
 
 
@@ -126,7 +142,7 @@ class TableSpec(Model):
     """A table with one header row."""
 
     header: list[Text] = Field(min_length=1, max_length=50)
-    rows: list[list[Annotated[str, StringConstraints(max_length=MAX_TEXT)]]] = Field(
+    rows: list[list[Annotated[SafeStr, StringConstraints(max_length=MAX_TEXT)]]] = Field(
         default_factory=list, max_length=10_000)
     caption: Text | None = None
 
@@ -207,7 +223,7 @@ class Council(Model):
     """The council: its name and optional logo (a file next to the report)."""
 
     name: Text
-    logo: Annotated[str, StringConstraints(max_length=255)] | None = None
+    logo: Annotated[SafeStr, StringConstraints(max_length=255)] | None = None
 
     @field_validator("logo")
     @classmethod
@@ -228,7 +244,7 @@ class Meeting(Model):
 
     body: Text
     date: dt.date
-    item: Annotated[str, StringConstraints(max_length=20)] | None = None
+    item: Annotated[SafeStr, StringConstraints(max_length=20)] | None = None
 
 
 class Contact(Model):
@@ -236,8 +252,8 @@ class Contact(Model):
 
     name: Text
     role: Text | None = None
-    phone: Annotated[str, StringConstraints(max_length=40)] | None = None
-    email: Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=200)] | None = None
+    phone: Annotated[SafeStr, StringConstraints(max_length=40)] | None = None
+    email: Annotated[SafeStr, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=200)] | None = None
 
 
 class KeyDecision(Model):
@@ -335,7 +351,7 @@ class Report(Model):
     date: dt.date | None = None
     title: Text
     subtitle: Text | None = None
-    reference: Annotated[str, StringConstraints(max_length=80)] | None = None
+    reference: Annotated[SafeStr, StringConstraints(max_length=80)] | None = None
     report_of: Annotated[list[Text], BeforeValidator(_listify)] = Field(default_factory=list, max_length=10)
     contact: Contact | None = None
     wards: Annotated[list[Text], BeforeValidator(_listify)] = Field(default_factory=list, max_length=100)

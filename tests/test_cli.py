@@ -38,6 +38,9 @@ def test_help_explains_every_option():
      "report.yaml:2: meeting.date: Input should be a valid date"),
     ("council: {name: X\ntitle: T\n",
      "report.yaml:2: invalid YAML"),
+    ("council: {name: X}\nmeeting: {body: Cabinet, date: 2026-01-14}\ntitle: \"Strategic\\x0bPartnership\"\n"
+     "sections: {purpose: [x], recommendations: [y]}\n",
+     "report.yaml:3: title: contains the control character U+000B, which a document cannot hold"),
     ("council: {name: X}\nmeeting: {body: Cabinet, date: 2026-01-14}\ntitle: T\nsections:\n"
      "  purpose: [x]\n  recommendations:\n    - See [[nowhere]].\n",
      "report.yaml:7: sections.recommendations[0].p: unknown label 'nowhere'"),

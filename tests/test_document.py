@@ -118,3 +118,12 @@ def test_exempt_paragraph_must_exist_in_its_jurisdiction():
     data["classification"] = {"status": "exempt", "paragraphs": [3], "jurisdiction": "wales"}
     with pytest.raises(InputError, match=r"classification: paragraph 3 is not in Schedule 12A for wales \(12–18\)"):
         report_from_data(data)
+
+
+def test_reference_to_a_lettered_item_names_the_paragraph_it_belongs_to():
+    # (a) holds a nested numbered paragraph (1.2); (b) still belongs to 1.1.
+    data = report(purpose=["Intro.", {"letters": [{"text": "x", "blocks": ["Nested."]},
+                                                  {"text": "y", "label": "second"}]},
+                           {"text": "See [[second]]."}])
+    doc = build(report_from_data(data))
+    assert doc.labels["second"] == "1.1(b)"
