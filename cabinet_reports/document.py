@@ -171,7 +171,8 @@ def _numbers_in(blocks: list[Block]) -> Iterator[str]:
 
 
 # --------------------------------------------------------------------------- numbering helpers
-def _roman(n: int) -> str:
+def roman(n: int) -> str:
+    """Return n in lower-case Roman numerals."""
     vals = [(1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
             (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")]
     out = ""
@@ -193,7 +194,7 @@ def _letters(n: int) -> str:
 
 def letter_marker(fmt: str, n: int) -> str:
     """Format the n-th item of a lettered list with a theme format like "({a})" or "{i})"."""
-    return fmt.format(a=_letters(n), A=_letters(n).upper(), i=_roman(n), I=_roman(n).upper(), n=n)
+    return fmt.format(a=_letters(n), A=_letters(n).upper(), i=roman(n), I=roman(n).upper(), n=n)
 
 
 # --------------------------------------------------------------------------- the builder

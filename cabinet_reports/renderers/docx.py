@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from ..document import Appendix, Block, Document, Heading, ListBlock, Para, Section, SubPoint, TableBlock
+from ..document import Appendix, Block, Document, Heading, ListBlock, Para, Section, SubPoint, TableBlock, roman
 from ..errors import Problem, RenderError, ThemeError
 from ..inline import Inline, Span, plain
 from ..theme import Numbering, Theme
@@ -79,13 +79,7 @@ def word_number(num_fmt: str, n: int) -> str:
         text = chr(ord("a") + (n - 1) % 26) * ((n - 1) // 26 + 1)
         return text.upper() if num_fmt == "upperLetter" else text
     if num_fmt in ("lowerRoman", "upperRoman"):
-        out = ""
-        for value, digits in ((1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"),
-                              (50, "l"), (40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")):
-            while n >= value:
-                out += digits
-                n -= value
-        return out.upper() if num_fmt == "upperRoman" else out
+        return roman(n).upper() if num_fmt == "upperRoman" else roman(n)
     raise ValueError(f"unsupported numFmt {num_fmt}")
 
 
