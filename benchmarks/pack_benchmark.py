@@ -60,7 +60,7 @@ def make_meeting(folder: Path, reports: int, paragraphs: int) -> Path:
     for n in range(1, reports + 1):
         exempt = n == reports  # the last report is Part B, so both packs differ
         (folder / f"report-{n:02d}.yaml").write_text(report_yaml(n, paragraphs, exempt), encoding="utf-8")
-        items.append(f"  - report: report-{n:02d}.yaml")
+        items.append(f"  - report: report-{n:02d}.yaml" + (f"\n    public_title: Item {n}" if exempt else ""))
     meeting = folder / "meeting.yaml"
     meeting.write_text(
         "council: Benchmark Borough Council\nbody: Cabinet\ndate: 2026-03-18\ntime: \"6.00 pm\"\n"

@@ -11,7 +11,8 @@ kinds of item, told apart by the key that names their papers:
 
 Any item may be Part B (exempt): ``exempt: 3`` or ``exempt: {paragraphs: [3, 4]}``. A report
 whose own classification is exempt is Part B without saying so here. ``public_title`` is the
-title the public agenda and the public pack show for a Part B item (default: its title).
+title the public agenda and the public pack show for a Part B item; every Part B item must have
+one (its own title is never shown in public: it may itself be exempt information).
 
 Like the report model, every model forbids unknown keys, so a typo is an error with its line.
 """

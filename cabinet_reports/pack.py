@@ -70,7 +70,7 @@ class PackItem:
     index: int  # position in the meeting file's items list (for located messages)
     kind: str  # "text", "pdf" or "report"
     title: str  # the real title (Part B: only for the full pack)
-    public_title: str  # what public outputs show
+    public_title: str  # what public outputs show (required in the meeting file for Part B items)
     report_of: list[str]
     text: str | None
     exemption: Classification | None = None
@@ -196,6 +196,12 @@ def load_meeting(path: str | Path, theme: Theme | str | Path | None = None) -> L
             items.append(_report_item(number, i, spec, report, file, exemption, source, warnings))
         else:  # pragma: no cover - the discriminator admits only these three
             raise AssertionError(type(spec))
+        if items and items[-1].index == i and items[-1].exempt and spec.public_title is None:
+            # Never fall back to the real title: for a Part B item it may itself be exempt
+            # information, and the public agenda, pack text and bookmarks would all show it.
+            problems.append(_at(source, where + ("public_title",),
+                                "a Part B item needs a public_title: the title the public agenda and pack "
+                                "show instead of its own"))
     first_b = next((it for it in items if it.exempt), None)
     for it in items:
         if first_b is not None and it.number > first_b.number and not it.exempt:
@@ -222,6 +228,7 @@ def _report_item(number: int, i: int, spec: ReportItem, report: Report, file: Pa
         line = report_source.line_of(("key_decision",)) if report_source else None
         warnings.append(str(Problem("key decision without a forward plan reference (28 clear days' notice, "
                                     "SI 2012/2089 reg 9)", str(file), line, "key_decision")))
+    # A Part B item without public_title is refused by load_meeting; a public item shows its title.
     return PackItem(number, i, "report", title, spec.public_title or title, list(report.report_of),
                     spec.text, exemption, report=report, path=file)
 

@@ -71,27 +71,57 @@ def test_a_meeting_needs_items(tmp_path):
 
 def test_exempt_shorthand_and_jurisdiction_default(tmp_path):
     path = write(tmp_path, HEAD + "settings: {jurisdiction: wales}\nitems:\n  - title: Staffing\n    exempt: 12\n"
-                                  "  - title: Contract\n    exempt: {paragraphs: [3], jurisdiction: england}\n")
+                                  "    public_title: A staffing matter\n"
+                                  "  - title: Contract\n    exempt: {paragraphs: [3], jurisdiction: england}\n"
+                                  "    public_title: A contract\n")
     loaded = load_meeting(path)
     assert [(i.exemption.paragraphs, i.exemption.jurisdiction) for i in loaded.items] == [
         ([12], "wales"), ([3], "england")]
 
 
 def test_a_single_paragraph_needs_no_list(tmp_path):
-    path = write(tmp_path, HEAD + "items:\n  - title: Staffing\n    exempt: {paragraphs: 1}\n")
+    path = write(tmp_path, HEAD + "items:\n  - title: Staffing\n    exempt: {paragraphs: 1}\n"
+                                  "    public_title: A staffing matter\n")
     assert load_meeting(path).items[0].exemption.paragraphs == [1]
 
 
 def test_exempt_paragraph_outside_the_schedule_is_located(tmp_path):
-    path = write(tmp_path, HEAD + "items:\n  - title: A\n    exempt: 12\n")
+    path = write(tmp_path, HEAD + "items:\n  - title: A\n    exempt: 12\n    public_title: B\n")
     assert errors(path) == [f"{path}:9: items[0].exempt: paragraph 12 is not in Schedule 12A for england (1–7)"]
 
 
 def test_report_classification_makes_the_item_part_b(tmp_path):
     write(tmp_path, REPORT % "{status: exempt, paragraphs: [3]}", "r.yaml")
-    loaded = load_meeting(write(tmp_path, HEAD + "items:\n  - report: r.yaml\n"))
+    loaded = load_meeting(write(tmp_path, HEAD + "items:\n  - report: r.yaml\n    public_title: A property matter\n"))
     item = loaded.items[0]
-    assert item.exempt and item.exemption.paragraphs == [3] and item.public_title == "Land sale"
+    assert item.exempt and item.exemption.paragraphs == [3] and item.title == "Land sale"
+    assert item.shown_title(public=True) == "A property matter"
+
+
+PUBLIC_TITLE_MISSING = ("a Part B item needs a public_title: the title the public agenda and pack show "
+                        "instead of its own")
+
+
+def test_an_exempt_report_needs_a_public_title(tmp_path):
+    """The report's own title may itself be exempt: it must never be the public default."""
+    write(tmp_path, REPORT % "{status: exempt, paragraphs: [3]}", "r.yaml")
+    path = write(tmp_path, HEAD + "items:\n  - title: Apologies\n  - report: r.yaml\n")
+    assert errors(path) == [f"{path}:9: items[1].public_title: {PUBLIC_TITLE_MISSING}"]
+
+
+@pytest.mark.parametrize("item", [
+    "  - title: Staffing matter\n    exempt: 1\n",
+    "  - title: Study\n    pdf: study.pdf\n    exempt: 3\n",
+    "  - report: r.yaml\n    exempt: 3\n",
+])
+def test_every_item_marked_exempt_needs_a_public_title(tmp_path, item):
+    import weasyprint
+
+    write(tmp_path, REPORT % "public", "r.yaml")
+    (tmp_path / "study.pdf").write_bytes(weasyprint.HTML(string="<p>Study</p>").write_pdf())
+    path = write(tmp_path, HEAD + "items:\n" + item)
+    assert [line for line in errors(path) if "public_title" in line] == [
+        f"{path}:8: items[0].public_title: {PUBLIC_TITLE_MISSING}"]
 
 
 def test_conflicting_paragraphs_are_an_error(tmp_path):
@@ -103,7 +133,7 @@ def test_conflicting_paragraphs_are_an_error(tmp_path):
 
 def test_public_report_on_a_part_b_item_is_treated_as_exempt(tmp_path):
     write(tmp_path, REPORT % "public", "r.yaml")
-    loaded = load_meeting(write(tmp_path, HEAD + "items:\n  - report: r.yaml\n    exempt: 3\n"))
+    loaded = load_meeting(write(tmp_path, HEAD + "items:\n  - report: r.yaml\n    exempt: 3\n    public_title: A matter\n"))
     item = loaded.items[0]
     assert item.exempt and item.report.classification.exempt  # rendered marked NOT FOR PUBLICATION
     assert len(loaded.warnings) == 1 and "treated as exempt" in loaded.warnings[0]

@@ -362,9 +362,22 @@ def test_item_marked_exempt_over_a_public_report_is_treated_as_exempt(tmp_path):
 
 
 def test_part_b_items_must_come_last(tmp_path):
-    meeting = _meeting(tmp_path, "  - title: Secret\n    exempt: 1\n  - title: Apologies\n")
+    meeting = _meeting(tmp_path, "  - title: Secret\n    exempt: 1\n    public_title: A matter\n  - title: Apologies\n")
     code, _, err = run_cli("pack", str(meeting), "-o", str(tmp_path / "out"))
     assert code == 2 and "items[1]: public item 2 follows Part B item 1" in err
+
+
+def test_part_b_item_without_public_title_exits_2_and_writes_nothing(tmp_path):
+    (tmp_path / "r.yaml").write_text(REPORT.replace("Test report", "Sale to Zephyr Widgets")
+                                     % ("false", "{status: exempt, paragraphs: [3]}"), encoding="utf-8")
+    meeting = _meeting(tmp_path, "  - title: Apologies\n  - report: r.yaml\n")
+    out = tmp_path / "out"
+    code, stdout, err = run_cli("pack", str(meeting), "-o", str(out))
+    assert code == 2 and stdout == ""
+    assert err.strip().splitlines() == [
+        f"make-report: error: {meeting}:9: items[1].public_title: a Part B item needs a public_title: the title "
+        "the public agenda and pack show instead of its own"]
+    assert not out.exists()
 
 
 def test_part_b_attachment_untagged_is_stamped_marked_and_withheld(tmp_path):
