@@ -46,8 +46,11 @@ def _xml_safe(value: str) -> str:
     return value
 
 
-SafeStr = Annotated[str, AfterValidator(_xml_safe)]
-Text = Annotated[SafeStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)]
+# The string constraints come first: after a validator pydantic would check max_length as a
+# generic length ("Value should have at most 20000 items") instead of "String should have at
+# most 20000 characters".
+XmlSafe = AfterValidator(_xml_safe)
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT), XmlSafe]
 Label = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_.:-]{0,79}$")]
 
 
@@ -142,7 +145,7 @@ class TableSpec(Model):
     """A table with one header row."""
 
     header: list[Text] = Field(min_length=1, max_length=50)
-    rows: list[list[Annotated[SafeStr, StringConstraints(max_length=MAX_TEXT)]]] = Field(
+    rows: list[list[Annotated[str, StringConstraints(max_length=MAX_TEXT), XmlSafe]]] = Field(
         default_factory=list, max_length=10_000)
     caption: Text | None = None
 
@@ -223,7 +226,7 @@ class Council(Model):
     """The council: its name and optional logo (a file next to the report)."""
 
     name: Text
-    logo: Annotated[SafeStr, StringConstraints(max_length=255)] | None = None
+    logo: Annotated[str, StringConstraints(max_length=255), XmlSafe] | None = None
 
     @field_validator("logo")
     @classmethod
@@ -244,7 +247,7 @@ class Meeting(Model):
 
     body: Text
     date: dt.date
-    item: Annotated[SafeStr, StringConstraints(max_length=20)] | None = None
+    item: Annotated[str, StringConstraints(max_length=20), XmlSafe] | None = None
 
 
 class Contact(Model):
@@ -252,8 +255,8 @@ class Contact(Model):
 
     name: Text
     role: Text | None = None
-    phone: Annotated[SafeStr, StringConstraints(max_length=40)] | None = None
-    email: Annotated[SafeStr, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=200)] | None = None
+    phone: Annotated[str, StringConstraints(max_length=40), XmlSafe] | None = None
+    email: Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=200), XmlSafe] | None = None
 
 
 class KeyDecision(Model):
@@ -351,7 +354,7 @@ class Report(Model):
     date: dt.date | None = None
     title: Text
     subtitle: Text | None = None
-    reference: Annotated[SafeStr, StringConstraints(max_length=80)] | None = None
+    reference: Annotated[str, StringConstraints(max_length=80), XmlSafe] | None = None
     report_of: Annotated[list[Text], BeforeValidator(_listify)] = Field(default_factory=list, max_length=10)
     contact: Contact | None = None
     wards: Annotated[list[Text], BeforeValidator(_listify)] = Field(default_factory=list, max_length=100)
