@@ -1,0 +1,99 @@
+"""Large inputs: 300 numbered paragraphs and a 200-row table render in both formats, and the
+table's header row repeats on every page the table spans.
+
+Read back independently: pdftotext page by page for the PDF; for the DOCX the w:tblHeader
+flag in word/document.xml and LibreOffice's own PDF of it, page by page.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+
+from cabinet_reports.cli import main
+from readers import numbered_labels, pdfinfo, pdftotext
+
+PARAGRAPHS = 300
+ROWS = 200
+HEADER = ["Ward name", "Budget line", "Spend to date"]
+
+
+def large_report() -> dict:
+    paragraphs = [f"Paragraph body text number {i} of the background section." for i in range(1, PARAGRAPHS + 1)]
+    table = {"table": {"header": HEADER, "caption": "Spend by ward",
+                       "rows": [[f"Ward row{r:03d}", f"Line item {r}", f"£{r * 1000:,}"] for r in range(1, ROWS + 1)]}}
+    return {"council": {"name": "Large Borough Council"}, "meeting": {"body": "Cabinet", "date": "2026-01-14"},
+            "title": "A long report",
+            "sections": {"purpose": ["To test a long report."],
+                         "background": paragraphs[:150] + [table] + paragraphs[150:],
+                         "recommendations": ["That Cabinet notes the report."]}}
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory) -> dict[str, Path]:
+    import json
+
+    tmp = tmp_path_factory.mktemp("large")
+    src = tmp / "large.json"
+    src.write_text(json.dumps(large_report()), encoding="utf-8")
+    out = tmp / "out"
+    assert main(["render", str(src), "-o", str(out), "--quiet"]) == 0
+    return {"pdf": out / "large.pdf", "docx": out / "large.docx"}
+
+
+def pages_with_rows(pdf: Path) -> dict[int, str]:
+    """Return the text of every page that shows at least one table row, by page number."""
+    pages = int(pdfinfo(pdf)["Pages"])
+    found = {}
+    for n in range(1, pages + 1):
+        text = pdftotext(pdf, page=n)
+        if re.search(r"Ward row\d{3}", text):
+            found[n] = text
+    return found
+
+
+def assert_header_on_every_table_page(pdf: Path) -> None:
+    pages = pages_with_rows(pdf)
+    assert len(pages) >= 2, "the table should span several pages"
+    missing = [n for n, text in pages.items() if not all(h in text for h in HEADER)]
+    assert missing == []
+    # Every row is there, once, in order.
+    rows = [int(m) for text in pages.values() for m in re.findall(r"Ward row(\d{3})", text)]
+    assert rows == list(range(1, ROWS + 1))
+
+
+def test_pdf_has_every_paragraph_number(rendered):
+    labels = numbered_labels(pdftotext(rendered["pdf"], body_only=True))
+    assert labels[:2] == ["1.0", "1.1"]
+    background = [x for x in labels if x.startswith("2.") and x != "2.0"]
+    assert background == [f"2.{i}" for i in range(1, PARAGRAPHS + 1)]
+    assert labels[-2:] == ["3.0", "3.1"]
+
+
+def test_pdf_repeats_the_table_header_on_every_page(rendered):
+    assert_header_on_every_table_page(rendered["pdf"])
+
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def test_docx_marks_the_header_row_to_repeat(rendered):
+    with zipfile.ZipFile(rendered["docx"]) as z:
+        body = ElementTree.fromstring(z.read("word/document.xml"))
+    tables = list(body.iter(f"{W}tbl"))
+    big = [t for t in tables if len(t.findall(f"{W}tr")) == ROWS + 1]
+    assert len(big) == 1
+    rows = big[0].findall(f"{W}tr")
+    flags = [r.find(f"{W}trPr/{W}tblHeader") is not None for r in rows]
+    assert flags[0] and not any(flags[1:])
+    # Only the header row repeats; on/true/absent val all mean "on" in OOXML.
+    assert rows[0].find(f"{W}trPr/{W}tblHeader").get(f"{W}val") in (None, "1", "true", "on")
+
+
+def test_docx_repeats_the_header_row_in_libreoffice(rendered, libreoffice):
+    [pdf] = libreoffice([rendered["docx"]])
+    assert_header_on_every_table_page(pdf)
