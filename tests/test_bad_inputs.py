@@ -24,6 +24,7 @@ from cabinet_reports.api import output_stem
 CORPUS = Path(__file__).resolve().parent / "bad_inputs"
 INPUT_SUFFIXES = {".yaml", ".yml", ".json"}
 EXPECT = "expect:"
+EXPECT_IN = "expect-in:"
 
 
 @dataclass(frozen=True)
@@ -33,21 +34,25 @@ class Expected:
     line: int | None
     field: str | None
     message: str
+    file: str | None = None  # the file the error names, when not the input itself
 
     def prefix(self, name: str) -> str:
-        where = name + (f":{self.line}" if self.line else "")
+        where = (self.file or name) + (f":{self.line}" if self.line else "")
         return f"make-report: error: {where}: " + (f"{self.field}: " if self.field else "")
 
 
 def parse_expectations(lines: list[str]) -> list[Expected]:
     """Parse ``expect: LINE: FIELD: MESSAGE`` lines (``-`` for no line or no field)."""
     out = []
+    file = None
     for raw in lines:
         body = raw.removeprefix("#").strip()
+        if body.startswith(EXPECT_IN):  # "expect-in: other.yaml": later lines name that file
+            file = str(CORPUS / body[len(EXPECT_IN):].strip())
         if not body.startswith(EXPECT):
             continue
         line, field, message = body[len(EXPECT):].strip().split(": ", 2)
-        out.append(Expected(None if line == "-" else int(line), None if field == "-" else field, message))
+        out.append(Expected(None if line == "-" else int(line), None if field == "-" else field, message, file))
     return out
 
 
@@ -64,6 +69,8 @@ def expectations(case: Path) -> list[Expected]:
     return parse_expectations(leading)
 
 
+# Meeting files run through `make-report pack`; every other file through `make-report render`.
+MEETING_PREFIX = "meeting_"
 CASES = sorted(p for p in CORPUS.iterdir() if p.suffix in INPUT_SUFFIXES)
 
 
@@ -86,13 +93,18 @@ def test_bad_input_is_refused_with_located_lines_and_no_output(case, tmp_path):
     outdir = tmp_path / "out"
     outdir.mkdir()
     # Outputs from an earlier good render must survive a failed one byte for byte.
-    stem = output_stem(case)
-    previous = {outdir / f"{stem}.pdf": b"%PDF-1.7 previous render\n", outdir / f"{stem}.docx": b"PK previous docx"}
+    if case.name.startswith(MEETING_PREFIX):
+        command = "pack"
+        names = ["agenda.pdf", "agenda.docx", "public-pack.pdf", "full-pack.pdf"]
+    else:
+        command = "render"
+        names = [f"{output_stem(case)}.pdf", f"{output_stem(case)}.docx"]
+    previous = {outdir / name: f"previous {name}\n".encode() for name in names}
     for path, data in previous.items():
         path.write_bytes(data)
     before = {p: p.stat().st_mtime_ns for p in previous}
 
-    result = run_cli("render", case.name, "-o", str(outdir), cwd=CORPUS)
+    result = run_cli(command, case.name, "-o", str(outdir), cwd=CORPUS)
 
     assert "Traceback" not in result.stderr
     assert result.returncode == 2, result.stderr
