@@ -4,7 +4,9 @@
     result = build_pack("examples/dudley-2005-cabinet/meeting.yaml", "out/")
 
 writes ``agenda.pdf`` and ``agenda.docx``, ``public-pack.pdf``, ``full-pack.pdf`` and
-``items/`` (one PDF per item with papers, and a DOCX per report), all or nothing.
+``items/`` (one PDF per item with papers, and a DOCX per report), all or nothing. Part B item
+files go to ``items/part-b/``, never beside the public ones, so uploading ``items/`` (the
+files, not the folder inside it) publishes nothing exempt.
 
 How it works, and why:
 
@@ -56,6 +58,10 @@ from .theme import Theme
 from .validation import validate
 
 __all__ = ["PackItem", "PackResult", "build_pack", "load_meeting", "LoadedMeeting"]
+
+# Where the per-item files go: public items, and Part B items kept apart from them.
+ITEMS_FOLDER = "items"
+PART_B_FOLDER = "items/part-b"
 
 # Below this many reports, a process pool costs more (start-up, imports) than it saves.
 PARALLEL_THRESHOLD = 4
@@ -675,10 +681,14 @@ def build_pack(meeting_path: str | Path, outdir: str | Path, *, theme: Theme | s
         if not item.has_papers:
             continue
         secret = item.exempt
-        stem = f"{item.number:02d}-" + ("not-for-publication-" if secret else "") + _slug(item.shown_title(True))
-        outputs[f"items/{stem}.pdf"] = packs[not secret][1][item.number]
+        # Part B files live in their own folder (and say so in their names): a clerk who
+        # uploads every file in items/ publishes no exempt paper.
+        folder = PART_B_FOLDER if secret else ITEMS_FOLDER
+        stem = f"{folder}/{item.number:02d}-" + ("not-for-publication-" if secret else "") + \
+            _slug(item.shown_title(True))
+        outputs[f"{stem}.pdf"] = packs[not secret][1][item.number]
         if item.kind == "report" and docx:
-            outputs[f"items/{stem}.docx"] = render_bytes(item.report, "docx", theme)
+            outputs[f"{stem}.docx"] = render_bytes(item.report, "docx", theme)
     progress.advance("writing")
     files = _write_all(Path(outdir), outputs)
     return PackResult(files, packs[True][2], packs[False][2], latest, warnings, docx)
@@ -688,7 +698,8 @@ def _write_all(outdir: Path, outputs: dict[str, bytes]) -> list[Path]:
     """Write every output or none (atomic set); create folders only when committing."""
     from .atomic import OutputSet
 
-    created = [d for d in (outdir, outdir / "items") if not d.exists()]
+    folders = [outdir] + sorted({(outdir / name).parent for name in outputs} - {outdir})
+    created = [d for d in folders if not d.exists()]
     for d in created:
         d.mkdir(parents=True, exist_ok=True)
     targets = [outdir / name for name in outputs]

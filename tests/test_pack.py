@@ -81,7 +81,15 @@ def test_pack_writes_every_output(pack):
     assert {"agenda.pdf", "agenda.docx", "public-pack.pdf", "full-pack.pdf"} <= names
     assert "items/03-minutes.pdf" in names
     assert "items/05-partnership-strategy.pdf" in names and "items/05-partnership-strategy.docx" in names
-    assert any(n.startswith("items/07-not-for-publication-") for n in names)
+    assert any(n.startswith("items/part-b/07-not-for-publication-") for n in names)
+    # Part B files are kept apart: uploading every file in items/ publishes nothing exempt
+    public_items = sorted(p.name for p in (pack / "items").iterdir() if p.is_file())
+    assert public_items == ["03-minutes.pdf", "05-partnership-strategy.docx", "05-partnership-strategy.pdf",
+                            "06-capital-programme-monitoring-2004-05.docx",
+                            "06-capital-programme-monitoring-2004-05.pdf"]
+    assert sorted(p.name for p in (pack / "items" / "part-b").iterdir()) == [
+        "07-not-for-publication-disposal-of-the-former-highways-depot-northfield.docx",
+        "07-not-for-publication-disposal-of-the-former-highways-depot-northfield.pdf"]
     assert not any(n.endswith(".tmp") for n in names)
 
 
@@ -170,7 +178,8 @@ def test_public_pack_has_one_notice_page_for_part_b(pack):
 
 def _public_files(pack: Path) -> list[Path]:
     files = [pack / "public-pack.pdf", pack / "agenda.pdf", pack / "agenda.docx"]
-    files += [p for p in (pack / "items").iterdir() if "not-for-publication" not in p.name]
+    files += [p for p in (pack / "items").iterdir() if p.is_file()]
+    assert not any("not-for-publication" in p.name for p in files)
     return files
 
 
