@@ -34,7 +34,6 @@ Only the public title and the Schedule 12A reason of a Part B item ever reach a 
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import io
 import multiprocessing
 import os
@@ -555,7 +554,9 @@ class PackResult:
     full_pages: int
     latest_publication: dt.date
     warnings: list[str]
-    docx: bool  # whether DOCX files were written (the DOCX renderer is available)
+    # Always True: the DOCX renderer is part of the package. Kept only while cli.py still
+    # reads it (its "renderer is not installed" branch is dead); remove both together.
+    docx: bool = True
 
 
 def _slug(text: str) -> str:
@@ -563,10 +564,6 @@ def _slug(text: str) -> str:
     if len(slug) > 50:
         slug = slug[:51].rsplit("-", 1)[0]
     return slug or "item"
-
-
-def _docx_available() -> bool:
-    return importlib.util.find_spec("cabinet_reports.renderers.docx") is not None
 
 
 def publication_warnings(meeting: Meeting, published: dt.date | None) -> tuple[dt.date, list[str]]:
@@ -606,7 +603,6 @@ def build_pack(meeting_path: str | Path, outdir: str | Path, *, theme: Theme | s
 
     reports = [it for it in loaded.items if it.kind == "report"]
     part_b = [it for it in loaded.items if it.exempt and it.has_papers]
-    docx = _docx_available()
     # count + public render + full render of everything after the first Part B item, + fixed steps
     progress.start(2 * len(reports) + (len(reports) if part_b else 0) + len(part_b) + 4)
     if jobs is None:
@@ -687,11 +683,11 @@ def build_pack(meeting_path: str | Path, outdir: str | Path, *, theme: Theme | s
         stem = f"{folder}/{item.number:02d}-" + ("not-for-publication-" if secret else "") + \
             _slug(item.shown_title(True))
         outputs[f"{stem}.pdf"] = packs[not secret][1][item.number]
-        if item.kind == "report" and docx:
+        if item.kind == "report":
             outputs[f"{stem}.docx"] = render_bytes(item.report, "docx", theme)
     progress.advance("writing")
     files = _write_all(Path(outdir), outputs)
-    return PackResult(files, packs[True][2], packs[False][2], latest, warnings, docx)
+    return PackResult(files, packs[True][2], packs[False][2], latest, warnings)
 
 
 def _write_all(outdir: Path, outputs: dict[str, bytes]) -> list[Path]:
