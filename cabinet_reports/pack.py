@@ -603,8 +603,16 @@ def build_pack(meeting_path: str | Path, outdir: str | Path, *, theme: Theme | s
 
     reports = [it for it in loaded.items if it.kind == "report"]
     part_b = [it for it in loaded.items if it.exempt and it.has_papers]
-    # count + public render + full render of everything after the first Part B item, + fixed steps
-    progress.start(2 * len(reports) + (len(reports) if part_b else 0) + len(part_b) + 4)
+    papers = [it for it in loaded.items if it.has_papers]
+    # One step per progress.advance() below, so the bar ends exactly at 100 %:
+    # - each report laid out once to count its pages (len(reports));
+    # - per pack built, its agenda (1) and each item with papers (len(papers)): a report rendered
+    #   (or reused when its pack numbers did not change), an attachment stamped or a Part B
+    #   notice. Only the public pack is built when there is no Part B: both packs are the same;
+    # - merging the public and the full pack (2; the full pack is merged even when it equals
+    #   the public one), the standalone agenda (1), each report's DOCX (len(reports)), writing (1).
+    packs_built = 2 if part_b else 1
+    progress.start(len(reports) + packs_built * (1 + len(papers)) + 2 + 1 + len(reports) + 1)
     if jobs is None:
         jobs = min(os.cpu_count() or 1, len(reports)) if len(reports) >= PARALLEL_THRESHOLD else 1
     runner = _Runner(theme, max(1, jobs))
@@ -626,6 +634,7 @@ def build_pack(meeting_path: str | Path, outdir: str | Path, *, theme: Theme | s
             progress.advance("agenda")
             parts: dict[int, bytes] = {}
             todo = []
+            label = "rendering" if public else "rendering full pack"
             for item in loaded.items:
                 if not item.has_papers:
                     continue
@@ -633,13 +642,14 @@ def build_pack(meeting_path: str | Path, outdir: str | Path, *, theme: Theme | s
                 if item.exempt and public:
                     document = _layout(_notice_html(loaded, item, theme, offset, total), theme, meeting.date)
                     parts[item.number] = _write(document, meeting.date)
+                    progress.advance(f"notice for item {item.number}")
                 elif item.kind == "pdf":
                     parts[item.number] = _stamp(loaded, item, theme, offset, total, marking=item.exempt)
-                    if item.exempt:
-                        progress.advance(f"stamping item {item.number}")
-                elif (item.number, offset, total) not in rendered:
+                    progress.advance(f"stamping item {item.number}")
+                elif (item.number, offset, total) in rendered:  # same pack numbers: reuse
+                    progress.advance(f"{label} item {item.number}")
+                else:
                     todo.append((item, offset, total))
-            label = "rendering" if public else "rendering full pack"
             for (item, offset, total_), pdf in zip(todo, runner.run("render", todo, progress, label)):
                 rendered[(item.number, offset, total_)] = pdf
             for item in reports:
@@ -672,6 +682,7 @@ def build_pack(meeting_path: str | Path, outdir: str | Path, *, theme: Theme | s
     outputs["agenda.pdf"] = _write(_layout(_agenda_html(loaded, theme, starts, None, published_on), theme,
                                            meeting.date), meeting.date)
     outputs["agenda.docx"] = agenda_docx(loaded, theme, starts, published_on)
+    progress.advance("agenda")
 
     for item in loaded.items:
         if not item.has_papers:
@@ -685,6 +696,7 @@ def build_pack(meeting_path: str | Path, outdir: str | Path, *, theme: Theme | s
         outputs[f"{stem}.pdf"] = packs[not secret][1][item.number]
         if item.kind == "report":
             outputs[f"{stem}.docx"] = render_bytes(item.report, "docx", theme)
+            progress.advance(f"DOCX of item {item.number}")
     progress.advance("writing")
     files = _write_all(Path(outdir), outputs)
     return PackResult(files, packs[True][2], packs[False][2], latest, warnings)

@@ -413,3 +413,25 @@ def test_part_b_attachment_untagged_is_stamped_marked_and_withheld(tmp_path):
         streams = pdf.pages[1].obj.Contents
         last = streams[len(streams) - 1].read_bytes()
         assert last.startswith(b"Q\n/Artifact") and last.rstrip().endswith(b"EMC")
+
+
+class _Recorder:
+    def start(self, total: int) -> None:
+        self.total, self.steps = total, []
+
+    def advance(self, description: str) -> None:
+        self.steps.append(description)
+
+
+@pytest.mark.parametrize("part_b", [False, True])
+def test_progress_bar_ends_at_exactly_its_total(tmp_path, part_b):
+    from cabinet_reports.pack import build_pack
+
+    (tmp_path / "r.yaml").write_text(REPORT % ("false", "public"), encoding="utf-8")
+    (tmp_path / "b.yaml").write_text(REPORT % ("false", "{status: exempt, paragraphs: [3]}"), encoding="utf-8")
+    items = "  - title: Apologies\n  - report: r.yaml\n"
+    if part_b:
+        items += "  - report: b.yaml\n    public_title: A property matter\n"
+    progress = _Recorder()
+    build_pack(_meeting(tmp_path, items), tmp_path / "out", progress=progress, jobs=1)
+    assert len(progress.steps) == progress.total, progress.steps
