@@ -52,7 +52,8 @@ from .loader import Source, format_field_path, load_file
 from .meeting import AttachmentItem, Meeting, ProceduralItem, ReportItem
 from .models import Classification, Report
 from .publication import clear_working_days_between, latest_publication_date
-from .renderers.pdf import created_stamp, css_string, footer_content, layout, source_date, weasy_html
+from .renderers.pdf import (created_stamp, css_string, footer_content, layout, layout_html, render_overlay_pdf,
+                            write_tagged_pdf)
 from .theme import Theme
 from .validation import validate
 
@@ -397,16 +398,6 @@ def _agenda_html(loaded: LoadedMeeting, theme: Theme, starts: dict[int, tuple[in
     return theme.render("agenda.html", context)
 
 
-def _layout(html: str, theme: Theme, day: dt.date):
-    with source_date(day):
-        return weasy_html(html, theme).render(pdf_variant="pdf/ua-1")
-
-
-def _write(document, day: dt.date) -> bytes:
-    with source_date(day):
-        return document.write_pdf(pdf_variant="pdf/ua-1")
-
-
 def _anchors(document) -> dict[str, int]:
     found: dict[str, int] = {}
     for n, page in enumerate(document.pages):
@@ -427,7 +418,7 @@ def _part_pages(item: PackItem, public: bool, notice_pages: dict[int, int]) -> i
 def _number_pack(loaded: LoadedMeeting, theme: Theme, public: bool, notice_pages: dict[int, int],
                  published: dt.date | None) -> tuple[_Agenda, dict[int, tuple[int, int]], int]:
     """Find the agenda's length and every item's pages: iterate until the agenda is stable."""
-    agenda_pages = _layout(_agenda_html(loaded, theme, None, 999, published), theme, loaded.meeting.date).pages
+    agenda_pages = layout_html(_agenda_html(loaded, theme, None, 999, published), theme, loaded.meeting.date).pages
     count = len(agenda_pages)
     for _ in range(10):
         starts: dict[int, tuple[int, int]] = {}
@@ -439,10 +430,10 @@ def _number_pack(loaded: LoadedMeeting, theme: Theme, public: bool, notice_pages
                 page += n
         total = page
         html = _agenda_html(loaded, theme, starts, total, published)
-        document = _layout(html, theme, loaded.meeting.date)
+        document = layout_html(html, theme, loaded.meeting.date)
         if len(document.pages) == count:
             agenda = _Agenda(html, _anchors(document), count)
-            agenda.pdf = _write(document, loaded.meeting.date)
+            agenda.pdf = write_tagged_pdf(document, loaded.meeting.date)
             return agenda, starts, total
         count = len(document.pages)
     raise CabinetReportsError("the agenda's page count does not settle")  # pragma: no cover
@@ -471,7 +462,7 @@ def _stamp(loaded: LoadedMeeting, item: PackItem, theme: Theme, offset: int, tot
            marking: bool) -> bytes:
     """Lay the pack page number (and the Part B marking) over every page of an attached PDF.
 
-    The stamp is a one-page-per-page WeasyPrint render, each page placed over its target as a
+    The stamp is a one-page-per-page WeasyPrint render (untagged), each page placed over its target as a
     Form XObject inside ``/Artifact`` marked content, so a tagged attachment stays valid.
     """
     import pikepdf
@@ -493,8 +484,7 @@ def _stamp(loaded: LoadedMeeting, item: PackItem, theme: Theme, offset: int, tot
         "marking_css": css_string(theme.word("exempt_marking")) if marking else "none",
         "page_offset": offset,
     })
-    with source_date(loaded.meeting.date):
-        stamp_bytes = weasy_html(html, theme).write_pdf()
+    stamp_bytes = render_overlay_pdf(html, theme, loaded.meeting.date)
     stamps = pikepdf.open(io.BytesIO(stamp_bytes))
     if len(stamps.pages) != len(pdf.pages):  # pragma: no cover - one stamp page per page by construction
         raise CabinetReportsError(f"stamping {item.path}: {len(stamps.pages)} stamps for {len(pdf.pages)} pages")
@@ -622,8 +612,8 @@ def build_pack(meeting_path: str | Path, outdir: str | Path, *, theme: Theme | s
             item.pages = n
         notice_pages = {}
         for item in part_b:
-            notice_pages[item.number] = len(_layout(_notice_html(loaded, item, theme, 0, 999), theme,
-                                                    meeting.date).pages)
+            notice = _notice_html(loaded, item, theme, 0, 999)
+            notice_pages[item.number] = len(layout_html(notice, theme, meeting.date).pages)
         packs: dict[bool, tuple[_Agenda, dict[int, bytes], int, dict[int, tuple[int, int]]]] = {}
         rendered: dict[tuple[int, int, int], bytes] = {}  # (item, offset, total) -> report PDF
         for public in (True, False):
@@ -640,8 +630,8 @@ def build_pack(meeting_path: str | Path, outdir: str | Path, *, theme: Theme | s
                     continue
                 offset = starts[item.number][0] - 1
                 if item.exempt and public:
-                    document = _layout(_notice_html(loaded, item, theme, offset, total), theme, meeting.date)
-                    parts[item.number] = _write(document, meeting.date)
+                    document = layout_html(_notice_html(loaded, item, theme, offset, total), theme, meeting.date)
+                    parts[item.number] = write_tagged_pdf(document, meeting.date)
                     progress.advance(f"notice for item {item.number}")
                 elif item.kind == "pdf":
                     parts[item.number] = _stamp(loaded, item, theme, offset, total, marking=item.exempt)
@@ -679,8 +669,8 @@ def build_pack(meeting_path: str | Path, outdir: str | Path, *, theme: Theme | s
 
     # The standalone agenda: the public pack's agenda, numbered as a document of its own.
     starts = packs[True][3]
-    outputs["agenda.pdf"] = _write(_layout(_agenda_html(loaded, theme, starts, None, published_on), theme,
-                                           meeting.date), meeting.date)
+    agenda_html = _agenda_html(loaded, theme, starts, None, published_on)
+    outputs["agenda.pdf"] = write_tagged_pdf(layout_html(agenda_html, theme, meeting.date), meeting.date)
     outputs["agenda.docx"] = agenda_docx(loaded, theme, starts, published_on)
     progress.advance("agenda")
 

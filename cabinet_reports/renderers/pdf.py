@@ -101,13 +101,37 @@ def weasy_html(html: str, theme: Theme, asset_dir: Path | None = None):
     return weasyprint.HTML(string=html, base_url=str(theme.dirs[-1]) + "/", url_fetcher=make_url_fetcher(roots))
 
 
+def layout_html(html: str, theme: Theme, day: dt.date, asset_dir: Path | None = None):
+    """Lay out theme HTML (a report, an agenda, a notice) as PDF/UA-1 without writing a PDF.
+
+    Returns WeasyPrint's rendered document: its ``pages`` give the page count and anchors,
+    and :func:`write_tagged_pdf` turns it into bytes without laying it out again.
+    """
+    with source_date(day):
+        return weasy_html(html, theme, asset_dir).render(pdf_variant="pdf/ua-1")
+
+
+def write_tagged_pdf(document, day: dt.date) -> bytes:
+    """Write a document laid out by :func:`layout_html` as tagged, reproducible PDF/UA-1 bytes."""
+    with source_date(day):
+        return document.write_pdf(pdf_variant="pdf/ua-1")
+
+
+def render_overlay_pdf(html: str, theme: Theme, day: dt.date) -> bytes:
+    """Render theme HTML to an untagged PDF whose pages are laid over other pages as artifacts.
+
+    Used for the pack page numbers stamped on attached PDFs: the overlay adds no structure
+    of its own, so it is not tagged.
+    """
+    with source_date(day):
+        return weasy_html(html, theme).write_pdf()
+
+
 def layout(doc: Document, theme: Theme, options: RenderOptions = RenderOptions()):
     """Lay the document out without writing a PDF; return WeasyPrint's rendered document."""
-    with source_date(doc.date):
-        return weasy_html(render_html(doc, theme, options), theme, options.asset_dir).render(pdf_variant="pdf/ua-1")
+    return layout_html(render_html(doc, theme, options), theme, doc.date, options.asset_dir)
 
 
 def render_pdf(doc: Document, theme: Theme, options: RenderOptions = RenderOptions()) -> bytes:
     """Render the document to a tagged, reproducible PDF (PDF/UA-1) and return its bytes."""
-    with source_date(doc.date):
-        return layout(doc, theme, options).write_pdf(pdf_variant="pdf/ua-1")
+    return write_tagged_pdf(layout(doc, theme, options), doc.date)
