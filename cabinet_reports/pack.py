@@ -52,6 +52,7 @@ from .loader import Source, format_field_path, load_file
 from .meeting import AttachmentItem, Meeting, ProceduralItem, ReportItem
 from .models import Classification, Report
 from .publication import clear_working_days_between, latest_publication_date
+from .renderers import document_timestamp
 from .renderers.pdf import (created_stamp, css_string, footer_content, layout, layout_html, render_overlay_pdf,
                             write_tagged_pdf)
 from .theme import Theme
@@ -330,10 +331,6 @@ def _exempt_reason(theme: Theme, cls: Classification, context: dict[str, Any]) -
                                                        schedule_part=SCHEDULE_PART[cls.jurisdiction]))
 
 
-def _created(day: dt.date) -> str:
-    return created_stamp(day)
-
-
 # --------------------------------------------------------------------------- agenda
 @dataclass
 class _Agenda:
@@ -375,7 +372,7 @@ def _agenda_html(loaded: LoadedMeeting, theme: Theme, starts: dict[int, tuple[in
         "title": _words(theme, "agenda_title", ctx),
         "author": meeting.council.name,
         "subject": _words(theme, "agenda_title", ctx),
-        "created": _created(meeting.date),
+        "created": created_stamp(meeting.date),
         "council": meeting.council.name,
         "heading": _words(theme, "agenda_heading", ctx),
         "summons": _words(theme, "agenda_summons", ctx),
@@ -447,7 +444,7 @@ def _notice_html(loaded: LoadedMeeting, item: PackItem, theme: Theme, offset: in
         "language": loaded.meeting.language,
         "heading": _words(theme, "notice_heading", dict(ctx, number=item.number, title=title)),
         "author": loaded.meeting.council.name,
-        "created": _created(loaded.meeting.date),
+        "created": created_stamp(loaded.meeting.date),
         "marking": theme.word("exempt_marking"),
         "reason": _exempt_reason(theme, item.exemption, ctx),
         "body": _words(theme, "notice_body", ctx),
@@ -779,9 +776,8 @@ def agenda_docx(loaded: LoadedMeeting, theme: Theme, starts: dict[int, tuple[int
     for section in doc.sections:
         dt_tools.add_page_number_footer(section, theme.word("page_footer"))
     title = _words(theme, "agenda_title", ctx)
-    moment = dt.datetime(meeting.date.year, meeting.date.month, meeting.date.day, tzinfo=dt.timezone.utc)
     dt_tools.set_core_properties(doc, title=title, author=meeting.council.name, subject=title,
-                                 language=meeting.language, created=moment)
+                                 language=meeting.language, created=document_timestamp(meeting.date))
     out = io.BytesIO()
     dt_tools.save_deterministic(doc, out)
     return out.getvalue()

@@ -435,3 +435,17 @@ def test_progress_bar_ends_at_exactly_its_total(tmp_path, part_b):
     progress = _Recorder()
     build_pack(_meeting(tmp_path, items), tmp_path / "out", progress=progress, jobs=1)
     assert len(progress.steps) == progress.total, progress.steps
+
+
+def test_agenda_docx_dates_follow_source_date_epoch(tmp_path, monkeypatch):
+    from cabinet_reports.pack import agenda_docx, load_meeting
+    from cabinet_reports.theme import Theme
+
+    loaded = load_meeting(_meeting(tmp_path, "  - title: Apologies\n"))
+    created = {}
+    for epoch in ("", "1700000000"):
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
+        with zipfile.ZipFile(io.BytesIO(agenda_docx(loaded, Theme(), {}, None))) as z:
+            core = z.read("docProps/core.xml").decode()
+        created[epoch] = re.search(r"<dcterms:created[^>]*>([^<]+)<", core).group(1)
+    assert created == {"": "2026-01-14T00:00:00Z", "1700000000": "2023-11-14T22:13:20Z"}
