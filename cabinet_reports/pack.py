@@ -58,7 +58,8 @@ from .renderers.pdf import (created_stamp, css_string, footer_content, layout, l
 from .theme import Theme
 from .validation import validate
 
-__all__ = ["PackItem", "PackResult", "build_pack", "load_meeting", "LoadedMeeting"]
+__all__ = ["AgendaContent", "AgendaEntry", "PackItem", "PackResult", "agenda_content", "agenda_docx", "build_pack",
+           "load_meeting", "LoadedMeeting"]
 
 # Where the per-item files go: public items, and Part B items kept apart from them.
 ITEMS_FOLDER = "items"
@@ -340,59 +341,126 @@ class _Agenda:
     pdf: bytes | None = None
 
 
-def _agenda_html(loaded: LoadedMeeting, theme: Theme, starts: dict[int, tuple[int, int]] | None,
-                 total: int | None, published: dt.date | None) -> str:
+@dataclass(frozen=True)
+class AgendaEntry:
+    """One agenda item as both agendas show it: every string already worded by the theme."""
+
+    number: int
+    anchor: str  # HTML id (the bookmark target of a procedural item)
+    heading: str  # words.agenda_item_heading: "5. Partnership Strategy"
+    gutter: str  # the heading's text before the title ("5."), hung in the PDF's number column
+    heading_rest: str  # the heading after the gutter (the whole heading when there is no gutter)
+    report_of: str
+    reason: str  # Part B: the Schedule 12A reason; otherwise empty
+    text: str  # empty for Part B items: only the public title and the reason are public
+    pages: str  # "Pages 5 to 11" in the public pack; empty for procedural items
+    part_b_start: bool  # the Part B heading and resolution come before this item
+
+
+@dataclass(frozen=True)
+class AgendaContent:
+    """The agenda front sheet, format-neutral: agenda.html and :func:`agenda_docx` only lay it out.
+
+    Every string is computed here, once, from the theme's ``words.agenda_*``, so the PDF and the
+    DOCX agenda cannot say different things. Only public wording is in it: a Part B item
+    carries its public title and exemption reason, never its own title or text.
+    """
+
+    language: str
+    title: str
+    author: str
+    council: str
+    heading: str
+    summons: str
+    details_caption: str
+    details: list[tuple[str, str]]  # (label, value): date, time, venue, contact
+    membership_heading: str
+    members: list[str]
+    items_heading: str
+    items: list[AgendaEntry]
+    part_b_heading: str
+    part_b_resolution: str
+    publication: str  # empty unless a publication date was given
+
+
+_TITLE_MARK = "\ue000"  # a private-use character: where the title sits in the item heading
+
+
+def _item_heading(theme: Theme, ctx: dict[str, Any], number: int, title: str) -> tuple[str, str, str]:
+    """Return an item's heading, and its gutter (the text before the title) and the rest.
+
+    The heading is worded once; the PDF hangs the text before the title (normally "5.") in a
+    number column. A theme whose heading does not put the title after a prefix gets no gutter.
+    """
+    heading = _words(theme, "agenda_item_heading", dict(ctx, number=number, title=title))
+    marked = _words(theme, "agenda_item_heading", dict(ctx, number=number, title=_TITLE_MARK))
+    before, mark, after = marked.partition(_TITLE_MARK)
+    if mark and before.strip() and heading == before + title + after:
+        return heading, before.strip(), title + after
+    return heading, "", heading
+
+
+def agenda_content(loaded: LoadedMeeting, theme: Theme, starts: dict[int, tuple[int, int]] | None,
+                   published: dt.date | None) -> AgendaContent:
+    """Word the agenda once for both formats; ``starts`` gives each item's pack pages.
+
+    Without ``starts`` (the first layout, before the pack is numbered) page references are
+    placeholders of a realistic width.
+    """
     meeting = loaded.meeting
     ctx = _context(meeting, theme)
     part_b = [it for it in loaded.items if it.exempt]
-    items = []
     first_b = part_b[0].number if part_b else None
+    items = []
     for it in loaded.items:
         pages = ""
         if it.has_papers:
-            first, last = starts[it.number] if starts else (888, 888)
+            first, last = starts[it.number] if starts is not None else (888, 888)
             pages = _words(theme, "agenda_pages", dict(ctx, first=first, last=last))
-        items.append({
-            "number": it.number, "anchor": f"item-{it.number}",
-            "title": it.shown_title(public=True),
-            "report_of": _words(theme, "agenda_report_of", dict(ctx, report_of=it.report_of)),
-            "reason": _exempt_reason(theme, it.exemption, ctx) if it.exempt else "",
-            "text": "" if it.exempt else (it.text or ""),
-            "pages": pages,
-            "part_b_start": it.number == first_b,
-        })
+        heading, gutter, rest = _item_heading(theme, ctx, it.number, it.shown_title(public=True))
+        items.append(AgendaEntry(
+            number=it.number, anchor=f"item-{it.number}", heading=heading, gutter=gutter, heading_rest=rest,
+            report_of=_words(theme, "agenda_report_of", dict(ctx, report_of=it.report_of)),
+            reason=_exempt_reason(theme, it.exemption, ctx) if it.exempt else "",
+            text="" if it.exempt else (it.text or ""),
+            pages=pages, part_b_start=it.number == first_b))
     contact = meeting.contact
-    contact_text = ", ".join(filter(None, [contact.name, contact.role, contact.phone, contact.email]))
-    details = [(_words(theme, "agenda_date_label", ctx), f"{ctx['weekday']} {ctx['date']}"),
+    contact_ctx = dict(ctx, name=contact.name, role=contact.role, phone=contact.phone, email=contact.email)
+    details = [(_words(theme, "agenda_date_label", ctx), _words(theme, "agenda_date", ctx)),
                (_words(theme, "agenda_time_label", ctx), meeting.time),
                (_words(theme, "agenda_venue_label", ctx), meeting.venue),
-               (_words(theme, "agenda_contact_label", ctx), contact_text)]
-    context = {
-        "language": meeting.language,
-        "title": _words(theme, "agenda_title", ctx),
-        "author": meeting.council.name,
-        "subject": _words(theme, "agenda_title", ctx),
-        "created": created_stamp(meeting.date),
-        "council": meeting.council.name,
-        "heading": _words(theme, "agenda_heading", ctx),
-        "summons": _words(theme, "agenda_summons", ctx),
-        "details_caption": _words(theme, "agenda_details_caption", ctx),
-        "details": details,
-        "membership_heading": _words(theme, "agenda_membership_heading", ctx),
-        "members": [m.name + (f" ({m.role})" if m.role else "") for m in meeting.membership],
-        "items_heading": _words(theme, "agenda_items_heading", ctx),
-        "items": items,
-        "part_b_heading": _words(theme, "agenda_part_b_heading", ctx),
-        "part_b_resolution": _words(theme, "agenda_part_b_resolution", dict(ctx, count=len(part_b))),
-        "publication": _words(theme, "agenda_publication", dict(ctx, published=theme.format_date(published)))
+               (_words(theme, "agenda_contact_label", ctx), _words(theme, "agenda_contact", contact_ctx))]
+    return AgendaContent(
+        language=meeting.language,
+        title=_words(theme, "agenda_title", ctx),
+        author=meeting.council.name,
+        council=meeting.council.name,
+        heading=_words(theme, "agenda_heading", ctx),
+        summons=_words(theme, "agenda_summons", ctx),
+        details_caption=_words(theme, "agenda_details_caption", ctx),
+        details=details,
+        membership_heading=_words(theme, "agenda_membership_heading", ctx),
+        members=[_words(theme, "agenda_member", dict(ctx, name=m.name, role=m.role)) for m in meeting.membership],
+        items_heading=_words(theme, "agenda_items_heading", ctx),
+        items=items,
+        part_b_heading=_words(theme, "agenda_part_b_heading", ctx),
+        part_b_resolution=_words(theme, "agenda_part_b_resolution", dict(ctx, count=len(part_b))),
+        publication=_words(theme, "agenda_publication", dict(ctx, published=theme.format_date(published)))
         if published else "",
+    )
+
+
+def _agenda_html(loaded: LoadedMeeting, theme: Theme, starts: dict[int, tuple[int, int]] | None,
+                 total: int | None, published: dt.date | None) -> str:
+    """Lay the agenda's content out as HTML; ``total`` is the pack length for the footer."""
+    return theme.render("agenda.html", {
+        "agenda": agenda_content(loaded, theme, starts, published),
+        "created": created_stamp(loaded.meeting.date),
         "asset": lambda name: theme.find(name).as_uri(),
         "footer_css": footer_content(theme.word("page_footer"), total),
         "marking_css": "none",
         "page_offset": 0,
-        "css_string": css_string,
-    }
-    return theme.render("agenda.html", context)
+    })
 
 
 def _anchors(document) -> dict[str, int]:
@@ -718,7 +786,8 @@ def agenda_docx(loaded: LoadedMeeting, theme: Theme, starts: dict[int, tuple[int
     """Build the agenda as DOCX with the theme's reference.docx styles and the same wording.
 
     Built directly with python-docx and docx_tools: the agenda is not a report, so the
-    report DOCX renderer does not apply. Page references are public-pack pages.
+    report DOCX renderer does not apply. Every word comes from :func:`agenda_content`, as for
+    agenda.html. Page references are public-pack pages.
     """
     from . import docx_tools as dt_tools
 
@@ -728,56 +797,40 @@ def agenda_docx(loaded: LoadedMeeting, theme: Theme, starts: dict[int, tuple[int
     def style(*names: str) -> str:
         return next((n for n in names if n in styles), "Normal")
 
-    meeting = loaded.meeting
-    ctx = _context(meeting, theme)
-    doc.add_paragraph(meeting.council.name, style=style("Title Block", "Title"))
-    doc.add_paragraph(_words(theme, "agenda_heading", ctx), style=style("Heading 1"))
-    doc.add_paragraph(_words(theme, "agenda_summons", ctx), style=style("Body Text", "Normal"))
-    contact = meeting.contact
-    rows = [(_words(theme, "agenda_date_label", ctx), f"{ctx['weekday']} {ctx['date']}"),
-            (_words(theme, "agenda_time_label", ctx), meeting.time),
-            (_words(theme, "agenda_venue_label", ctx), meeting.venue),
-            (_words(theme, "agenda_contact_label", ctx),
-             ", ".join(filter(None, [contact.name, contact.role, contact.phone, contact.email])))]
+    agenda = agenda_content(loaded, theme, starts, published)
+    doc.add_paragraph(agenda.council, style=style("Title Block", "Title"))
+    doc.add_paragraph(agenda.heading, style=style("Heading 1"))
+    doc.add_paragraph(agenda.summons, style=style("Body Text", "Normal"))
     table = doc.add_table(rows=0, cols=2)
     if "Table Grid" in styles:
         table.style = "Table Grid"
-    for label, value in rows:
+    for label, value in agenda.details:
         cells = table.add_row().cells
         cells[0].text, cells[1].text = label, value
         for run in cells[0].paragraphs[0].runs:
             run.bold = True
-    dt_tools.set_table_alt_text(table, _words(theme, "agenda_details_caption", ctx))
-    if meeting.membership:
-        doc.add_paragraph(_words(theme, "agenda_membership_heading", ctx), style=style("Heading 2"))
-        for m in meeting.membership:
-            doc.add_paragraph(m.name + (f" ({m.role})" if m.role else ""), style=style("List Bullet", "Normal"))
-    doc.add_paragraph(_words(theme, "agenda_items_heading", ctx), style=style("Heading 2"))
-    part_b = [it for it in loaded.items if it.exempt]
-    for item in loaded.items:
-        if part_b and item is part_b[0]:
-            doc.add_paragraph(_words(theme, "agenda_part_b_heading", ctx), style=style("Heading 2"))
-            doc.add_paragraph(_words(theme, "agenda_part_b_resolution", dict(ctx, count=len(part_b))),
-                              style=style("Body Text", "Normal"))
-        doc.add_paragraph(f"{item.number}. {item.shown_title(public=True)}", style=style("Heading 3"))
-        report_of = _words(theme, "agenda_report_of", dict(ctx, report_of=item.report_of))
-        for text in (report_of,
-                     _exempt_reason(theme, item.exemption, ctx) if item.exempt else "",
-                     "" if item.exempt else (item.text or "")):
+    dt_tools.set_table_alt_text(table, agenda.details_caption)
+    if agenda.members:
+        doc.add_paragraph(agenda.membership_heading, style=style("Heading 2"))
+        for member in agenda.members:
+            doc.add_paragraph(member, style=style("List Bullet", "Normal"))
+    doc.add_paragraph(agenda.items_heading, style=style("Heading 2"))
+    for item in agenda.items:
+        if item.part_b_start:
+            doc.add_paragraph(agenda.part_b_heading, style=style("Heading 2"))
+            doc.add_paragraph(agenda.part_b_resolution, style=style("Body Text", "Normal"))
+        doc.add_paragraph(item.heading, style=style("Heading 3"))
+        for text in (item.report_of, item.reason, item.text):
             if text:
                 doc.add_paragraph(text, style=style("Body Text", "Normal"))
-        if item.has_papers:
-            first, last = starts[item.number]
-            p = doc.add_paragraph(style=style("Body Text", "Normal"))
-            p.add_run(_words(theme, "agenda_pages", dict(ctx, first=first, last=last))).bold = True
-    if published:
-        doc.add_paragraph(_words(theme, "agenda_publication", dict(ctx, published=theme.format_date(published))),
-                          style=style("Body Text", "Normal"))
+        if item.pages:
+            doc.add_paragraph(style=style("Body Text", "Normal")).add_run(item.pages).bold = True
+    if agenda.publication:
+        doc.add_paragraph(agenda.publication, style=style("Body Text", "Normal"))
     for section in doc.sections:
         dt_tools.add_page_number_footer(section, theme.word("page_footer"))
-    title = _words(theme, "agenda_title", ctx)
-    dt_tools.set_core_properties(doc, title=title, author=meeting.council.name, subject=title,
-                                 language=meeting.language, created=document_timestamp(meeting.date))
+    dt_tools.set_core_properties(doc, title=agenda.title, author=agenda.author, subject=agenda.title,
+                                 language=agenda.language, created=document_timestamp(loaded.meeting.date))
     out = io.BytesIO()
     dt_tools.save_deterministic(doc, out)
     return out.getvalue()

@@ -133,7 +133,8 @@ def test_conflicting_paragraphs_are_an_error(tmp_path):
 
 def test_public_report_on_a_part_b_item_is_treated_as_exempt(tmp_path):
     write(tmp_path, REPORT % "public", "r.yaml")
-    loaded = load_meeting(write(tmp_path, HEAD + "items:\n  - report: r.yaml\n    exempt: 3\n    public_title: A matter\n"))
+    path = write(tmp_path, HEAD + "items:\n  - report: r.yaml\n    exempt: 3\n    public_title: A matter\n")
+    loaded = load_meeting(path)
     item = loaded.items[0]
     assert item.exempt and item.report.classification.exempt  # rendered marked NOT FOR PUBLICATION
     assert len(loaded.warnings) == 1 and "treated as exempt" in loaded.warnings[0]
@@ -169,3 +170,39 @@ def test_easter_counts_against_the_deadline():
         "contact": {"name": "Clerk"}, "items": [{"title": "Apologies"}]})
     latest, _ = publication_warnings(meeting, None)
     assert latest == dt.date(2018, 3, 23)
+
+
+@pytest.mark.parametrize("heading, html_heading, docx_heading", [
+    ("Item {{ number }}: {{ title }}", '<span class="num">Item 1:</span>Apologies</h3>', "Item 1: Apologies"),
+    ("{{ title }} (item {{ number }})", "<h3>Apologies (item 1)</h3>", "Apologies (item 1)"),
+])
+def test_both_agendas_take_every_format_from_the_theme(tmp_path, heading, html_heading, docx_heading):
+    """agenda.html and agenda.docx lay out one AgendaContent: a theme's wording reaches both."""
+    import io
+
+    from docx import Document
+
+    from cabinet_reports.pack import _agenda_html, agenda_content, agenda_docx
+    from cabinet_reports.theme import Theme
+
+    (tmp_path / "theme").mkdir()
+    (tmp_path / "theme" / "theme.yaml").write_text(
+        "words:\n"
+        f"  agenda_item_heading: \"{heading}\"\n"
+        "  agenda_member: \"{{ role }}: {{ name }}\"\n"
+        "  agenda_date: \"{{ date }} ({{ weekday }})\"\n"
+        "  agenda_contact: \"{{ name }}, telephone {{ phone }}\"\n", encoding="utf-8")
+    theme = Theme(tmp_path / "theme")
+    path = write(tmp_path, HEAD.replace("{name: Democratic Services}", "{name: Clerk, phone: 01234 567890}")
+                 + "membership: [{name: Cllr A, role: Chair}]\nitems:\n  - title: Apologies\n")
+    loaded = load_meeting(path, theme)
+    content = agenda_content(loaded, theme, {}, None)
+    assert content.members == ["Chair: Cllr A"] and content.items[0].heading == docx_heading
+    assert content.details[0][1] == "14th January 2026 (Wednesday)"
+    assert content.details[3][1] == "Clerk, telephone 01234 567890"
+    html = _agenda_html(loaded, theme, {}, None, None)
+    doc = Document(io.BytesIO(agenda_docx(loaded, theme, {}, None)))
+    docx_text = [p.text for p in doc.paragraphs] + [c.text for t in doc.tables for r in t.rows for c in r.cells]
+    assert html_heading in html and docx_heading in docx_text
+    for text in ("Chair: Cllr A", "14th January 2026 (Wednesday)", "Clerk, telephone 01234 567890"):
+        assert f">{text}<" in html and text in docx_text
