@@ -114,11 +114,8 @@ def _pack(args: argparse.Namespace) -> int:
               f"{result.latest_publication.isoformat()}")
         print(f"public pack: {result.public_pages} pages; full pack: {result.full_pages} pages")
         for path in result.files:
-            note = "  (contains Part B: not for publication)" if path.name == "full-pack.pdf" or \
-                "not-for-publication" in path.name else ""
-            print(f"wrote {path}{note}")
-        if not result.docx:
-            print("no DOCX files: the DOCX renderer is not installed")
+            exempt = path.name == "full-pack.pdf" or path.parent.name == "part-b"
+            print(f"wrote {path}" + ("  (contains Part B: not for publication)" if exempt else ""))
     return EXIT_OK
 
 

@@ -609,9 +609,6 @@ class PackResult:
     full_pages: int
     latest_publication: dt.date
     warnings: list[str]
-    # Always True: the DOCX renderer is part of the package. Kept only while cli.py still
-    # reads it (its "renderer is not installed" branch is dead); remove both together.
-    docx: bool = True
 
 
 def _slug(text: str) -> str:
