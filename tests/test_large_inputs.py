@@ -97,3 +97,35 @@ def test_docx_marks_the_header_row_to_repeat(rendered):
 def test_docx_repeats_the_header_row_in_libreoffice(rendered, libreoffice):
     [pdf] = libreoffice([rendered["docx"]])
     assert_header_on_every_table_page(pdf)
+
+
+def word_boxes(pdf: Path) -> list[tuple[str, float]]:
+    """Return (word, right edge in points) for every word poppler finds."""
+    import subprocess
+
+    from readers import require
+
+    html = subprocess.run([require("pdftotext"), "-bbox", str(pdf), "-"], check=True, capture_output=True,
+                          text=True).stdout
+    return [(m.group(2), float(m.group(1))) for m in re.finditer(r'<word [^>]*xMax="([\d.]+)"[^>]*>([^<]*)</word>', html)]
+
+
+def test_long_words_stay_on_the_page(tmp_path):
+    """Found by the random reports: a 120-letter word in a table cell widened the table past
+    the right margin and the rest of the row was never printed. Now long words wrap."""
+    long_word = "Averyveryverylongreferencewithoutanyspaces" * 3
+    data = {"council": {"name": "C"}, "meeting": {"body": "Cabinet", "date": "2026-01-14"}, "title": "T",
+            "sections": {"purpose": [f"A paragraph with {long_word} in it."],
+                         "recommendations": [{"table": {"header": ["A", "B", "C", "D"],
+                                                        "rows": [[long_word, long_word, "c", "LastColumnCell"]]}},
+                                             "That Cabinet notes."]}}
+    import json
+
+    src = tmp_path / "long.json"
+    src.write_text(json.dumps(data), encoding="utf-8")
+    assert main(["render", str(src), "-o", str(tmp_path), "--format", "pdf", "--quiet"]) == 0
+    pdf = tmp_path / "long.pdf"
+    boxes = word_boxes(pdf)
+    assert boxes and max(right for _, right in boxes) <= 595 - 30, "text runs into the right margin or off the page"
+    text = "".join(pdftotext(pdf).split())
+    assert text.count(long_word) >= 3 and "LastColumnCell" in text

@@ -8,6 +8,7 @@ for the duration of the render unless the caller already set it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import datetime as dt
 import os
 from pathlib import Path
@@ -108,7 +109,17 @@ def layout_html(html: str, theme: Theme, day: dt.date, asset_dir: Path | None = 
     and :func:`write_tagged_pdf` turns it into bytes without laying it out again.
     """
     with source_date(day):
-        return weasy_html(html, theme, asset_dir).render(pdf_variant="pdf/ua-1")
+        return weasy_html(html, theme, asset_dir).render(pdf_variant="pdf/ua-1", stylesheets=[_wrap_css()])
+
+
+@functools.lru_cache(maxsize=1)
+def _wrap_css():
+    """A stylesheet under every theme's: words longer than their box break instead of running
+    off the page. A long URL or reference in a table cell otherwise widened the table past
+    the right margin, and the text beyond it was not printed at all."""
+    import weasyprint
+
+    return weasyprint.CSS(string="body { overflow-wrap: anywhere; }")
 
 
 def write_tagged_pdf(document, day: dt.date) -> bytes:
