@@ -72,9 +72,13 @@ def render_options(report: Report, **overrides: Any) -> RenderOptions:
     if report.council.logo:
         base = asset_dir or Path.cwd()
         logo = (base / report.council.logo).resolve()
+        where = (source.name if source else None, source.line_of(("council", "logo")) if source else None)
         if not logo.is_file():
-            raise InputError(Problem("logo file not found", source.name if source else None,
-                                     source.line_of(("council", "logo")) if source else None, "council.logo"))
+            raise InputError(Problem("logo file not found", *where, "council.logo"))
+        if not logo.is_relative_to(base.resolve()):
+            # A symlink pointing elsewhere: the PDF fetcher would refuse it silently, so say why.
+            raise InputError(Problem("the logo must be a file inside the report's folder (it links outside it)",
+                                     *where, "council.logo"))
         asset_dir = asset_dir or logo.parent
     return RenderOptions(asset_dir=asset_dir, logo=logo, **overrides)
 

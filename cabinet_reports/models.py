@@ -361,7 +361,6 @@ class Report(Model):
     key_decision: Annotated[KeyDecision, BeforeValidator(_key_decision)] | None = None
     classification: Annotated[Classification, BeforeValidator(_classification)] = Field(
         default_factory=Classification)
-    summary: Text | None = None
     sections: dict[SectionKey, Annotated[Section, BeforeValidator(_section)]] = Field(
         default_factory=dict, max_length=60)
     signatories: Annotated[list[Signatory], BeforeValidator(_listify)] = Field(default_factory=list, max_length=20)

@@ -168,3 +168,30 @@ def test_a_failing_format_leaves_previous_outputs_untouched(tmp_path, monkeypatc
     assert main(["render", str(src), "-o", str(out)]) == 1
     assert sorted(p.name for p in out.iterdir()) == ["r.pdf"]
     assert (out / "r.pdf").read_bytes() == b"previous pdf"
+
+
+def test_a_logo_symlinked_outside_the_report_folder_is_refused(tmp_path, capsys):
+    outside = tmp_path / "outside.png"
+    outside.write_bytes(b"\x89PNG\r\n\x1a\n")
+    folder = tmp_path / "report"
+    folder.mkdir()
+    (folder / "logo.png").symlink_to(outside)
+    src = folder / "r.yaml"
+    src.write_text("council:\n  name: X\n  logo: logo.png\nmeeting: {body: Cabinet, date: 2026-01-14}\ntitle: T\n"
+                   "sections: {purpose: [x], recommendations: [y]}\n", encoding="utf-8")
+    assert main(["render", str(src), "-o", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"make-report: error: {src}:3: council.logo: the logo must be a file inside the report's folder "
+        "(it links outside it)")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_document_dated_before_1970_keeps_its_date_in_pdf_and_docx(tmp_path):
+    import docx
+    import pypdf
+
+    src = tmp_path / "r.json"
+    src.write_text(json.dumps(dict(GOOD, meeting={"body": "Cabinet", "date": "1965-04-01"})), encoding="utf-8")
+    assert main(["render", str(src), "-o", str(tmp_path), "--quiet"]) == 0
+    assert str(pypdf.PdfReader(tmp_path / "r.pdf").metadata["/CreationDate"]).startswith("D:19650401")
+    assert docx.Document(str(tmp_path / "r.docx")).core_properties.created.date().isoformat() == "1965-04-01"

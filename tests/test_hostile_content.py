@@ -92,7 +92,6 @@ def hostile_report(secret: Path) -> tuple[dict, list[str]]:
         "report_of": [t(v) for v in vs[1:3]],
         "contact": {"name": t(vs[0]), "role": t(vs[8]), "email": EMAIL, "phone": "0121 000 0000"},
         "wards": [t(v) for v in vs[5:9]],
-        # Not "summary": the top-level summary field is accepted but never rendered (reported).
         "sections": {
             "purpose": [t(v) for v in vs] + [f"Links: {link}" for link in MD_LINKS],
             "background": {

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -38,7 +39,7 @@ def document_timestamp(day: dt.date) -> dt.datetime:
     raw = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
     if not raw:
         return dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
-    if not raw.isdigit():
+    if not re.fullmatch(r"-?\d+", raw):
         raise RenderError(Problem(f"SOURCE_DATE_EPOCH must be a whole number of seconds since 1970, not {raw!r}",
                                   field="SOURCE_DATE_EPOCH"))
     return dt.datetime.fromtimestamp(int(raw), dt.timezone.utc)

@@ -59,9 +59,9 @@ def source_date(day: dt.date) -> Iterator[None]:
         document_timestamp(day)  # a malformed value is a clear error, not a crash deep in fontTools
         yield
         return
-    # Not negative: SOURCE_DATE_EPOCH counts seconds since 1970, and a document dated before
-    # then (an archived 1960s paper) would otherwise be refused as a malformed value.
-    os.environ["SOURCE_DATE_EPOCH"] = str(max(0, int(document_timestamp(day).timestamp())))
+    # Negative for a document dated before 1970 (an archived 1960s paper): document_timestamp
+    # reads it back as the same date, so PDF and DOCX metadata agree.
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(document_timestamp(day).timestamp()))
     try:
         yield
     finally:
