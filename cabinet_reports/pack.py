@@ -46,6 +46,7 @@ from typing import Any, Callable, Protocol, Sequence
 from pydantic import ValidationError
 
 from .api import build, load_report, render_bytes, render_options, resolve_theme
+from .atomic import write_files
 from .document import SCHEDULE_PART
 from .errors import CabinetReportsError, InputError, Problem
 from .loader import Source, format_field_path, load_file
@@ -750,31 +751,8 @@ def build_pack(meeting_path: str | Path, outdir: str | Path, *, theme: Theme | s
             outputs[f"{stem}.docx"] = render_bytes(item.report, "docx", theme)
             progress.advance(f"DOCX of item {item.number}")
     progress.advance("writing")
-    files = _write_all(Path(outdir), outputs)
+    files = write_files({Path(outdir) / name: data for name, data in outputs.items()})
     return PackResult(files, packs[True][2], packs[False][2], latest, warnings)
-
-
-def _write_all(outdir: Path, outputs: dict[str, bytes]) -> list[Path]:
-    """Write every output or none (atomic set); create folders only when committing."""
-    from .atomic import OutputSet
-
-    folders = [outdir] + sorted({(outdir / name).parent for name in outputs} - {outdir})
-    created = [d for d in folders if not d.exists()]
-    for d in created:
-        d.mkdir(parents=True, exist_ok=True)
-    targets = [outdir / name for name in outputs]
-    try:
-        with OutputSet(targets) as temps:
-            for name, data in outputs.items():
-                temps[outdir / name].write_bytes(data)
-    except BaseException:
-        for d in reversed(created):
-            try:
-                d.rmdir()
-            except OSError:
-                pass
-        raise
-    return targets
 
 
 # --------------------------------------------------------------------------- agenda DOCX
