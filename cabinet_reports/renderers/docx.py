@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from .. import docx_tools
 from ..document import Appendix, Block, Document, Heading, ListBlock, Para, Section, SubPoint, TableBlock, roman
 from ..errors import Problem, RenderError, ThemeError
 from ..inline import Inline, Span, plain
@@ -244,12 +245,9 @@ class _Writer:
     expected: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        from .. import docx_tools as dt_
-
-        self.t = dt_
         path = self.theme.find("reference.docx")
         try:
-            self.w = dt_.open_reference(path)
+            self.w = docx_tools.open_reference(path)
         except Exception as exc:  # python-docx raises many kinds for a broken file
             raise ThemeError(Problem(f"cannot open the reference document: {exc}", str(path))) from None
         try:
@@ -258,23 +256,23 @@ class _Writer:
             raise ThemeError(Problem("the reference document has no numbering part (word/numbering.xml); "
                                      "save it once with a numbered list in Word", str(path))) from None
         for name, (base, outline) in STYLES.items():
-            dt_.ensure_style(self.w, name, base, outline_level=outline)
+            docx_tools.ensure_style(self.w, name, base, outline_level=outline)
         self.bookmarks = bookmark_targets(self.doc)
         self.bookmark_id = 0
         self.abstracts: dict[tuple[str, int, int], int] = {}
         self.report_num: int | None = None
         self.lists: dict[object, tuple[list[str], list[str]]] = {}
         if self.plan is not None and self.doc.numbering.numbered:
-            report = dt_.add_multilevel_numbering(
+            report = docx_tools.add_multilevel_numbering(
                 self.w, self.plan.report, ["decimal"] * 3,
                 indents=[(_cm(NUM_GUTTER_CM), _cm(NUM_GUTTER_CM))] * 3)
-            self.report_num = dt_.add_num(self.w, report, restart=False)
+            self.report_num = docx_tools.add_num(self.w, report, restart=False)
             self.lists["report"] = (self.plan.report, ["decimal"] * 3)
             for level, style in enumerate(("Section Heading", "Numbered Paragraph", "Sub-point Heading")):
-                dt_.link_style_to_level(self.w, style, self.report_num, level)
+                docx_tools.link_style_to_level(self.w, style, self.report_num, level)
             # A heading-less sub-point is a body paragraph at the sub-point level: its style
             # carries the numbering without becoming the level's linked style.
-            dt_.link_style_to_level(self.w, "Numbered Sub-point", self.report_num, 2, back_reference=False)
+            docx_tools.link_style_to_level(self.w, "Numbered Sub-point", self.report_num, 2, back_reference=False)
 
     # ------------------------------------------------------------------ helpers
     def para(self, style: str, spans: Inline = (), *, indent: float | None = None):
@@ -290,11 +288,11 @@ class _Writer:
             runs = []
             if s.href and s.href.startswith("#"):
                 if s.href[1:] in self.bookmarks:
-                    runs = self.t.add_internal_hyperlink(p, s.text, s.href[1:], bold=s.bold, italic=s.italic).runs
+                    runs = docx_tools.add_internal_hyperlink(p, s.text, s.href[1:], bold=s.bold, italic=s.italic).runs
                 else:
                     runs = [p.add_run(s.text)]
             elif s.href:
-                runs = self.t.add_hyperlink(p, s.text, s.href, bold=s.bold, italic=s.italic).runs
+                runs = docx_tools.add_hyperlink(p, s.text, s.href, bold=s.bold, italic=s.italic).runs
             else:
                 runs = [p.add_run(s.text)]
             for run in runs:
@@ -308,7 +306,7 @@ class _Writer:
     def bookmark(self, p, anchor: str | None) -> None:
         if anchor and anchor in self.bookmarks:
             self.bookmark_id += 1
-            self.t.add_bookmark(p, anchor, self.bookmark_id)
+            docx_tools.add_bookmark(p, anchor, self.bookmark_id)
 
     def hanging(self, p, left: float, hang: float) -> None:
         """Literal numbers: hang the number in a gutter with a tab stop at the text."""
@@ -339,9 +337,9 @@ class _Writer:
                 text, num_fmt = self.plan.letters[min(letter_level, len(self.plan.letters) - 1)]
             else:
                 text, num_fmt = self.doc.numbering.bullet, "bullet"
-            self.abstracts[key] = self.t.add_multilevel_numbering(
+            self.abstracts[key] = docx_tools.add_multilevel_numbering(
                 self.w, [text], [num_fmt], indents=[(_cm(left + LIST_GUTTER_CM), _cm(LIST_GUTTER_CM))])
-        num_id = self.t.add_num(self.w, self.abstracts[key], restart=True)
+        num_id = docx_tools.add_num(self.w, self.abstracts[key], restart=True)
         if style == "letters":
             text, num_fmt = self.plan.letters[min(letter_level, len(self.plan.letters) - 1)]
             self.lists[num_id] = ([text], [num_fmt])
@@ -395,7 +393,7 @@ class _Writer:
                 self.hanging(p, text_at, LIST_GUTTER_CM)
             else:
                 p = self.para(style, item.text)
-                self.t.set_num(p, num_id, 0)
+                docx_tools.set_num(p, num_id, 0)
                 if letters:
                     self.records.append((num_id, 0))
                     self.expected.append(item.marker)
@@ -417,9 +415,9 @@ class _Writer:
         for row, cells in zip(table.rows[1:], b.rows):
             for cell, spans in zip(row.cells, cells):
                 self.inline(cell.paragraphs[0], spans)
-        self.t.repeat_header_row(table.rows[0], table=table)
+        docx_tools.repeat_header_row(table.rows[0], table=table)
         self._look(table, first_row=True, first_column=False)
-        self.t.set_table_alt_text(table, plain(b.caption))
+        docx_tools.set_table_alt_text(table, plain(b.caption))
 
     def _look(self, table, *, first_row: bool, first_column: bool) -> None:
         from docx.oxml.ns import qn
@@ -476,7 +474,7 @@ class _Writer:
             row.cells[1].paragraphs[0].add_run(value)
         # The first column holds row headers (the PDF's <th scope="row">).
         self._look(table, first_row=False, first_column=True)
-        self.t.set_table_alt_text(table, caption)
+        docx_tools.set_table_alt_text(table, caption)
 
     def section(self, s: Section) -> None:
         if s.heading:
@@ -507,7 +505,7 @@ class _Writer:
 
     def appendix(self, a: Appendix) -> None:
         p = self.para("Heading 1", (Span(a.heading),))
-        self.t.page_break_before(p)
+        docx_tools.page_break_before(p)
         self.bookmark(p, a.anchor)
         self.blocks(a.blocks, _Ctx(3, bullet_indent=self.bullet_base()))
 
@@ -515,16 +513,16 @@ class _Writer:
         doc, section = self.doc, self.w.sections[0]
         # As the PDF's page boxes: marking top left (exempt only), title top right.
         marking = doc.marking[0] if doc.exempt and doc.marking else ""
-        self.t.add_text_header(section, f"{marking}\t\t{title}")
+        docx_tools.add_text_header(section, f"{marking}\t\t{title}")
         template = doc.words.get("page_footer", "{page}")
         if self.options.total_pages:
             template = template.replace("{pages}", str(self.options.total_pages))
         try:
-            self.t.add_page_number_footer(section, template)
+            docx_tools.add_page_number_footer(section, template)
         except ValueError as exc:
             raise ThemeError(Problem(str(exc), field="theme.yaml: words.page_footer")) from None
         if self.options.page_offset:
-            self.t.set_page_number_start(section, self.options.page_offset + 1)
+            docx_tools.set_page_number_start(section, self.options.page_offset + 1)
 
     def render(self) -> bytes:
         doc = self.doc
@@ -541,11 +539,11 @@ class _Writer:
             if shown != self.expected:
                 diff = next((e, s) for e, s in zip(self.expected, shown) if e != s)
                 raise MustUseLiteral(f"model {diff[0]!r}, Word {diff[1]!r}")
-        self.t.set_default_language(self.w, doc.language)
-        self.t.set_core_properties(self.w, title=doc.title, author=doc.author, subject=doc.subject,
+        docx_tools.set_default_language(self.w, doc.language)
+        docx_tools.set_core_properties(self.w, title=doc.title, author=doc.author, subject=doc.subject,
                                    language=doc.language, created=document_timestamp(doc.date))
         out = io.BytesIO()
-        self.t.save_deterministic(self.w, out)
+        docx_tools.save_deterministic(self.w, out)
         return out.getvalue()
 
 
