@@ -228,7 +228,6 @@ class _Ctx:
     text_indent: float = 0.0  # left indent of unnumbered paragraphs
     list_indent: float = NUM_GUTTER_CM  # where list markers start
     bullet_indent: float = NUM_GUTTER_CM
-    depth: int = 0  # list nesting
 
 
 class MustUseLiteral(Exception):
@@ -329,7 +328,7 @@ class _Writer:
         self.bookmark(p, anchor)
         return p
 
-    def list_num(self, style: str, letter_level: int, depth: int, left: float) -> int:
+    def list_num(self, style: str, letter_level: int, left: float) -> int:
         """Return a fresh, restarting list instance for one lettered or bullet list."""
         key = (style, letter_level, round(left * 100))
         if key not in self.abstracts:
@@ -375,14 +374,14 @@ class _Writer:
             self.numbered("Numbered Sub-point", 2, b.number, b.text, b.anchor)
         else:
             self.bookmark(self.para("Body Text", b.text, indent=ctx.text_indent), b.anchor)
-        inner = _Ctx(min(ctx.hlevel + 1, 6), NUM_GUTTER_CM, NUM_GUTTER_CM, NUM_GUTTER_CM, ctx.depth)
+        inner = _Ctx(min(ctx.hlevel + 1, 6), NUM_GUTTER_CM, NUM_GUTTER_CM, NUM_GUTTER_CM)
         self.blocks(b.blocks, inner)
 
     def list_block(self, b: ListBlock, ctx: _Ctx) -> None:
         letters = b.style == "letters"
         left = ctx.list_indent if letters else ctx.bullet_indent
         literal = letters and self.plan is None
-        num_id = None if literal else self.list_num("letters" if letters else "bullets", b.level, ctx.depth, left)
+        num_id = None if literal else self.list_num("letters" if letters else "bullets", b.level, left)
         style = "List Letter" if letters else "List Bullet"
         text_at = left + LIST_GUTTER_CM
         for item in b.items:
@@ -398,7 +397,7 @@ class _Writer:
                     self.records.append((num_id, 0))
                     self.expected.append(item.marker)
             self.bookmark(p, item.anchor)
-            inner = _Ctx(ctx.hlevel, text_at, text_at, text_at, ctx.depth + 1)
+            inner = _Ctx(ctx.hlevel, text_at, text_at, text_at)
             self.blocks(item.blocks, inner)
 
     def table(self, b: TableBlock) -> None:
