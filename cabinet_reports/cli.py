@@ -60,10 +60,21 @@ def _parser() -> argparse.ArgumentParser:
     pack.add_argument("--published-on", type=_date, metavar="DATE",
                       help="planned publication date (YYYY-MM-DD): warn if it gives too few clear days")
     pack.add_argument("-t", "--theme", type=Path, metavar="DIR", help="theme folder (see render)")
-    pack.add_argument("-j", "--jobs", type=int, metavar="N",
+    pack.add_argument("-j", "--jobs", type=_positive, metavar="N",
                       help="reports rendered in parallel (default: one per CPU for 4 or more reports)")
     pack.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary; warnings still print")
     return parser
+
+
+def _positive(text: str) -> int:
+    """Parse a whole number of at least 1 (argparse type)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def _date(text: str) -> dt.date:

@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterator, Union
 
 from . import models as m
 from .errors import InputError, Problem
-from .inline import Inline, Span, UnknownReference, parse_inline
+from .inline import Inline, MalformedReference, Span, UnknownReference, parse_inline
 from .loader import PathKey, format_field_path
 from .theme import KindSpec, Numbering, Theme
 
@@ -233,7 +233,8 @@ class _Builder:
 
     def resolve(self, name: str) -> tuple[str, str]:
         shown, anchor, _ = self.labels[name]
-        return shown, anchor
+        # "see 3." under a "{s}." theme would read "see 3.." at the end of a sentence.
+        return shown.rstrip("."), anchor
 
     def inline(self, text: str | None, where: PathKey) -> Inline:
         """Defer inline parsing until every label is known, returning a placeholder list."""
@@ -248,6 +249,9 @@ class _Builder:
                 known = ", ".join(sorted(self.labels)) or "none defined"
                 self.problems.append(Problem(f"unknown label '{exc.label}' in [[{exc.label}]] (labels: {known})",
                                              field=format_field_path(where)))
+            except MalformedReference as exc:
+                self.problems.append(Problem(f"malformed reference near '{exc.fragment}': write [[label]] with "
+                                             "no spaces inside the brackets", field=format_field_path(where)))
         self._pending.append((run, where))
         return holder  # type: ignore[return-value]  # filled in by finish()
 
@@ -280,6 +284,7 @@ class _Builder:
                     ctx["p"] += 1
                     ctx["q"] = 0
                     number = self.fmt.paragraph.format(s=ctx["s"], p=ctx["p"])
+                    ctx["owner"] = number
                 anchor = self.anchor()
                 self.label(block.label, number, anchor, at)
                 out.append(Para(self.inline(block.p, at + ("p",)), number, anchor))
@@ -297,15 +302,20 @@ class _Builder:
                     number = self.fmt.subpoint.format(s=ctx["s"], p=ctx["p"], q=ctx["q"])
                 anchor = self.anchor()
                 self.label(block.label, number, anchor, at)
+                # Lists inside the sub-point belong to it ("2.1.1(a)"); after it, to the paragraph.
+                outer, ctx["owner"] = ctx.get("owner"), number or ctx.get("owner")
+                inner = self.blocks(block.blocks, at + ("blocks",), ctx)
+                ctx["owner"] = outer
                 out.append(SubPoint(number, self.inline(block.subpoint, at + ("subpoint",)),
-                                    self.inline(block.text, at + ("text",)),
-                                    self.blocks(block.blocks, at + ("blocks",), ctx), anchor))
+                                    self.inline(block.text, at + ("text",)), inner, anchor))
             elif isinstance(block, m.LetteredList):
                 out.append(self.letters(block, at, ctx))
             elif isinstance(block, m.BulletList):
-                items = [Item(self.fmt.bullet, self.inline(it.text, at + ("bullets", j, "text")),
-                              self.blocks(it.blocks, at + ("bullets", j, "blocks"), ctx))
-                         for j, it in enumerate(block.bullets)]
+                items = []
+                for j, it in enumerate(block.bullets):
+                    self.label(it.label, None, "", at + ("bullets", j))  # bullets have no number to cite
+                    items.append(Item(self.fmt.bullet, self.inline(it.text, at + ("bullets", j, "text")),
+                                      self.blocks(it.blocks, at + ("bullets", j, "blocks"), ctx)))
                 out.append(ListBlock("bullets", items))
             elif isinstance(block, m.Timeline):
                 items = []
@@ -341,9 +351,10 @@ class _Builder:
         fmt = fmts[min(level, len(fmts) - 1)]
         items = []
         inner = dict(ctx, letter_level=level + 1)
-        # A reference to an item reads "3.1(c)": the paragraph the list belongs to, fixed before
-        # the items' own nested blocks can move the paragraph counter on.
-        prefix = self.fmt.paragraph.format(s=ctx["s"], p=ctx["p"]) if ctx["numbered"] and ctx["p"] else ""
+        # A reference to an item reads "3.1(c)": the number the list belongs to (paragraph,
+        # sub-point, or the section when it has no paragraph yet), fixed before the items' own
+        # nested blocks can move the counters on.
+        prefix = (ctx.get("owner") or "").rstrip(".") if ctx["numbered"] else ""
         for j, it in enumerate(block.letters):
             marker = letter_marker(fmt, j + 1)
             anchor = self.anchor()
@@ -401,7 +412,7 @@ class _Builder:
             at: PathKey = ("sections", key)
             if number:
                 self.label(f"section:{key}", number, anchor, at)
-            ctx = {"numbered": numbered, "s": s, "p": 0, "q": 0, "letter_level": 0}
+            ctx = {"numbered": numbered, "s": s, "p": 0, "q": 0, "letter_level": 0, "owner": number}
             blocks = self.blocks(section.blocks, at, ctx)
             sections.append(Section(key, number, title, heading, anchor, blocks))
 

@@ -42,7 +42,8 @@ class CabinetReportsError(Exception):
             problems = [Problem(problems)]
         elif isinstance(problems, Problem):
             problems = [problems]
-        self.problems: list[Problem] = list(problems)
+        # The same problem found twice (a theme error met by every report of a pack) is one line.
+        self.problems: list[Problem] = list(dict.fromkeys(problems))
         super().__init__("\n".join(str(p) for p in self.problems))
 
     def lines(self) -> list[str]:

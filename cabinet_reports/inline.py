@@ -41,6 +41,14 @@ Inline = tuple[Span, ...]
 Resolver = Callable[[str], tuple[str, str]]  # label -> (display text, anchor id)
 
 
+class MalformedReference(ValueError):
+    """Text holds "[[" or "]]" that is not a well-formed ``[[label]]`` reference."""
+
+    def __init__(self, fragment: str):
+        super().__init__(fragment)
+        self.fragment = fragment
+
+
 class UnknownReference(KeyError):
     """A ``[[label]]`` names no labelled item."""
 
@@ -53,6 +61,12 @@ def parse_inline(text: str, resolve: Resolver) -> Inline:
     """Parse inline Markdown into spans, resolving ``[[label]]`` through ``resolve``."""
     text = text.replace(_OPEN, "").replace(_CLOSE, "")
     fenced = REF_PATTERN.sub(lambda m: _OPEN + m.group(1) + _CLOSE, text)
+    # A reference typed wrongly ("[[ strategy ]]", "[[section:purpose.") would otherwise be
+    # published as literal brackets in a legal record: refuse it instead.
+    stray = re.search(r"\[\[|\]\]", fenced)
+    if stray:
+        start = max(0, stray.start() - 10)
+        raise MalformedReference(fenced[start:stray.end() + 20].replace(_OPEN, "[[").replace(_CLOSE, "]]"))
     tokens = _md.parseInline(fenced)[0].children or []
     spans: list[Span] = []
     bold = italic = False

@@ -166,9 +166,14 @@ def load_meeting(path: str | Path, theme: Theme | str | Path | None = None) -> L
                 with pikepdf.open(io.BytesIO(raw)) as pdf:
                     pages = len(pdf.pages)
                     tagged = "/StructTreeRoot" in pdf.Root
-            except (pikepdf.PdfError, pikepdf.PasswordError) as exc:
-                problems.append(_at(source, where + ("pdf",), f"cannot read attached PDF {spec.pdf}: "
-                                    f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"))
+            except pikepdf.PasswordError:
+                problems.append(_at(source, where + ("pdf",), f"attached PDF {spec.pdf} is encrypted: "
+                                    "attach a copy without a password"))
+                continue
+            except pikepdf.PdfError:
+                # pikepdf's own message names an in-memory stream: meaningless to a clerk.
+                problems.append(_at(source, where + ("pdf",), f"attached PDF {spec.pdf} is damaged or is not "
+                                    "a PDF"))
                 continue
             if pages == 0:
                 problems.append(_at(source, where + ("pdf",), f"attached PDF {spec.pdf} has no pages"))

@@ -123,6 +123,15 @@ class ThemeConfig(_Strict):
     def _known_date_fields(cls, value: str) -> str:
         return check_format(value, FORMAT_FIELDS["date_format"])
 
+    @field_validator("words")
+    @classmethod
+    def _page_footer_fields(cls, value: dict[str, str]) -> dict[str, str]:
+        # The footer is the one word both renderers turn into page-number fields, so a typo
+        # ("{pagez}") must fail when the theme loads, not print into a published PDF.
+        if "page_footer" in value:
+            check_format(value["page_footer"], {"page", "pages"})
+        return value
+
 
 def _deep_merge(base: Any, over: Any) -> Any:
     if isinstance(base, dict) and isinstance(over, dict):

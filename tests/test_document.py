@@ -127,3 +127,30 @@ def test_reference_to_a_lettered_item_names_the_paragraph_it_belongs_to():
                            {"text": "See [[second]]."}])
     doc = build(report_from_data(data))
     assert doc.labels["second"] == "1.1(b)"
+
+
+def test_lettered_references_name_their_subpoint_or_section():
+    data = report(background=["Para.", {"subpoint": "Point", "blocks": [{"letters": [{"text": "x", "label": "in-sub"}]}]},
+                              {"letters": [{"text": "y", "label": "after-sub"}]}],
+                  recommendations=[{"letters": [{"text": "z", "label": "bare"}]}])
+    labels = build(report_from_data(data)).labels
+    assert (labels["in-sub"], labels["after-sub"], labels["bare"]) == ("2.1.1(a)", "2.1(a)", "3.0(a)")
+
+
+def test_section_references_drop_a_trailing_full_stop():
+    data = report(law=["See [[section:purpose]]."])
+    doc = build(report_from_data(data), Theme(THEMES / "plain"))
+    law = next(s for s in doc.sections if s.key == "law")
+    assert "".join(span.text for span in law.blocks[0].text) == "See 1."
+
+
+@pytest.mark.parametrize("text", ["See [[ strategy ]].", "See [[section:purpose.", "See [[]]."])
+def test_malformed_references_are_errors_not_published_brackets(text):
+    with pytest.raises(InputError, match=r"sections\.law\[0\]\.p: malformed reference near"):
+        build(report_from_data(report(law=[text])))
+
+
+def test_a_label_on_a_bullet_is_refused_where_it_is_written():
+    data = report(law=[{"bullets": [{"text": "b", "label": "bee"}]}])
+    with pytest.raises(InputError, match=r"sections\.law\[0\]\.bullets\[0\]\.label: label 'bee' is on an item that has no number"):
+        build(report_from_data(data))

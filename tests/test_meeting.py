@@ -143,8 +143,18 @@ def test_public_report_on_a_part_b_item_is_treated_as_exempt(tmp_path):
 def test_attached_file_that_is_not_a_pdf(tmp_path):
     write(tmp_path, "not a pdf", "minutes.pdf")
     path = write(tmp_path, HEAD + "items:\n  - title: Minutes\n    pdf: minutes.pdf\n")
-    (line,) = errors(path)
-    assert line.startswith(f"{path}:9: items[0].pdf: cannot read attached PDF minutes.pdf")
+    assert errors(path) == [f"{path}:9: items[0].pdf: attached PDF minutes.pdf is damaged or is not a PDF"]
+
+
+def test_attached_pdf_with_a_password(tmp_path):
+    import pikepdf
+
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    pdf.save(tmp_path / "minutes.pdf", encryption=pikepdf.Encryption(owner="o", user="u"))
+    path = write(tmp_path, HEAD + "items:\n  - title: Minutes\n    pdf: minutes.pdf\n")
+    assert errors(path) == [f"{path}:9: items[0].pdf: attached PDF minutes.pdf is encrypted: "
+                            "attach a copy without a password"]
 
 
 @pytest.mark.parametrize("jurisdiction, days, latest", [
