@@ -432,17 +432,18 @@ class _Builder:
             raise InputError(self.problems)
 
         context = self.title_context()
-        title_lines = [TitleLine(role, text) for role, src in self.spec.title_block
-                       if (text := theme.text(src, context, f"theme.yaml: kinds.{report.kind}.title_block"))]
-        details = [(label, value) for label, src in self.spec.details
-                   if (value := theme.text(src, context, f"theme.yaml: kinds.{report.kind}.details"))]
+        title_lines = [TitleLine(role, text) for i, (role, src) in enumerate(self.spec.title_block)
+                       if (text := theme.text(src, context, ("kinds", report.kind, "title_block", i, 1)))]
+        details = [(label, value) for i, (label, src) in enumerate(self.spec.details)
+                   if (value := theme.text(src, context, ("kinds", report.kind, "details", i, 1)))]
         marking: list[str] = []
         cls = report.classification
         if cls.exempt:
             marking = [theme.word("exempt_marking"),
                        theme.text(theme.word("exempt_reason"),
                                   {"paragraphs": cls.paragraphs, "schedule_part": SCHEDULE_PART[cls.jurisdiction],
-                                   "jurisdiction": cls.jurisdiction, "reason": cls.reason or ""})]
+                                   "jurisdiction": cls.jurisdiction, "reason": cls.reason or ""},
+                                  ("words", "exempt_reason"))]
         words = {k: v for k, v in theme.config.words.items()}
         return Document(
             kind=report.kind, language=report.language, title=report.title,

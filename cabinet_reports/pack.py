@@ -330,7 +330,7 @@ def _context(meeting: Meeting, theme: Theme) -> dict[str, Any]:
 
 
 def _words(theme: Theme, key: str, context: dict[str, Any]) -> str:
-    return theme.text(theme.word(key), context, f"theme.yaml: words.{key}")
+    return theme.text(theme.word(key), context, ("words", key))
 
 
 def _exempt_reason(theme: Theme, cls: Classification, context: dict[str, Any]) -> str:

@@ -25,7 +25,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from .errors import Problem, ThemeError
-from .loader import Source, parse_text, read_text
+from .loader import Source, format_field_path, parse_text, read_text
 from .validation import problems_from
 
 
@@ -193,6 +193,7 @@ class Theme:
         raise ThemeError(Problem(f"theme file '{name}' not found in {', '.join(str(d) for d in self.dirs)}"))
 
     def _load_config(self) -> ThemeConfig:
+        self._sources: list[tuple[Source, Any]] = []  # each theme.yaml read, user's first
         merged: dict[str, Any] = {}
         for d in reversed(self.dirs):  # built-in first, user's keys win
             path = d / "theme.yaml"
@@ -208,6 +209,7 @@ class Theme:
             except ValidationError as exc:
                 raise ThemeError(problems_from(exc, data, Source(str(path), lines), ThemeConfig)) from None
             merged = _deep_merge(merged, data)
+            self._sources.insert(0, (Source(str(path), lines), data))
         try:
             return ThemeConfig.model_validate(merged)
         except ValidationError as exc:
@@ -234,19 +236,38 @@ class Theme:
             day=day.day, day_ordinal=ordinal(day.day), month=day.month, month_name=day.strftime("%B"),
             month_short=day.strftime("%b"), year=day.year, weekday=day.strftime("%A"))
 
+    def locate(self, key: tuple[str | int, ...]) -> tuple[str, int | None]:
+        """Return the theme.yaml (user's before built-in) that sets ``key``, and its line."""
+        for source, data in self._sources:
+            node = data
+            for part in key:
+                if isinstance(node, dict) and part in node:
+                    node = node[part]
+                elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+                    node = node[part]
+                else:
+                    break
+            else:
+                return source.name, source.line_of(key)
+        return "theme.yaml", None
+
     @functools.lru_cache(maxsize=256)
     def _text_template(self, source: str) -> jinja2.Template:
-        try:
-            return self.text_env.from_string(source)
-        except jinja2.TemplateSyntaxError as exc:
-            raise ThemeError(Problem(f"template error: {exc.message} in {source!r}", "theme.yaml")) from None
+        return self.text_env.from_string(source)
 
-    def text(self, source: str, context: dict[str, Any], where: str = "theme.yaml") -> str:
-        """Render a theme text template (a title-block line, boilerplate) to plain text."""
+    def text(self, source: str, context: dict[str, Any], key: tuple[str | int, ...] = ()) -> str:
+        """Render a theme text template (a title-block line, boilerplate) to plain text.
+
+        ``key`` is where the template sits in theme.yaml (``("words", "exempt_reason")``), so
+        an error names the file, line and field that hold it.
+        """
         try:
             return " ".join(self._text_template(source).render(context).split())
         except jinja2.TemplateError as exc:
-            raise ThemeError(Problem(f"template error: {exc} in {source!r}", where)) from None
+            message = exc.message if isinstance(exc, jinja2.TemplateSyntaxError) else str(exc)
+            file, line = self.locate(key)
+            raise ThemeError(Problem(f"template error: {message} in {source!r}", file, line,
+                                     format_field_path(key) or None)) from None
 
     def render(self, name: str, context: dict[str, Any]) -> str:
         """Render a theme template file, turning template errors into located ThemeErrors."""

@@ -154,3 +154,14 @@ def test_a_label_on_a_bullet_is_refused_where_it_is_written():
     data = report(law=[{"bullets": [{"text": "b", "label": "bee"}]}])
     with pytest.raises(InputError, match=r"sections\.law\[0\]\.bullets\[0\]\.label: label 'bee' is on an item that has no number"):
         build(report_from_data(data))
+
+
+def test_theme_text_template_errors_name_the_user_theme_file_line_and_key(tmp_path):
+    (tmp_path / "theme.yaml").write_text(
+        'kinds:\n  report:\n    title_block:\n      - [council, "{{ council.name }}"]\n'
+        '      - [title, "{{ title.__class__ }}"]\n', encoding="utf-8")
+    with pytest.raises(Exception) as err:
+        build(report_from_data(report()), Theme(tmp_path))
+    (line,) = err.value.lines()
+    assert line.startswith(f"{tmp_path / 'theme.yaml'}:5: kinds.report.title_block[1][1]: template error: "
+                           "access to attribute '__class__' of 'str' object is unsafe")
