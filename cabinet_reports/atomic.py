@@ -92,28 +92,6 @@ def _copy_mode(source: Path, dest: Path) -> None:
     os.chmod(dest, mode & 0o7777)
 
 
-def atomic_write_bytes(path: Path | str, data: bytes) -> None:
-    """Write *data* to *path* so that readers see either the old file or all of the new one."""
-    path = Path(path)
-    fd, temp = _create_temp(path)
-    try:
-        try:
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        _copy_mode(path, temp)
-        os.replace(temp, path)
-    except BaseException:
-        # BaseException, not Exception: Ctrl-C must not leave a stray temp behind.
-        _remove_quietly(temp)
-        raise
-    _fsync_dir(path.parent)
-
-
 @contextmanager
 def atomic_output(path: Path | str) -> Iterator[Path]:
     """Yield a temp path to write; move it onto *path* only if the block succeeds.
@@ -135,6 +113,12 @@ def atomic_output(path: Path | str) -> Iterator[Path]:
         _remove_quietly(temp)
         raise
     _fsync_dir(path.parent)
+
+
+def atomic_write_bytes(path: Path | str, data: bytes) -> None:
+    """Write *data* to *path* so that readers see either the old file or all of the new one."""
+    with atomic_output(path) as temp:
+        temp.write_bytes(data)
 
 
 class OutputSet(Mapping[Path, Path]):
