@@ -144,6 +144,7 @@ class Document:
     date: dt.date
     labels: dict[str, str] = field(default_factory=dict)
     numbering: Numbering = field(default_factory=Numbering)
+    logo_alt: str = ""
 
     def numbered_labels(self) -> list[str]:
         """Return every printed number in reading order (for tests and parity checks)."""
@@ -455,6 +456,7 @@ class _Builder:
                                            theme.format_date(report.issue_date)])),
             date=report.issue_date,
             labels={k: v[0] for k, v in self.labels.items()},
+            logo_alt=theme.text(theme.word("logo_alt"), {"council": report.council.name}, ("words", "logo_alt")),
             numbering=fmt,
         )
 

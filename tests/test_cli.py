@@ -195,3 +195,19 @@ def test_a_document_dated_before_1970_keeps_its_date_in_pdf_and_docx(tmp_path):
     assert main(["render", str(src), "-o", str(tmp_path), "--quiet"]) == 0
     assert str(pypdf.PdfReader(tmp_path / "r.pdf").metadata["/CreationDate"]).startswith("D:19650401")
     assert docx.Document(str(tmp_path / "r.docx")).core_properties.created.date().isoformat() == "1965-04-01"
+
+
+def test_logo_alt_text_is_the_same_in_pdf_html_and_docx(tmp_path):
+    import zipfile
+
+    from PIL import Image
+
+    Image.new("RGB", (40, 20), (0, 90, 160)).save(tmp_path / "logo.png")
+    src = tmp_path / "r.yaml"
+    src.write_text("council:\n  name: Test Borough Council\n  logo: logo.png\nmeeting: {body: Cabinet, date: 2026-01-14}\n"
+                   "title: T\nsections: {purpose: [x], recommendations: [y]}\n", encoding="utf-8")
+    assert main(["render", str(src), "-o", str(tmp_path / "out"), "--html", "--quiet"]) == 0
+    html = (tmp_path / "out" / "r.html").read_text(encoding="utf-8")
+    assert 'alt="Test Borough Council logo"' in html
+    with zipfile.ZipFile(tmp_path / "out" / "r.docx") as docx_zip:
+        assert 'descr="Test Borough Council logo"' in docx_zip.read("word/document.xml").decode("utf-8")

@@ -453,9 +453,7 @@ class _Writer:
         if shape.width > _cm(LOGO_MAX_WIDTH_CM):
             ratio = _cm(LOGO_MAX_WIDTH_CM) / shape.width
             shape.width, shape.height = _cm(LOGO_MAX_WIDTH_CM), int(shape.height * ratio)
-        # Alt text: the council line of the title block, as the PDF's <img alt>.
-        alt = self.doc.title_lines[0].text if self.doc.title_lines else self.doc.title
-        shape._inline.docPr.set("descr", alt)
+        shape._inline.docPr.set("descr", self.doc.logo_alt)  # the same words as the PDF's <img alt>
 
     def details(self) -> None:
         doc = self.doc
