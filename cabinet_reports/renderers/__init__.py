@@ -51,6 +51,7 @@ Renderer = Callable[[Document, Theme, RenderOptions], bytes]
 _REGISTRY: dict[str, tuple[str, str, str]] = {
     "pdf": ("cabinet_reports.renderers.pdf", "render_pdf", ".pdf"),
     "docx": ("cabinet_reports.renderers.docx", "render_docx", ".docx"),
+    "html": ("cabinet_reports.renderers.html", "render_web", ".html"),
 }
 
 

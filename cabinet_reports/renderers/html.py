@@ -1,0 +1,185 @@
+"""Web renderer: the numbered document as one self-contained, accessible HTML page.
+
+The page is the theme's ``web.html`` and ``web.css`` (a council theme may override either),
+built from the same :class:`~cabinet_reports.document.Document` and ``blocks.html`` macros as
+the PDF, so it shows the same words and numbers. Unlike the PDF's intermediate HTML (the
+``--html`` option, :func:`cabinet_reports.renderers.pdf.render_html`) it has no print CSS, a
+skip link, landmarks and a contents list, and it needs no other file: the logo and the
+fonts are ``data:`` URIs.
+
+Fonts are subset to the characters the page shows and saved as WOFF2 without hinting or
+OpenType layout tables (kerning stays, in the ``kern`` table): the four Liberation Sans
+faces are 1.6 MB as TTF and 600 KB as full WOFF2, but about 17 KB together as a page's
+subset, made in about a quarter of a second.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import functools
+import io
+import logging
+import string
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Callable, Iterator
+
+from ..document import Document
+from ..errors import InputError, Problem, ThemeError
+from ..theme import Theme
+from . import RenderOptions
+from .pdf import created_stamp
+
+# Always in the subset, so a theme's CSS ("–", "…") and copied text never fall back mid-word.
+BASE_CHARACTERS = string.printable.strip() + " \u00a0\u2013\u2014\u2018\u2019\u201c\u201d\u2022\u2026\u00a3\u20ac"
+
+# Sniffed from the file's first bytes, not its name: a logo.png that is really a JPEG still shows.
+IMAGE_SIGNATURES = [
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+]
+
+
+def web_page(doc: Document, theme: Theme, options: RenderOptions = RenderOptions()) -> str:
+    """Render the document as a self-contained web page and return its HTML text.
+
+    This is the function a caller that writes many pages (a meeting pack) should use; the
+    registry's :func:`render_web` only encodes its result.
+    """
+    context = {
+        "doc": doc,
+        "logo": logo_data_uri(options.logo) if options.logo else None,
+        "created": created_stamp(doc.date),
+    }
+    # First render to learn which characters the page shows, then again with the fonts
+    # subset to exactly those: the text is the theme's and the report's, known only here.
+    draft = theme.render("web.html", dict(context, font=lambda name: ""))
+    characters = "".join(sorted(page_characters(draft) | set(BASE_CHARACTERS)))
+    return theme.render("web.html", dict(context, font=_font_embedder(theme, characters)))
+
+
+def render_web(doc: Document, theme: Theme, options: RenderOptions = RenderOptions()) -> bytes:
+    """Render the document as a self-contained web page and return its UTF-8 bytes."""
+    return web_page(doc, theme, options).encode("utf-8")
+
+
+class _TextCollector(HTMLParser):
+    """Collects the characters of a page's text nodes (not its CSS)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.chars: set[str] = set()
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("style", "script"):
+            self._skip += 1
+        for name, value in attrs:
+            if name in ("alt", "aria-label", "title") and value:
+                self.chars.update(value)  # shown when an image fails, read by some readers
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("style", "script") and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.chars.update(data)
+
+
+def page_characters(html: str) -> set[str]:
+    """Return the set of characters a page shows as text."""
+    collector = _TextCollector()
+    collector.feed(html)
+    collector.close()
+    return {c for c in collector.chars if not c.isspace() or c == "\u00a0"}
+
+
+def _font_embedder(theme: Theme, characters: str) -> Callable[[str], str]:
+    def font(name: str) -> str:
+        path = _theme_file(theme, str(name))
+        stat = path.stat()
+        data = _woff2_subset(str(path), stat.st_mtime_ns, stat.st_size, characters)
+        return "data:font/woff2;base64," + base64.b64encode(data).decode("ascii")
+    return font
+
+
+def _theme_file(theme: Theme, name: str) -> Path:
+    """Return a theme file, refusing names that lead outside the theme's folders."""
+    path = theme.find(name)
+    resolved = path.resolve()
+    if not any(resolved.is_relative_to(d) for d in theme.dirs):
+        raise ThemeError(Problem(f"font '{name}' is outside the theme folder", str(path)))
+    return resolved
+
+
+@contextlib.contextmanager
+def _quiet_fonttools() -> Iterator[None]:
+    # The subsetter logs a warning for each table it does not know (FontForge's FFTM …):
+    # noise on the user's terminal about a font that is fine.
+    logger = logging.getLogger("fontTools")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+@functools.lru_cache(maxsize=64)
+def _woff2_subset(path: str, mtime_ns: int, size: int, characters: str) -> bytes:
+    """Return the font at ``path`` as WOFF2 with only the glyphs for ``characters``.
+
+    ``mtime_ns`` and ``size`` are part of the cache key, so an edited font is read again.
+    """
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    try:
+        with _quiet_fonttools():
+            # recalcTimestamp off: the same page gives the same bytes on every run.
+            font = TTFont(path, recalcTimestamp=False)
+            # Decoding OpenType layout (GSUB/GPOS) is 80 % of the time; a report needs no
+            # ligatures or contextual forms, and pair kerning survives in the kern table.
+            for tag in ("GSUB", "GPOS", "GDEF", "FFTM"):
+                if tag in font:
+                    del font[tag]
+            options = subset.Options()
+            options.hinting = False  # screens rasterise unhinted outlines well; halves the size
+            options.name_IDs = ["*"]  # keep the font's names and licence notice
+            subsetter = subset.Subsetter(options)
+            subsetter.populate(text=characters)
+            subsetter.subset(font)
+            font.flavor = "woff2"
+            out = io.BytesIO()
+            font.save(out)
+            return out.getvalue()
+    except Exception as exc:  # noqa: BLE001 - fontTools raises many kinds for a damaged file
+        raise ThemeError(Problem(f"not a font that can be embedded in the web page: {type(exc).__name__}: {exc}",
+                                 path)) from None
+
+
+def image_type(data: bytes) -> str | None:
+    """Return the MIME type of a PNG, JPEG, GIF, WebP or SVG image, or None for anything else."""
+    for signature, mime in IMAGE_SIGNATURES:
+        if data.startswith(signature):
+            return mime
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith((b"<?xml", b"<svg", b"<!--", b"<!doctype svg")) and b"<svg" in data[:65536].lower():
+        return "image/svg+xml"
+    return None
+
+
+def logo_data_uri(path: Path) -> str:
+    """Return the logo file as a data: URI (an <img> never runs an SVG's scripts)."""
+    data = path.read_bytes()
+    mime = image_type(data)
+    if mime is None:
+        raise InputError(Problem("the logo is not a PNG, JPEG, GIF, WebP or SVG image", str(path),
+                                 field="council.logo"))
+    return f"data:{mime};base64," + base64.b64encode(data).decode("ascii")
