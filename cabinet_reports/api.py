@@ -151,6 +151,10 @@ def render_jobs(jobs: Iterable[Job], outdir: str | Path, *, formats: str | Itera
 
     theme = resolve_theme(theme)
     wanted = parse_formats(formats)
+    if html and "html" in wanted:
+        # Both would be NAME.html: say so rather than let one silently replace the other.
+        raise InputError(Problem("--html (the PDF's intermediate HTML) and --format html (the web page) would both "
+                                 "write NAME.html: render them into separate folders", field="--html"))
     jobs = list(jobs)
     outdir = Path(outdir)
     stems = [job.stem for job in jobs]

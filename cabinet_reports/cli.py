@@ -29,19 +29,21 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     render = sub.add_parser(
-        "render", help="render report files to PDF and DOCX",
+        "render", help="render report files to PDF, DOCX and HTML web pages",
         description="Render one or more report files (YAML or JSON) into OUTDIR. Each REPORT.yaml "
-                    "gives OUTDIR/REPORT.pdf and .docx; a file named report.yaml takes its folder's "
-                    "name. All inputs are checked before anything is written.")
+                    "gives OUTDIR/REPORT.pdf and .docx (and .html with --format html); a file named "
+                    "report.yaml takes its folder's name. All inputs are checked before anything is written.")
     render.add_argument("reports", nargs="+", metavar="REPORT", type=Path, help="report file (.yaml, .yml or .json)")
     render.add_argument("-o", "--outdir", type=Path, default=Path("."), metavar="OUTDIR",
                         help="folder to write into (created if missing; default: current folder)")
     render.add_argument("-f", "--format", default="pdf,docx", metavar="FORMATS",
-                        help="comma-separated output formats: pdf, docx (default: pdf,docx)")
+                        help="comma-separated output formats: pdf, docx, html (default: pdf,docx); "
+                             "html is the accessible web page, one self-contained file")
     render.add_argument("-t", "--theme", type=Path, metavar="DIR",
                         help="theme folder whose files override the built-in theme")
     render.add_argument("--html", action="store_true",
-                        help="also write the HTML intermediate the PDF is made from (for theme authors)")
+                        help="also write the HTML intermediate the PDF is made from, as NAME.html (for theme "
+                             "authors: print CSS, not the web page; cannot be combined with --format html)")
     render.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
 
     check = sub.add_parser("check", help="validate report files without rendering",
