@@ -4,7 +4,7 @@
 //   node check.mjs [--screenshots DIR] PAGE.html [PAGE.html …]
 //
 // Prints one JSON object: {"PAGE.html": {violations, incomplete, requests, scrollWidth,
-// fontsLoaded, brokenImages}, …}. Exits 0 when it could check every page (the verdict is
+// markings, fontsLoaded, brokenImages}, …}. Exits 0 when it could check every page (the verdict is
 // the caller's: tests/test_html_render.py), 1 when it could not.
 //
 // Chromium is Debian's (/usr/bin/chromium, or $CHROMIUM), run without the network services
@@ -57,7 +57,8 @@ async function checkPage(file) {
       req.abort();
     }
   });
-  const result = { violations: [], incomplete: [], requests, scrollWidth: null, fontsLoaded: null, brokenImages: [] };
+  const result = { violations: [], incomplete: [], requests, scrollWidth: null, markings: [], fontsLoaded: null,
+                   brokenImages: [] };
   for (const width of WIDTHS) {
     await page.setViewport({ width, height: 900 });
     await page.goto(url, { waitUntil: "load" });
@@ -74,6 +75,11 @@ async function checkPage(file) {
     }
     if (width === 320) {
       result.scrollWidth = await page.evaluate(() => document.documentElement.scrollWidth);
+      // Where a phone shows each NOT FOR PUBLICATION marking (CSS pixels from the page top).
+      result.markings = await page.evaluate(() => [...document.querySelectorAll(".marking")].map((e) => {
+        const box = e.getBoundingClientRect();
+        return { text: e.innerText, top: box.top + window.scrollY, height: box.height };
+      }));
     } else {
       result.fontsLoaded = await page.evaluate(() =>
         [...document.fonts].filter((f) => f.status === "loaded").map((f) => `${f.family} ${f.weight} ${f.style}`));
