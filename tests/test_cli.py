@@ -78,7 +78,7 @@ def test_unknown_format_is_a_clear_error(tmp_path, capsys):
     src = tmp_path / "r.json"
     src.write_text(json.dumps(GOOD), encoding="utf-8")
     assert main(["render", str(src), "-o", str(tmp_path / "out"), "--format", "rtf"]) == 2
-    assert "unknown output format 'rtf' (choose from pdf, docx)" in capsys.readouterr().err
+    assert "unknown output format 'rtf' (choose from pdf, docx, html)" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
 
 
