@@ -9,8 +9,12 @@ fonts are ``data:`` URIs.
 
 Fonts are subset to the characters the page shows and saved as WOFF2 without hinting or
 OpenType layout tables (kerning stays, in the ``kern`` table): the four Liberation Sans
-faces are 1.6 MB as TTF and 600 KB as full WOFF2, but about 17 KB together as a page's
-subset, made in about a quarter of a second.
+faces are 1.6 MB as TTF and 600 KB as full WOFF2, but 25 KB together as the subset for
+either example report, made in about a quarter of a second.
+
+A meeting pack writing one page per public item calls :func:`web_page` with each item's
+document and render options; ids ("cr1", "cr2" …) are unique within a page, so items must be
+separate pages, not one page of several documents.
 """
 
 from __future__ import annotations
