@@ -442,3 +442,28 @@ def test_located_errors_through_the_command_line(tmp_path):
     assert len(lines) == len(LOCATED), result.stderr
     for name, line, (_, expected) in zip(names, lines, LOCATED):
         assert line.startswith("make-report: error: " + expected.replace("report.md", name)), line
+
+
+# --------------------------------------------------------------------------- the README
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+SNIPPET = README.split("## Writing a report in Markdown", 1)[1].split("```markdown\n", 1)[1].split("```\n", 1)[0]
+
+
+def test_readme_markdown_snippet_numbers_and_resolves_as_documented():
+    doc = build(from_md(SNIPPET))
+    assert doc.numbered_labels() == ["1.0", "1.1", "2.0", "2.1", "2.1.1", "3.0", "3.1", "(a)", "(b)",
+                                     "4.0", "4.1", "5.0", "5.1"]
+    assert [s.heading for s in doc.sections][3] == "4.0 EQUAL OPPORTUNITIES"
+    assert [a.heading for a in doc.appendices] == ["Appendix 1: Partnership Strategy"]
+
+
+@pytest.mark.parametrize("typo, expected", [
+    (("# Background", "# Backgrond"), "report.md:16: unknown section title 'Backgrond' (did you mean 'BACKGROUND'?)"),
+    (("in [[strategy]]", "in [[stratgy]]"), "report.md:28: sections.proposal[1].letters[0].text: unknown label "
+                                            "'stratgy' in [[stratgy]]"),
+])
+def test_readme_markdown_error_examples_are_what_check_prints(typo, expected):
+    shown = README.split("$ make-report check report.md", 3)
+    assert expected in "".join(shown[1:])
+    lines = md_error(SNIPPET.replace(*typo))
+    assert len(lines) == 1 and lines[0].startswith(expected), lines
