@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cabinet_reports import load_report
 from cabinet_reports.api import build
@@ -467,3 +469,126 @@ def test_readme_markdown_error_examples_are_what_check_prints(typo, expected):
     assert expected in "".join(shown[1:])
     lines = md_error(SNIPPET.replace(*typo))
     assert len(lines) == 1 and lines[0].startswith(expected), lines
+
+
+# --------------------------------------------------------------------------- property: any body, both ways
+# Each generated block is a pair: the YAML data and the Markdown that must mean the same. Words
+# start paragraphs and wrapped lines with a capital or a non-marker, as prose does; the rules
+# for lines that look like markup have their own tests above.
+FIRST = st.sampled_from(["Cabinet", "The", "Ŵyr", "Members", "Budget", "Cyngor", "£5m", "It's"])
+WORD = st.sampled_from(["council", "plan", "ŵyn", "2026", "(see", "note)", "**key**", "*draft*",
+                        "[[section:purpose]]", "[link](https://example.gov.uk)", "costs,", "A.N.", "—"])
+LABELS = st.sampled_from(["aim", "costs", "x1", "plan.b", None, None])
+
+
+@st.composite
+def sentence(draw) -> tuple[str, str]:
+    """Return (text, markdown): the same words, the Markdown wrapped over several lines."""
+    words = [draw(FIRST), *draw(st.lists(WORD, max_size=8))]
+    cuts = draw(st.sets(st.integers(1, max(1, len(words) - 1)), max_size=2))
+    lines, start = [], 0
+    for cut in sorted(cuts) + [len(words)]:
+        if cut > start:
+            lines.append(" ".join(words[start:cut]))
+            start = cut
+    return " ".join(words), "\n".join(lines)
+
+
+def indent(text: str, by: str) -> str:
+    return "\n".join(by + line if line else line for line in text.split("\n"))
+
+
+@st.composite
+def labelled(draw, key: str) -> tuple[dict, str]:
+    text, source = draw(sentence())
+    label = draw(LABELS)
+    return ({key: text, "label": label} if label else {key: text}), source + (f" {{#{label}}}" if label else "")
+
+
+@st.composite
+def lettered(draw) -> tuple[dict, str]:
+    items = draw(st.lists(labelled("text"), min_size=1, max_size=4))
+    style = draw(st.sampled_from(["({}) ", "{}. ", "{}) "]))
+    lines = [style.format(chr(97 + i)) + indent(src, "    ").lstrip() for i, (_, src) in enumerate(items)]
+    return {"letters": [data for data, _ in items]}, "\n".join(lines)
+
+
+@st.composite
+def bullets(draw) -> tuple[dict, str]:
+    items = []
+    for _ in range(draw(st.integers(1, 3))):
+        data, src = draw(labelled("text"))
+        if draw(st.booleans()):
+            follow, follow_src = draw(sentence())
+            data = {**data, "blocks": [{"text": follow}]}
+            src += "\n\n" + follow_src
+        items.append((data, "- " + indent(src, "  ").lstrip()))
+    return {"bullets": [d for d, _ in items]}, "\n".join(s for _, s in items)
+
+
+@st.composite
+def table(draw) -> tuple[dict, str]:
+    cols = draw(st.integers(1, 3))
+    cell = st.sampled_from(["Staff", "10", "£5m", "", "ŵyn", "**key**"])
+    header = [draw(st.sampled_from(["Item", "Cost", "Lead"])) for _ in range(cols)]
+    rows = draw(st.lists(st.lists(cell, min_size=cols, max_size=cols), max_size=3))
+    data: dict = {"table": {"header": header, "rows": rows}}
+    src = "\n".join("| " + " | ".join(r) + " |" for r in [header, ["---"] * cols, *rows])
+    if draw(st.booleans()):
+        caption, _ = draw(sentence())
+        data["table"]["caption"] = caption
+        src = f"Table: {caption}\n\n{src}"
+    return data, src
+
+
+@st.composite
+def timeline(draw) -> tuple[dict, str]:
+    entries = []
+    for _ in range(draw(st.integers(1, 3))):
+        when = draw(st.sampled_from(["Week commencing 20th January", "27th February", "Spring 2026"]))
+        text, src = draw(sentence())
+        entries.append(({"when": when, "text": text}, f"{when}\n:   " + indent(src, "    ").lstrip()))
+    return {"timeline": [d for d, _ in entries]}, "\n\n".join(s for _, s in entries)
+
+
+@st.composite
+def subpoint(draw) -> tuple[dict, str]:
+    heading, _ = draw(sentence())
+    label = draw(LABELS)
+    inner = draw(st.lists(st.one_of(sentence().map(lambda d: ({"text": d[0]}, d[1])), bullets()), max_size=2))
+    data = {"subpoint": heading, **({"label": label} if label else {}), "blocks": [d for d, _ in inner]}
+    src = f"## {heading}" + (f" {{#{label}}}" if label else "")
+    return data, "\n\n".join([src, *separate(inner)])
+
+
+def separate(parts: list[tuple[dict, str]]) -> list[str]:
+    """Return each block's Markdown; a comment keeps two lists (or timelines) in a row apart."""
+    out, previous = [], None
+    for data, src in parts:
+        kind = next(iter(data))
+        out.append(f"<!-- next list -->\n\n{src}" if kind == previous and kind in ("bullets", "timeline") else src)
+        previous = kind
+    return out
+
+
+@st.composite
+def section_body(draw) -> tuple[list[dict], str]:
+    parts = draw(st.lists(st.one_of(labelled("p"), lettered(), bullets(), table(), timeline(), subpoint()),
+                          min_size=1, max_size=6))
+    out, previous = [], None
+    for (data, src), joined in zip(parts, separate(parts)):
+        if previous == "subpoint" and "subpoint" not in data:
+            out.append("***")  # back to the section's own numbered paragraphs
+        out.append(joined)
+        previous = next(iter(data))
+    return [d for d, _ in parts], "\n\n".join(out)
+
+
+@settings(max_examples=30, deadline=None, database=None)
+@given(purpose=section_body(), recommendations=section_body())
+def test_any_body_reads_the_same_as_its_yaml(purpose, recommendations):
+    (p_data, p_src), (r_data, r_src) = purpose, recommendations
+    text = md(f"# Purpose\n\n{p_src}\n\n# Recommendations\n\n{r_src}\n")
+    expected = yaml.safe_load(COVER)
+    expected["sections"] = {"purpose": p_data, "recommendations": r_data}
+    assert from_md(text).model_dump() == validate(Report, expected).model_dump(), text
