@@ -66,6 +66,26 @@ def test_example_in_markdown_is_the_same_model_as_its_yaml(example):
     assert load_report(folder / "report.md").model_dump() == load_report(folder / "report.yaml").model_dump()
 
 
+def test_windows_line_endings_read_the_same(tmp_path):
+    source = ROOT / "examples" / EXAMPLES[0] / "report.md"
+    crlf = tmp_path / "report.md"
+    crlf.write_bytes(source.read_bytes().replace(b"\n", b"\r\n"))
+    assert load_report(crlf).model_dump() == load_report(source).model_dump()
+
+
+def test_html_in_text_stays_text_as_in_yaml():
+    report = from_md(md("""
+        # Purpose
+
+        A <script>alert(1)</script> and <b>tags</b> {{ jinja }} stay as typed.
+
+        # Recommendations
+
+        y
+    """))
+    assert report.sections["purpose"].blocks[0].p == "A <script>alert(1)</script> and <b>tags</b> {{ jinja }} stay as typed."
+
+
 def test_examples_in_markdown_render_byte_identical_pdf_and_docx(tmp_path):
     # Through the command line, as an officer would: report.md takes its folder's name too.
     for form in ("yaml", "md"):

@@ -98,7 +98,7 @@ _MD = (MarkdownIt("commonmark", {"html": True, "maxNesting": MAX_MARKDOWN_NESTIN
 # "{#label}" at the very end of a paragraph, item or heading (not after a backslash). Anything
 # between the braces is taken, so a malformed label ("{#my label}") is refused by validation
 # with its line instead of being printed.
-_LABEL = re.compile(r"\s*(?<!\\)\{#([^{}]*)\}\s*$")
+_LABEL = re.compile(r"\s*(?<!\\)\{#([^{}]+)\}\s*$")
 # A lettered-item marker at the start of a line: "(a) ", "a. ", "a) ".
 _MARKER = re.compile(r"(?:\(([a-z])\)|([a-z])[.)])(?:[ \t]+|$)")
 _CAPTION = "Table:"
