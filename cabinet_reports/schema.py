@@ -256,7 +256,7 @@ def _theme_cover_fields(schema: dict[str, Any], theme: Theme) -> None:
 
 
 def report_schema(theme: Theme | None = None) -> dict[str, Any]:
-    """Return the JSON Schema of the report format (YAML, JSON, or a Markdown report's front matter)."""
+    """Return the JSON Schema of the report format (a YAML or JSON report file)."""
     schema = _describe(_name_blocks(m.Report.model_json_schema(schema_generator=_AuthoredSchema)), "Report")
     if theme is not None:
         _theme_sections(schema, theme)
