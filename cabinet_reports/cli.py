@@ -192,7 +192,7 @@ def _new(args: argparse.Namespace) -> int:
     from .starter import write_starter
 
     path = write_starter(args.file, resolve_theme(args.theme), kind=args.kind, fmt=args.format)
-    print(f"wrote {path}: fill in the [Insert …] placeholders, then run make-report check {path}")
+    print(f"wrote {path}: fill in the [Insert ...] placeholders, then run make-report check {path}")
     return EXIT_OK
 
 
@@ -203,7 +203,7 @@ def _schema(args: argparse.Namespace) -> int:
     from .schema import meeting_schema, report_schema
 
     schema = meeting_schema() if args.meeting else report_schema(resolve_theme(args.theme))
-    print(json.dumps(schema, indent=2, ensure_ascii=False))
+    print(json.dumps(schema, indent=2))  # ASCII: safe to redirect whatever the console encoding
     return EXIT_OK
 
 
