@@ -31,8 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     render = sub.add_parser(
         "render", help="render report files to PDF and DOCX",
         description="Render one or more report files (YAML, JSON or Markdown) into OUTDIR. Each REPORT.yaml "
-                    "gives OUTDIR/REPORT.pdf and .docx; a file named report.yaml takes its folder's "
-                    "name. All inputs are checked before anything is written.")
+                    "gives OUTDIR/REPORT.pdf and .docx; a file named report.yaml (or report.md) takes its "
+                    "folder's name. All inputs are checked before anything is written.")
     render.add_argument("reports", nargs="+", metavar="REPORT", type=Path, help="report file (.yaml, .yml, .json or .md)")
     render.add_argument("-o", "--outdir", type=Path, default=Path("."), metavar="OUTDIR",
                         help="folder to write into (created if missing; default: current folder)")
