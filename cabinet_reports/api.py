@@ -18,6 +18,7 @@ from .document import Document, build_document
 from .errors import CabinetReportsError, InputError, Problem
 from .loader import Source, load_file
 from .models import Report
+from .readers import is_markdown, read_markdown
 from .renderers import RenderOptions, formats, get_renderer, suffix
 from .theme import Theme
 from .validation import validate
@@ -25,9 +26,13 @@ from .validation import validate
 GENERIC_STEMS = {"report", "index", "input", "meeting"}
 
 
-def load_report(path: str | Path) -> Report:
-    """Load and validate a report from a YAML or JSON file."""
-    data, source = load_file(path)
+def load_report(path: str | Path, theme: Theme | str | Path | None = None) -> Report:
+    """Load and validate a report from a YAML, JSON or Markdown file.
+
+    A Markdown report's headings are matched to ``theme``'s sections (the built-in theme
+    when None); YAML and JSON do not depend on the theme.
+    """
+    data, source = read_markdown(path, resolve_theme(theme)) if is_markdown(path) else load_file(path)
     report = validate(Report, data, source)
     report._source = source
     return report
@@ -130,12 +135,12 @@ class Job:
 
 def prepare(report: Report | str | Path, theme: Theme | str | Path | None = None, name: str | None = None) -> Job:
     """Load (if a path), validate and number a report and check its assets; raise located errors."""
+    theme = resolve_theme(theme)
     if not isinstance(report, Report):
         stem = name or output_stem(report)
-        report = load_report(report)
+        report = load_report(report, theme)
     else:
         stem = name or _default_stem(report)
-    theme = resolve_theme(theme)
     return Job(report, build(report, theme), render_options(report), stem)
 
 
