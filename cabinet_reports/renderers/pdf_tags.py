@@ -19,7 +19,8 @@ stream once, and fixes them in place:
 4. **List labels.** Our templates print a list item's marker ("(a)", "•") in its own span at
    the start of the item, so WeasyPrint puts it inside LBody. That span becomes the item's Lbl,
    and each L gets /ListNumbering from its labels (LowerAlpha, Disc …; None for labels that
-   are not a sequence, or for a list without visible markers).
+   are not a sequence, or for a list without visible markers). A list set in CSS columns,
+   which WeasyPrint tags as one L per column inside the L, is made one list again.
 5. **Figure BBox.** WeasyPrint writes it in CSS pixels with y down; it becomes the image's
    placement in PDF user space, computed from the page's transformation matrix.
 
@@ -460,7 +461,22 @@ _ROMAN = re.compile(r"^(?=[ivxlcdm]+$)m{0,3}(cm|cd|d?c{0,3})(xc|xl|l?x{0,3})(ix|
 def _label_lists(tree: _Tree, pages: list[_PageContent]) -> None:
     """Move each list item's marker into an Lbl element and set /ListNumbering on each list."""
     by_id = {page.id: page for page in pages}
+    dissolved: set[tuple[int, int]] = set()
     for lst in list(tree.by_role("L")):
+        if lst.objgen in dissolved:
+            continue
+        kids = [k for k in _kids(lst) if _is_elem(k)]
+        if kids and all(_role(k) == "L" for k in kids):
+            # A list laid out in CSS columns comes out as one L per column inside the list:
+            # make it one list again.
+            items = []
+            for column in kids:
+                dissolved.add(column.objgen)
+                for item in _kids(column):
+                    if _is_elem(item):
+                        item.P = lst
+                    items.append(item)
+            lst.K = Array(items)
         labels = []
         for item in _kids(lst):
             if not (_is_elem(item) and _role(item) == "LI"):
