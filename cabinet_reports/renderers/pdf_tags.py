@@ -46,6 +46,8 @@ Box = tuple[float, float, float, float]
 IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
 
 _SHOW_TEXT = {"Tj", "TJ", "'", '"'}
+_SCANNED = "q Q cm BT Tm Td TD TL T* Tf BDC BMC EMC Tj TJ ' \" Do BI ID EI"
+_BDC = re.compile(rb"/[A-Za-z][A-Za-z0-9_.-]*\s*<<\s*/MCID\s+(\d+)\s*>>\s*BDC")
 
 
 def fix_tags(pdf_bytes: bytes) -> bytes:
@@ -72,73 +74,108 @@ def fix_tags(pdf_bytes: bytes) -> bytes:
 
 
 # --------------------------------------------------------------------------- structure tree
-def _kids(elem: Dictionary) -> list[pikepdf.Object]:
-    kids = elem.get(Name.K)
+def _kids(obj: Dictionary) -> list[pikepdf.Object]:
+    kids = obj.get(Name.K)
     if kids is None:
         return []
     return list(kids) if isinstance(kids, Array) else [kids]
 
 
-def _is_elem(obj: pikepdf.Object) -> bool:
-    return isinstance(obj, Dictionary) and obj.get(Name.Type) not in (Name.MCR, Name.OBJR) and Name.S in obj
+Key = tuple[int, int]
+"""An indirect object's (number, generation): how elements, pages and annotations are told apart."""
 
 
-def _role(elem: Dictionary) -> str:
-    return str(elem.get(Name.S, ""))[1:]
+@dataclass
+class _Kid:
+    """One entry of an element's /K, classified once."""
+
+    obj: pikepdf.Object
+    elem: Dictionary | None = None
+    """The child element, for an element kid."""
+    content: tuple[Key, int] | None = None
+    """(page, MCID), for marked content."""
 
 
 class _Tree:
-    """The elements reachable from the StructTreeRoot, and what each one owns."""
+    """The elements reachable from the StructTreeRoot, and what each one owns.
+
+    Reading a pikepdf dictionary costs far more than a Python dict, so every element's role
+    and kids are read once here; the fixes change the tree through :meth:`set_kids`.
+    """
 
     def __init__(self, struct_root: Dictionary):
         self.elements: list[Dictionary] = []
-        self.mcid_owner: dict[tuple[tuple[int, int], int], Dictionary] = {}
-        self.objr_owner: dict[tuple[int, int], Dictionary] = {}
-        seen: set[tuple[int, int]] = set()
-        stack: list[tuple[Dictionary, Dictionary | None]] = [
-            (kid, None) for kid in reversed(_kids(struct_root)) if _is_elem(kid)]
+        self.roles: dict[Key, str] = {}
+        self.kids: dict[Key, list[_Kid]] = {}
+        self.mcid_owner: dict[tuple[Key, int], Dictionary] = {}
+        self.objr_owner: dict[Key, Dictionary] = {}
+        stack: list[tuple[pikepdf.Object, Dictionary | None]] = [(k, None) for k in reversed(_kids(struct_root))]
         while stack:
             elem, page = stack.pop()
-            if elem.objgen in seen:
+            if not isinstance(elem, Dictionary) or Name.S not in elem or elem.objgen in self.roles:
                 continue
-            seen.add(elem.objgen)
+            self.roles[elem.objgen] = str(elem.S)[1:]
             self.elements.append(elem)
             page = elem.get(Name.Pg, page)
-            children = []
-            for kid in _kids(elem):
-                if isinstance(kid, int) and page is not None:
-                    self.mcid_owner[(page.objgen, int(kid))] = elem
-                elif isinstance(kid, Dictionary) and kid.get(Name.Type) == Name.MCR:
-                    kid_page = kid.get(Name.Pg, page)
-                    if Name.Stm not in kid and kid_page is not None:
-                        self.mcid_owner[(kid_page.objgen, int(kid.MCID))] = elem
-                elif isinstance(kid, Dictionary) and kid.get(Name.Type) == Name.OBJR:
-                    if isinstance(kid.get(Name.Obj), Dictionary):
-                        self.objr_owner[kid.Obj.objgen] = elem
-                elif _is_elem(kid):
-                    children.append((kid, page))
-            stack.extend(reversed(children))
-        self.reachable = seen
+            kids = []
+            for obj in _kids(elem):
+                kid = _Kid(obj)
+                if isinstance(obj, int):
+                    if page is not None:
+                        kid.content = (page.objgen, int(obj))
+                elif isinstance(obj, Dictionary):
+                    kind = obj.get(Name.Type)
+                    if kind == Name.MCR:
+                        kid_page = obj.get(Name.Pg, page)
+                        if Name.Stm not in obj and kid_page is not None:
+                            kid.content = (kid_page.objgen, int(obj.MCID))
+                    elif kind == Name.OBJR:
+                        if isinstance(obj.get(Name.Obj), Dictionary):
+                            self.objr_owner[obj.Obj.objgen] = elem
+                    elif Name.S in obj:
+                        kid.elem = obj
+                        stack.append((obj, page))
+                if kid.content is not None:
+                    self.mcid_owner[kid.content] = elem
+                kids.append(kid)
+            self.kids[elem.objgen] = kids
+            # Children go on the stack in reverse, so that they come off it in order.
+            added = sum(1 for k in kids if k.elem is not None)
+            if added:
+                stack[-added:] = stack[-added:][::-1]
 
-    def by_role(self, *roles: str) -> Iterator[Dictionary]:
-        """Yield the reachable elements with one of ``roles``, in document order."""
-        wanted = {"/" + r for r in roles}
-        return (e for e in self.elements if e.get(Name.S) in wanted)
+    def role(self, elem: Dictionary | None) -> str:
+        """Return an element's structure type ("P", "LI"), or "" for anything else."""
+        return self.roles.get(elem.objgen, "") if isinstance(elem, Dictionary) else ""
 
-    def content(self, elem: Dictionary, page: Dictionary | None = None) -> Iterator[tuple[tuple[int, int], int]]:
-        """Yield ``(page objgen, mcid)`` of all marked content below ``elem``, in reading order."""
-        page = elem.get(Name.Pg, page)
-        for kid in _kids(elem):
-            if isinstance(kid, int) and page is not None:
-                yield page.objgen, int(kid)
-            elif isinstance(kid, Dictionary) and kid.get(Name.Type) == Name.MCR:
-                kid_page = kid.get(Name.Pg, page)
-                if kid_page is not None and Name.Stm not in kid:
-                    yield kid_page.objgen, int(kid.MCID)
-            elif _is_elem(kid):
-                yield from self.content(kid, page)
+    def children(self, elem: Dictionary, *roles: str) -> list[Dictionary]:
+        """Return an element's child elements (only those with one of ``roles``, if given)."""
+        return [k.elem for k in self.kids.get(elem.objgen, ())
+                if k.elem is not None and (not roles or self.role(k.elem) in roles)]
 
-    def text(self, elem: Dictionary, pages: dict[tuple[int, int], _PageContent]) -> str:
+    def by_role(self, *roles: str) -> list[Dictionary]:
+        """Return the reachable elements with one of ``roles``, in document order."""
+        return [e for e in self.elements if self.roles[e.objgen] in roles]
+
+    def set_kids(self, elem: Dictionary, kids: list[_Kid]) -> None:
+        """Replace an element's /K, keeping what this tree knows about it in step."""
+        self.kids[elem.objgen] = kids
+        elem.K = Array(k.obj for k in kids)
+        for kid in kids:
+            if kid.elem is not None:
+                kid.elem.P = elem
+            if kid.content is not None:
+                self.mcid_owner[kid.content] = elem
+
+    def content(self, elem: Dictionary) -> Iterator[tuple[Key, int]]:
+        """Yield ``(page, mcid)`` of all marked content below ``elem``, in reading order."""
+        for kid in self.kids.get(elem.objgen, ()):
+            if kid.content is not None:
+                yield kid.content
+            elif kid.elem is not None:
+                yield from self.content(kid.elem)
+
+    def text(self, elem: Dictionary, pages: dict[Key, _PageContent]) -> str:
         """Return the text of ``elem``'s marked content, whitespace collapsed."""
         parts = []
         for page_id, mcid in self.content(elem):
@@ -196,13 +233,12 @@ class _Marked:
     """One marked-content sequence with an MCID, as drawn on its page."""
 
     mcid: int
-    bdc: int
-    """Index of its BDC instruction in the page's instruction list."""
     ctm: Matrix
     """The transformation matrix in force at its BDC."""
     origin: tuple[float, float] | None = None
     """Where its first text starts, in user space."""
-    strings: list[tuple[Dictionary | None, bytes]] = field(default_factory=list)
+    shown: list[tuple[Dictionary | None, pikepdf.Object]] = field(default_factory=list)
+    """The operand of each text-showing operator, with the font in force (decoded on demand)."""
     images: Box | None = None
     """The user-space bounding box of the images it draws."""
 
@@ -213,9 +249,10 @@ class _PageContent:
     def __init__(self, page: pikepdf.Page):
         self.page = page
         self.id = page.obj.objgen
-        self.instructions = pikepdf.parse_content_stream(page)
+        # Only the operators the scan needs: parsing is most of the pass's cost.
+        self.instructions = pikepdf.parse_content_stream(page, _SCANNED)
         self.marked: dict[int, _Marked] = {}
-        self.changed = False
+        self.furniture: dict[int, Dictionary] = {}
         resources = page.obj.get(Name.Resources, Dictionary())
         self._fonts = resources.get(Name.Font, Dictionary())
         self._xobjects = resources.get(Name.XObject, Dictionary())
@@ -228,7 +265,7 @@ class _PageContent:
         leading = 0.0
         font = None
         open_: list[_Marked | None] = []
-        for index, instruction in enumerate(self.instructions):
+        for instruction in self.instructions:
             if isinstance(instruction, pikepdf.ContentStreamInlineImage):
                 if open_ and open_[-1] is not None:
                     open_[-1].images = _union(open_[-1].images, _box(ctm, 0, 0, 1, 1))
@@ -260,7 +297,7 @@ class _PageContent:
                 props = operands[1] if op == "BDC" and len(operands) > 1 else None
                 mcid = props.get(Name.MCID) if isinstance(props, Dictionary) else None
                 if isinstance(mcid, int):
-                    marked = _Marked(int(mcid), index, ctm)
+                    marked = _Marked(int(mcid), ctm)
                     self.marked[marked.mcid] = marked
                     open_.append(marked)
                 else:
@@ -275,9 +312,7 @@ class _PageContent:
                 if current is not None:
                     if current.origin is None:
                         current.origin = _apply(_mul(tm, ctm), 0, 0)
-                    shown = operands[-1]
-                    items = list(shown) if isinstance(shown, Array) else [shown]
-                    current.strings.extend((font, bytes(s)) for s in items if isinstance(s, String))
+                    current.shown.append((font, operands[-1]))
             elif op == "Do":
                 current = open_[-1] if open_ else None
                 xobject = self._xobjects.get(operands[0])
@@ -292,7 +327,9 @@ class _PageContent:
     def text(self, mcid: int) -> str:
         """Return the text one marked-content sequence shows, decoded through ToUnicode."""
         out = []
-        for font, data in self.marked[mcid].strings:
+        strings = ((font, bytes(item)) for font, operand in self.marked[mcid].shown
+                   for item in (operand if isinstance(operand, Array) else [operand]) if isinstance(item, String))
+        for font, data in strings:
             if font is None:
                 out.append(data.decode("latin-1"))
                 continue
@@ -313,15 +350,44 @@ class _PageContent:
             y = marked.origin[1] if marked.origin else (marked.images[3] if marked.images else None)
             if y is not None:
                 props.Subtype = Name.Header if y > middle else Name.Footer
-            self.instructions[marked.bdc] = pikepdf.ContentStreamInstruction(
-                [Name.Artifact, props], Operator("BDC"))
+            self.furniture[mcid] = props
             del self.marked[mcid]
-            self.changed = True
 
     def save(self, pdf: pikepdf.Pdf) -> None:
-        """Write the instructions back to the page if anything in them changed."""
-        if self.changed:
-            self.page.obj.Contents = pdf.make_stream(pikepdf.unparse_content_stream(self.instructions))
+        """Rewrite the furniture's BDC operators in the page's content stream, if it has any."""
+        if not self.furniture:
+            return
+        contents = self.page.obj.Contents
+        streams = list(contents) if isinstance(contents, Array) else [contents]
+        data = b"\n".join(s.read_bytes() for s in streams)
+        done: set[int] = set()
+
+        def artifact(match: re.Match) -> bytes:
+            mcid = int(match.group(1))
+            if mcid not in self.furniture or mcid in done:
+                return match.group(0)
+            done.add(mcid)
+            return pikepdf.unparse_content_stream(
+                [pikepdf.ContentStreamInstruction([Name.Artifact, self.furniture[mcid]], Operator("BDC"))])
+
+        # WeasyPrint writes "/Span <</MCID 7>> BDC": replace those bytes where they are. Should
+        # a stream hold them in another form, parse it whole and rewrite it instead.
+        rewritten = _BDC.sub(artifact, data)
+        if done != set(self.furniture):
+            instructions = pikepdf.parse_content_stream(self.page)
+            for i, instruction in enumerate(instructions):
+                if isinstance(instruction, pikepdf.ContentStreamInstruction) and \
+                        str(instruction.operator) == "BDC" and len(instruction.operands) == 2:
+                    props = instruction.operands[1]
+                    mcid = props.get(Name.MCID) if isinstance(props, Dictionary) else None
+                    if isinstance(mcid, int) and int(mcid) in self.furniture:
+                        instructions[i] = pikepdf.ContentStreamInstruction(
+                            [Name.Artifact, self.furniture[int(mcid)]], Operator("BDC"))
+            rewritten = pikepdf.unparse_content_stream(instructions)
+        if isinstance(contents, Array):
+            self.page.obj.Contents = pdf.make_stream(rewritten)
+        else:
+            contents.write(rewritten)
 
 
 class _Decoder:
@@ -390,7 +456,7 @@ def _describe_links(pdf: pikepdf.Pdf, tree: _Tree, pages: list[_PageContent]) ->
     # each annotation is described by the whole link's text, not by its half.
     texts = {}
     for elem in tree.elements:
-        kids = [k for k in _kids(elem) if _is_elem(k)]
+        kids = tree.children(elem)
         i = 0
         while i < len(kids):
             if kids[i].objgen not in groups:
@@ -445,7 +511,9 @@ def _adopt_link(pdf: pikepdf.Pdf, tree: _Tree, page: _PageContent, annot: Dictio
     objr = pdf.make_indirect(Dictionary(Type=Name.OBJR, Obj=annot, Pg=page.page.obj))
     link = pdf.make_indirect(Dictionary(Type=Name.StructElem, S=Name.Link, P=parent, Pg=page.page.obj,
                                         K=Array([objr])))
-    parent.K = Array(_kids(parent) + [link])
+    tree.roles[link.objgen] = "Link"
+    tree.kids[link.objgen] = [_Kid(objr)]
+    tree.set_kids(parent, tree.kids[parent.objgen] + [_Kid(link, elem=link)])
     tree.objr_owner[annot.objgen] = link
     tree.elements.append(link)
     return link
@@ -461,62 +529,52 @@ _ROMAN = re.compile(r"^(?=[ivxlcdm]+$)m{0,3}(cm|cd|d?c{0,3})(xc|xl|l?x{0,3})(ix|
 def _label_lists(tree: _Tree, pages: list[_PageContent]) -> None:
     """Move each list item's marker into an Lbl element and set /ListNumbering on each list."""
     by_id = {page.id: page for page in pages}
-    dissolved: set[tuple[int, int]] = set()
-    for lst in list(tree.by_role("L")):
+    dissolved: set[Key] = set()
+    for lst in tree.by_role("L"):
         if lst.objgen in dissolved:
             continue
-        kids = [k for k in _kids(lst) if _is_elem(k)]
-        if kids and all(_role(k) == "L" for k in kids):
+        columns = tree.children(lst)
+        if columns and all(tree.role(c) == "L" for c in columns):
             # A list laid out in CSS columns comes out as one L per column inside the list:
             # make it one list again.
-            items = []
-            for column in kids:
-                dissolved.add(column.objgen)
-                for item in _kids(column):
-                    if _is_elem(item):
-                        item.P = lst
-                    items.append(item)
-            lst.K = Array(items)
+            dissolved.update(c.objgen for c in columns)
+            tree.set_kids(lst, [kid for c in columns for kid in tree.kids[c.objgen]])
         labels = []
-        for item in _kids(lst):
-            if not (_is_elem(item) and _role(item) == "LI"):
-                continue
-            label = next((k for k in _kids(item) if _is_elem(k) and _role(k) == "Lbl"), None)
-            if label is None:
-                label = _split_label(item)
+        for item in tree.children(lst, "LI"):
+            label = next(iter(tree.children(item, "Lbl")), None) or _split_label(tree, item)
             if label is not None:
                 labels.append(tree.text(label, by_id))
         _attr(lst, Name.List).ListNumbering = _numbering(labels)
 
 
-def _split_label(item: Dictionary) -> Dictionary | None:
+def _split_label(tree: _Tree, item: Dictionary) -> Dictionary | None:
     """Make the marker span at the start of an LI's body its Lbl; return it, or None.
 
     The marker is the first element of the body's first line (through WeasyPrint's
     anonymous NonStruct blocks) when it is an element of its own (an HTML span holding a text
     run, not a bare text run) and more of the item follows it.
     """
-    body = next((k for k in _kids(item) if _is_elem(k) and _role(k) == "LBody"), None)
+    body = next(iter(tree.children(item, "LBody")), None)
     if body is None:
         return None
     holder = body
     while True:
-        kids = _kids(holder)
-        if not kids or not _is_elem(kids[0]):
+        kids = tree.kids[holder.objgen]
+        if not kids or kids[0].elem is None:
             return None
-        first = kids[0]
-        if _role(first) != "NonStruct":
+        first = kids[0].elem
+        if tree.role(first) != "NonStruct":
             break
         holder = first
-    inner = _kids(first)
-    if _role(first) != "Span" or not inner or not all(_is_elem(k) for k in inner) or len(kids) < 2:
+    inner = tree.kids[first.objgen]
+    if tree.role(first) != "Span" or not inner or any(k.elem is None for k in inner) or len(kids) < 2:
         return None
-    holder.K = Array(kids[1:])
+    tree.set_kids(holder, kids[1:])
     first.S = Name.Lbl
-    first.P = item
-    siblings = _kids(item)
-    at = next(i for i, k in enumerate(siblings) if _is_elem(k) and k.objgen == body.objgen)
-    item.K = Array(siblings[:at] + [first] + siblings[at:])
+    tree.roles[first.objgen] = "Lbl"
+    siblings = tree.kids[item.objgen]
+    at = next(i for i, k in enumerate(siblings) if k.elem is not None and k.elem.objgen == body.objgen)
+    tree.set_kids(item, siblings[:at] + [kids[0]] + siblings[at:])
     return first
 
 
@@ -544,9 +602,8 @@ def _scope_table_headers(pdf: pikepdf.Pdf, struct_root: Dictionary, tree: _Tree)
     taken: set[str] = set()
     id_tree: dict[str, Dictionary] = {}
     for table in tree.by_role("Table"):
-        rows = list(_rows(table))
-        cells = [(r, cell) for r, row in enumerate(rows) for cell in _kids(row)
-                 if _is_elem(cell) and _role(cell) in ("TH", "TD")]
+        rows = list(_rows(tree, table))
+        cells = [(r, cell) for r, row in enumerate(rows) for cell in tree.children(row, "TH", "TD")]
         # Ids are made unique per table: WeasyPrint's are unique within one PDF, but a
         # document assembled from parts may repeat them.
         renamed: dict[str, str] = {}
@@ -563,7 +620,7 @@ def _scope_table_headers(pdf: pikepdf.Pdf, struct_root: Dictionary, tree: _Tree)
                 id_tree[new] = cell
         referenced_from: dict[str, set[int]] = defaultdict(set)
         for r, cell in cells:
-            table_attr = _attr(cell, Name.Table) if _role(cell) == "TD" and _has_headers(cell) else None
+            table_attr = _attr(cell, Name.Table) if tree.role(cell) == "TD" and _has_headers(cell) else None
             if table_attr is not None:
                 ids = [renamed.get(str(h)) for h in table_attr.Headers]
                 table_attr.Headers = Array(String(h) for h in ids if h is not None)
@@ -571,14 +628,14 @@ def _scope_table_headers(pdf: pikepdf.Pdf, struct_root: Dictionary, tree: _Tree)
                     if h is not None:
                         referenced_from[h].add(r)
         for r, cell in cells:
-            if _role(cell) != "TH":
+            if tree.role(cell) != "TH":
                 continue
             users = referenced_from.get(str(cell.get(Name.ID, "")), set())
             if users:
                 row_header = r in users
             else:  # named by no cell: a header row is column headers, a header beside data a row header
-                in_head = _role(rows[r].get(Name.P, Dictionary())) == "THead"
-                row_header = not in_head and any(_role(k) == "TD" for k in _kids(rows[r]) if _is_elem(k))
+                in_head = tree.role(rows[r].get(Name.P)) == "THead"
+                row_header = not in_head and bool(tree.children(rows[r], "TD"))
             _attr(cell, Name.Table).Scope = Name.Row if row_header else Name.Column
     if Name.IDTree in struct_root:
         del struct_root[Name.IDTree]
@@ -595,13 +652,12 @@ def _has_headers(cell: Dictionary) -> bool:
     return any(isinstance(a, Dictionary) and Name.Headers in a for a in attrs)
 
 
-def _rows(elem: Dictionary) -> Iterator[Dictionary]:
-    for kid in _kids(elem):
-        if _is_elem(kid):
-            if _role(kid) == "TR":
-                yield kid
-            elif _role(kid) in ("THead", "TBody", "TFoot"):
-                yield from _rows(kid)
+def _rows(tree: _Tree, elem: Dictionary) -> Iterator[Dictionary]:
+    for kid in tree.children(elem):
+        if tree.role(kid) == "TR":
+            yield kid
+        elif tree.role(kid) in ("THead", "TBody", "TFoot"):
+            yield from _rows(tree, kid)
 
 
 # --------------------------------------------------------------------------- 5. figures
@@ -641,13 +697,13 @@ def _rebuild_parent_tree(pdf: pikepdf.Pdf, struct_root: Dictionary, tree: _Tree,
         if not owners:
             if Name.StructParents in obj:
                 del obj[Name.StructParents]
-            continue
-        array = Array([owners.get(i) for i in range(max(owners) + 1)])
-        key = obj.get(Name.StructParents)
-        if isinstance(key, int) and int(key) not in entries:
-            entries[int(key)] = array
         else:
-            pending.append((obj, array))
+            array = Array([owners.get(i) for i in range(max(owners) + 1)])
+            key = obj.get(Name.StructParents)
+            if isinstance(key, int) and int(key) not in entries:
+                entries[int(key)] = array
+            else:
+                pending.append((obj, array))
         for annot in obj.get(Name.Annots, Array()):
             owner = tree.objr_owner.get(annot.objgen) if isinstance(annot, Dictionary) else None
             if owner is None:
