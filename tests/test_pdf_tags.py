@@ -33,7 +33,9 @@ SALFORD = ROOT / "examples" / "salford-2003-progress-note" / "report.yaml"
 MEETING = ROOT / "examples" / "dudley-2005-cabinet" / "meeting.yaml"
 
 # A small report with what the examples lack: a logo (Figure), a web link long enough to
-# wrap onto a second line, lists nested to (i), and a table.
+# wrap onto a second line, lists nested to (i), a table, and bullets broken by a page break.
+LONG = " ".join(["This sentence makes the bullet long enough to run over a page break."] * 10)
+BULLETS = 5
 SAMPLE = """\
 council:
   name: Test Borough Council
@@ -46,6 +48,9 @@ sections:
         The full guidance, [the Public Sector Bodies Accessibility Regulations 2018 and the
         guidance that goes with them](https://www.gov.uk/guidance/accessibility-requirements-for-public-sector-websites-and-apps),
         applies to every paper.
+  background:
+    - bullets:
+""" + "".join(f"        - Bullet {n}. {LONG}\n" for n in range(1, BULLETS + 1)) + """\
   recommendations:
     - letters:
         - text: First
@@ -209,6 +214,14 @@ def test_list_items_have_labels_and_lists_their_numbering(reports, pack):
                                                   ("/Disc", ["•"] * 6), ("/LowerAlpha", ["a)", "b)", "c)"])]
     sample = lists(reports["sample"]["fixed"])
     assert ("/LowerAlpha", ["(a)", "(b)"]) in sample and ("/LowerRoman", ["(i)", "(ii)", "(iii)"]) in sample
+    # The bullets run over a page break, which WeasyPrint tags as two lists, the item broken
+    # by the break as two LI (the second without a marker). The rest of that item joins the
+    # item it continues: every LI is one bullet, labelled "•".
+    _, raw_tree = structure_elements(reports["sample"]["raw"])
+    raw_items = [e for e in raw_tree.elements if pdf_structure.role(e) == "LI"]
+    assert len(raw_items) == BULLETS + 1 + 2 + 3  # the bullets and the rest of one, (a)-(b), (i)-(iii)
+    bullets = [labels for numbering, labels in sample if numbering == "/Disc"]
+    assert len(bullets) == 2 and sum(bullets, []) == ["•"] * BULLETS
     # The agenda's membership list shows no markers: declared /None, with no labels; set in
     # two CSS columns, it is still one list of six members.
     assert lists(pack / "agenda.pdf") == [("/None", [])]
@@ -299,6 +312,7 @@ def check_with_pdfjs(path: Path, running_title: str | None) -> None:
 def test_pdfjs_reaches_all_body_text_and_no_furniture_in_reports(reports):
     check_with_pdfjs(reports["dudley"]["fixed"], "PARTNERSHIP STRATEGY")
     check_with_pdfjs(reports["salford"]["fixed"], "STRATEGIC PARTNERSHIP PROJECT")
+    check_with_pdfjs(reports["sample"]["fixed"], "SAMPLE OF EVERY TAGGED CONSTRUCT")
     # WeasyPrint's own output: the furniture is neither an artifact nor reachable.
     raw = pdfjs(reports["dudley"]["raw"])
     assert all(FOOTER.search(p["unreached"]) and not p["artifacts"].strip() for p in raw)

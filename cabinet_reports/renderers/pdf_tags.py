@@ -74,10 +74,14 @@ def fix_tags(pdf_bytes: bytes) -> bytes:
 
 
 # --------------------------------------------------------------------------- structure tree
+_K, _S, _PG, _TYPE, _MCID, _STM, _OBJ = Name.K, Name.S, Name.Pg, Name.Type, Name.MCID, Name.Stm, Name.Obj
+_MCR, _OBJR = Name.MCR, Name.OBJR
+
+
 def _kids(obj: Dictionary) -> list[pikepdf.Object]:
-    kids = obj.get(Name.K)
-    if kids is None:
+    if _K not in obj:
         return []
+    kids = obj[_K]
     return list(kids) if isinstance(kids, Array) else [kids]
 
 
@@ -109,34 +113,39 @@ class _Tree:
         self.kids: dict[Key, list[_Kid]] = {}
         self.mcid_owner: dict[tuple[Key, int], Dictionary] = {}
         self.objr_owner: dict[Key, Dictionary] = {}
-        stack: list[tuple[pikepdf.Object, Dictionary | None]] = [(k, None) for k in reversed(_kids(struct_root))]
+        self.parent: dict[Key, Dictionary] = {}
+        # The hot loop of the pass: names are module constants and dictionaries are read with
+        # `in` and [] (pikepdf's .get and Name.X lookups each cost microseconds).
+        stack: list[tuple[pikepdf.Object, Key | None]] = [(k, None) for k in reversed(_kids(struct_root))]
         while stack:
             elem, page = stack.pop()
-            if not isinstance(elem, Dictionary) or Name.S not in elem or elem.objgen in self.roles:
+            if not isinstance(elem, Dictionary) or _S not in elem or elem.objgen in self.roles:
                 continue
-            self.roles[elem.objgen] = str(elem.S)[1:]
+            self.roles[elem.objgen] = str(elem[_S])[1:]
             self.elements.append(elem)
-            page = elem.get(Name.Pg, page)
+            if _PG in elem:
+                page = elem[_PG].objgen
             kids = []
             for obj in _kids(elem):
                 kid = _Kid(obj)
                 if isinstance(obj, int):
                     if page is not None:
-                        kid.content = (page.objgen, int(obj))
+                        kid.content = (page, obj)
+                        self.mcid_owner[kid.content] = elem
                 elif isinstance(obj, Dictionary):
-                    kind = obj.get(Name.Type)
-                    if kind == Name.MCR:
-                        kid_page = obj.get(Name.Pg, page)
-                        if Name.Stm not in obj and kid_page is not None:
-                            kid.content = (kid_page.objgen, int(obj.MCID))
-                    elif kind == Name.OBJR:
-                        if isinstance(obj.get(Name.Obj), Dictionary):
-                            self.objr_owner[obj.Obj.objgen] = elem
-                    elif Name.S in obj:
+                    kind = obj[_TYPE] if _TYPE in obj else None
+                    if kind == _MCR:
+                        kid_page = obj[_PG].objgen if _PG in obj else page
+                        if _STM not in obj and kid_page is not None:
+                            kid.content = (kid_page, int(obj[_MCID]))
+                            self.mcid_owner[kid.content] = elem
+                    elif kind == _OBJR:
+                        if _OBJ in obj and isinstance(obj[_OBJ], Dictionary):
+                            self.objr_owner[obj[_OBJ].objgen] = elem
+                    elif _S in obj:
                         kid.elem = obj
+                        self.parent.setdefault(obj.objgen, elem)
                         stack.append((obj, page))
-                if kid.content is not None:
-                    self.mcid_owner[kid.content] = elem
                 kids.append(kid)
             self.kids[elem.objgen] = kids
             # Children go on the stack in reverse, so that they come off it in order.
@@ -164,8 +173,19 @@ class _Tree:
         for kid in kids:
             if kid.elem is not None:
                 kid.elem.P = elem
+                self.parent[kid.elem.objgen] = elem
             if kid.content is not None:
                 self.mcid_owner[kid.content] = elem
+
+    def remove(self, elem: Dictionary) -> None:
+        """Take an element out of its parent, and the parent too if that leaves it empty."""
+        parent = self.parent.pop(elem.objgen, None)
+        if parent is None:
+            return
+        kids = [k for k in self.kids[parent.objgen] if k.elem is None or k.elem.objgen != elem.objgen]
+        self.set_kids(parent, kids)
+        if not kids:
+            self.remove(parent)
 
     def content(self, elem: Dictionary) -> Iterator[tuple[Key, int]]:
         """Yield ``(page, mcid)`` of all marked content below ``elem``, in reading order."""
@@ -530,6 +550,7 @@ def _label_lists(tree: _Tree, pages: list[_PageContent]) -> None:
     """Move each list item's marker into an Lbl element and set /ListNumbering on each list."""
     by_id = {page.id: page for page in pages}
     dissolved: set[Key] = set()
+    last_at_depth: dict[int, Dictionary] = {}
     for lst in tree.by_role("L"):
         if lst.objgen in dissolved:
             continue
@@ -539,20 +560,35 @@ def _label_lists(tree: _Tree, pages: list[_PageContent]) -> None:
             # make it one list again.
             dissolved.update(c.objgen for c in columns)
             tree.set_kids(lst, [kid for c in columns for kid in tree.kids[c.objgen]])
+        depth = _list_depth(tree, lst)
         labels = []
-        for item in tree.children(lst, "LI"):
-            label = next(iter(tree.children(item, "Lbl")), None) or _split_label(tree, item)
+        for n, item in enumerate(tree.children(lst, "LI")):
+            label = next(iter(tree.children(item, "Lbl")), None) or _split_label(tree, item, by_id)
             if label is not None:
                 labels.append(tree.text(label, by_id))
-        _attr(lst, Name.List).ListNumbering = _numbering(labels)
+            elif n == 0 and _continue_item(tree, last_at_depth.get(depth), item):
+                continue
+        if lst.objgen in tree.parent or tree.kids.get(lst.objgen):
+            _attr(lst, Name.List).ListNumbering = _numbering(labels)
+        last_at_depth[depth] = lst
 
 
-def _split_label(tree: _Tree, item: Dictionary) -> Dictionary | None:
+def _list_depth(tree: _Tree, lst: Dictionary) -> int:
+    depth, elem = 0, tree.parent.get(lst.objgen)
+    while elem is not None:
+        depth += tree.role(elem) == "L"
+        elem = tree.parent.get(elem.objgen)
+    return depth
+
+
+def _split_label(tree: _Tree, item: Dictionary, pages: dict[Key, _PageContent]) -> Dictionary | None:
     """Make the marker span at the start of an LI's body its Lbl; return it, or None.
 
-    The marker is the first element of the body's first line (through WeasyPrint's
-    anonymous NonStruct blocks) when it is an element of its own (an HTML span holding a text
-    run, not a bare text run) and more of the item follows it.
+    Our templates write ``<li><span class="marker">(a)</span> <span class="item-text">``, so
+    the marker is the first element of the body's first line (through WeasyPrint's
+    anonymous NonStruct blocks) when it is a span of its own (holding a text run, not a bare
+    one) followed by the bare run of the space. The rest of an item continued from the
+    previous page starts with its text, and gets no label.
     """
     body = next(iter(tree.children(item, "LBody")), None)
     if body is None:
@@ -569,6 +605,9 @@ def _split_label(tree: _Tree, item: Dictionary) -> Dictionary | None:
     inner = tree.kids[first.objgen]
     if tree.role(first) != "Span" or not inner or any(k.elem is None for k in inner) or len(kids) < 2:
         return None
+    space = kids[1].elem
+    if space is None or any(k.elem is not None for k in tree.kids[space.objgen]) or tree.text(space, pages):
+        return None
     tree.set_kids(holder, kids[1:])
     first.S = Name.Lbl
     tree.roles[first.objgen] = "Lbl"
@@ -576,6 +615,28 @@ def _split_label(tree: _Tree, item: Dictionary) -> Dictionary | None:
     at = next(i for i, k in enumerate(siblings) if k.elem is not None and k.elem.objgen == body.objgen)
     tree.set_kids(item, siblings[:at] + [kids[0]] + siblings[at:])
     return first
+
+
+def _continue_item(tree: _Tree, previous: Dictionary | None, item: Dictionary) -> bool:
+    """Join the rest of a list item continued from the previous page to the item it continues.
+
+    WeasyPrint tags each page on its own, so an item broken by a page break becomes two LI
+    elements in two lists, the second with no label (upstream #2903). When the first item
+    of a list has no marker and the last list at the same depth, on an earlier page, had
+    labels, the item's body is moved to the end of that list's last item.
+    """
+    if previous is None or not tree.children(previous, "LI") or item.get(Name.Pg) is None:
+        return False
+    last = tree.children(previous, "LI")[-1]
+    if not tree.children(last, "Lbl") or last.get(Name.Pg) is None or last.Pg.objgen == item.Pg.objgen:
+        return False
+    into, body = next(iter(tree.children(last, "LBody")), None), next(iter(tree.children(item, "LBody")), None)
+    moved = tree.kids[body.objgen] if body is not None else []
+    if into is None or any(k.elem is None for k in moved):  # marked content straight in LBody: leave it
+        return False
+    tree.set_kids(into, tree.kids[into.objgen] + moved)
+    tree.remove(item)
+    return True
 
 
 def _numbering(labels: list[str]) -> Name:
