@@ -20,7 +20,8 @@ stream once, and fixes them in place:
    the start of the item, so WeasyPrint puts it inside LBody. That span becomes the item's Lbl,
    and each L gets /ListNumbering from its labels (LowerAlpha, Disc …; None for labels that
    are not a sequence, or for a list without visible markers). A list set in CSS columns,
-   which WeasyPrint tags as one L per column inside the L, is made one list again.
+   which WeasyPrint tags as one L per column inside the L, is made one list again, and the
+   rest of an item broken by a page break joins the item it continues.
 5. **Figure BBox.** WeasyPrint writes it in CSS pixels with y down; it becomes the image's
    placement in PDF user space, computed from the page's transformation matrix.
 
