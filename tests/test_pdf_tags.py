@@ -168,6 +168,18 @@ def test_a_web_link_over_two_lines_is_described_whole_with_its_address(reports):
     assert set(contents) == {f"{text} ({url})"}
 
 
+def test_furniture_is_pagination_artifacts_header_and_footer(reports):
+    pdf = pikepdf.open(reports["dudley"]["fixed"])
+    for n, page in enumerate(pdf.pages, start=1):
+        kinds = Counter()
+        for instruction in pikepdf.parse_content_stream(page, "BDC"):
+            tag, props = instruction.operands
+            if str(tag) == "/Artifact" and props.get("/Type") == Name.Pagination:
+                kinds[str(props.get("/Subtype"))] += 1
+        # The running title at the top of the page, "Page N of M" at the bottom.
+        assert kinds == {"/Header": 1, "/Footer": 1}, f"page {n}"
+
+
 def structure_elements(path: Path):
     pdf = pikepdf.open(path)
     return pdf, pdf_structure.Tree(pdf.Root.StructTreeRoot)
