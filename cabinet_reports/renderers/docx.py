@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .. import docx_tools
+from ..images import LOGO_MAX_HEIGHT_CM, LOGO_MAX_WIDTH_CM, ImageError, docx_picture
 from ..document import Appendix, Block, Document, Heading, ListBlock, Para, Section, SubPoint, TableBlock, roman
 from ..errors import Problem, RenderError, ThemeError
 from ..inline import Inline, Span, plain
@@ -41,7 +42,6 @@ from . import RenderOptions, document_timestamp
 # 2.2em (≈1 cm) gutter; wrapped lines align with the text, not the number.
 NUM_GUTTER_CM = 1.5
 LIST_GUTTER_CM = 1.0
-LOGO_MAX_HEIGHT_CM, LOGO_MAX_WIDTH_CM = 2.5, 6.0
 
 # Styles the renderer names, with the style a missing one is based on (and outline level).
 STYLES: dict[str, tuple[str, int | None]] = {
@@ -448,8 +448,13 @@ class _Writer:
         return title
 
     def logo(self, path: Path) -> None:
+        # A raster logo is embedded as it is; an SVG one as the PNG rasterised when it was inspected.
+        try:
+            picture = docx_picture(path)
+        except ImageError as exc:
+            raise RenderError(Problem(str(exc), field="council.logo")) from None
         p = self.w.add_paragraph(style="Title Block")
-        shape = p.add_run().add_picture(str(path), height=_cm(LOGO_MAX_HEIGHT_CM))
+        shape = p.add_run().add_picture(io.BytesIO(picture), height=_cm(LOGO_MAX_HEIGHT_CM))
         if shape.width > _cm(LOGO_MAX_WIDTH_CM):
             ratio = _cm(LOGO_MAX_WIDTH_CM) / shape.width
             shape.width, shape.height = _cm(LOGO_MAX_WIDTH_CM), int(shape.height * ratio)
