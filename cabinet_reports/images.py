@@ -170,7 +170,7 @@ def _check_suffix(path: Path, kind: str, suffixes: tuple[str, ...]) -> None:
 
 def _raster_header(data: bytes, what: str) -> tuple[str, int, int]:
     """Return (content type, width, height) of a PNG, JPEG or GIF within the limits, from its header."""
-    from docx.image.exceptions import UnrecognizedImageError
+    from docx.image.exceptions import UnexpectedEndOfFileError, UnrecognizedImageError
     from docx.image.image import Image as DocxImage
 
     # python-docx's own header parser: what it reads here, add_picture will read in the renderer.
@@ -179,8 +179,10 @@ def _raster_header(data: bytes, what: str) -> tuple[str, int, int]:
         content_type, width, height = header.content_type, header.px_width, header.px_height
     except UnrecognizedImageError:
         raise ImageError(f"the {what} is not {_ACCEPTED}") from None
-    except Exception as exc:  # python-docx raises bare Exception("unexpected end of file")
-        raise ImageError(f"the {what} is a damaged image: its header cannot be read ({_reason(exc)})") from None
+    except UnexpectedEndOfFileError:
+        raise ImageError(f"the {what} is a damaged or truncated image (the file ends too soon)") from None
+    except Exception as exc:  # python-docx raises bare Exception("unexpected end of file") too
+        raise ImageError(f"the {what} is a damaged or truncated image ({_reason(exc)})") from None
     if content_type not in _RASTERS:
         raise ImageError(f"the {what} is not {_ACCEPTED} (it is {header.ext.upper()})")
     kind = _RASTERS[content_type][0]
