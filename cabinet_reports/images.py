@@ -114,8 +114,9 @@ def rasterise_svg(data: bytes, max_width_px: int, max_height_px: int) -> bytes:
         # Given both sizes resvg fits the drawing inside the box, keeping its aspect ratio.
         # svg_string, not svg_path: the bytes drawn are the bytes inspected, and with every
         # reference refused resvg has no file to open.
+        # dpi=96 is CSS's (and WeasyPrint's): resvg's default of 0 makes mm, cm and in lengths zero.
         return bytes(resvg_py.svg_to_bytes(svg_string=_svg_text(data), width=max_width_px,
-                                           height=max_height_px))
+                                           height=max_height_px, dpi=96.0))
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # a Rust panic arrives as pyo3's PanicException, a BaseException
