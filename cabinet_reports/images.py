@@ -33,7 +33,7 @@ from pathlib import Path
 from urllib.parse import unquote_to_bytes
 from xml.parsers import expat
 
-__all__ = ["ImageError", "Picture", "docx_picture", "inspect_image", "rasterise_svg",
+__all__ = ["ImageError", "Picture", "display_size_cm", "docx_picture", "inspect_image", "rasterise_svg",
            "MAX_BYTES", "MAX_PIXELS", "MAX_SIDE", "MAX_SVG_ELEMENTS"]
 
 # Limits. A logo is printed at most LOGO_MAX_WIDTH_CM × LOGO_MAX_HEIGHT_CM (style.css `.logo`
@@ -73,16 +73,18 @@ class ImageError(ValueError):
 
 @dataclass(frozen=True)
 class Picture:
-    """An inspected logo: its format, its size and, for SVG, the PNG Word gets instead.
+    """An inspected logo: its format, its intrinsic size and, for SVG, the PNG Word gets instead.
 
-    ``width`` and ``height`` are pixels for a raster image and CSS pixels (or viewBox units)
-    for an SVG, where only their ratio matters.
+    ``width`` and ``height`` are CSS pixels (a raster image's own pixels, 96 to the inch, as
+    WeasyPrint prints them); both are None for an SVG sized by its viewBox alone, which has
+    only a shape (``ratio``, width / height) and fills the logo box.
     """
 
     path: Path
     format: str  # "png", "jpeg", "gif" or "svg"
-    width: float
-    height: float
+    width: float | None
+    height: float | None
+    ratio: float
     raster: bytes | None = None  # SVG only: the PNG rasterised for the DOCX
 
 
@@ -100,10 +102,29 @@ def inspect_image(path: str | Path) -> Picture:
     return _inspect(str(path), st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
 
 
-def docx_picture(path: str | Path) -> bytes:
-    """Return the bytes python-docx should embed for a logo: the file, or a PNG of an SVG."""
+def docx_picture(path: str | Path) -> tuple[bytes, float, float]:
+    """Return what python-docx should embed for a logo and its size in cm, the PDF's size.
+
+    The bytes are the file's own, or for an SVG the PNG rasterised when it was inspected.
+    """
     picture = inspect_image(path)
-    return picture.raster if picture.raster is not None else _read(picture.path)
+    data = picture.raster if picture.raster is not None else _read(picture.path)
+    return (data, *display_size_cm(picture))
+
+
+def display_size_cm(picture: Picture) -> tuple[float, float]:
+    """Return the size (width, height) in cm the PDF prints a logo at.
+
+    style.css's rule for ``.logo``: the intrinsic size at 96 CSS pixels to the inch, shrunk
+    (never enlarged) to fit the logo box, keeping the shape; a logo without an intrinsic size
+    is as large as the box allows.
+    """
+    if picture.width is None or picture.height is None:
+        width, height = LOGO_MAX_WIDTH_CM, LOGO_MAX_WIDTH_CM / picture.ratio
+    else:
+        width, height = picture.width / 96 * 2.54, picture.height / 96 * 2.54
+    scale = min(1.0, LOGO_MAX_WIDTH_CM / width, LOGO_MAX_HEIGHT_CM / height)
+    return width * scale, height * scale
 
 
 def rasterise_svg(data: bytes, max_width_px: int, max_height_px: int) -> bytes:
@@ -138,14 +159,14 @@ def _inspect(name: str, size: int, _mtime: int, _ino: int, _dev: int) -> Picture
         raise ImageError(f"the logo file is {_mb(size)}; the limit is {_mb(MAX_BYTES)}")
     data = _read(path)
     if _looks_like_xml(data):
-        width, height = _inspect_svg(data)
+        width, height, ratio = _inspect_svg(data)
         _check_suffix(path, "SVG", _SVG_SUFFIXES)
-        return Picture(path, "svg", width, height, rasterise_svg(data, *logo_box_px()))
+        return Picture(path, "svg", width, height, ratio, rasterise_svg(data, *logo_box_px()))
     content_type, width, height = _raster_header(data, "logo")
     kind, _, suffixes = _RASTERS[content_type]
     _check_suffix(path, kind, suffixes)
     _decode(data, kind, "logo")
-    return Picture(path, kind.lower(), width, height)
+    return Picture(path, kind.lower(), width, height, width / height)
 
 
 def _read(path: Path) -> bytes:
@@ -225,8 +246,8 @@ def _svg_text(data: bytes) -> str:
         raise ImageError("the SVG logo is not UTF-8 text") from None
 
 
-def _inspect_svg(data: bytes) -> tuple[float, float]:
-    """Check an SVG is safe and sized for both readers; return its intrinsic size (or ratio)."""
+def _inspect_svg(data: bytes) -> tuple[float | None, float | None, float]:
+    """Check an SVG is safe and sized for both readers; return its width, height and ratio."""
     _svg_text(data)
     _check_entities(data)
     try:
@@ -361,22 +382,31 @@ def _count_drawn(root: ElementTree.Element, ids: dict[str, ElementTree.Element])
     count(root, 0)
 
 
-def _svg_size(root: ElementTree.Element) -> tuple[float, float]:
-    """Return the SVG's intrinsic size from width/height, else its viewBox; refuse no size."""
+def _svg_size(root: ElementTree.Element) -> tuple[float | None, float | None, float]:
+    """Return the SVG's intrinsic width, height (None where it has none) and shape; refuse no shape.
+
+    As WeasyPrint sizes it: width and height win; the viewBox gives the shape, and the
+    missing one of the two when only one is given.
+    """
     width, height = _length(root.get("width"), "width"), _length(root.get("height"), "height")
     if width is not None and height is not None:
-        return width, height
+        return width, height, width / height
     box = root.get("viewBox")
-    if box is not None:
-        try:
-            numbers = [float(n) for n in box.replace(",", " ").split()]
-        except ValueError:
-            numbers = []
-        if len(numbers) != 4 or not all(map(_finite, numbers)) or numbers[2] <= 0 or numbers[3] <= 0:
-            raise ImageError(f"the SVG logo's viewBox '{_short(box)}' is not four numbers with a positive "
-                             "width and height")
-        return numbers[2], numbers[3]
-    raise ImageError("the SVG logo has no size: give its <svg> element a viewBox, or a width and height")
+    if box is None:
+        raise ImageError("the SVG logo has no size: give its <svg> element a viewBox, or a width and height")
+    try:
+        numbers = [float(n) for n in box.replace(",", " ").split()]
+    except ValueError:
+        numbers = []
+    if len(numbers) != 4 or not all(map(_finite, numbers)) or numbers[2] <= 0 or numbers[3] <= 0:
+        raise ImageError(f"the SVG logo's viewBox '{_short(box)}' is not four numbers with a positive "
+                         "width and height")
+    ratio = numbers[2] / numbers[3]
+    if width is not None:
+        return width, width / ratio, ratio
+    if height is not None:
+        return height * ratio, height, ratio
+    return None, None, ratio
 
 
 def _length(value: str | None, what: str) -> float | None:

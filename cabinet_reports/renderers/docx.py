@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .. import docx_tools
-from ..images import LOGO_MAX_HEIGHT_CM, LOGO_MAX_WIDTH_CM, ImageError, docx_picture
+from ..images import ImageError, docx_picture
 from ..document import Appendix, Block, Document, Heading, ListBlock, Para, Section, SubPoint, TableBlock, roman
 from ..errors import Problem, RenderError, ThemeError
 from ..inline import Inline, Span, plain
@@ -448,16 +448,14 @@ class _Writer:
         return title
 
     def logo(self, path: Path) -> None:
-        # A raster logo is embedded as it is; an SVG one as the PNG rasterised when it was inspected.
+        # The PDF's size (style.css `.logo`): intrinsic size shrunk to fit the logo box. A raster
+        # logo is embedded as it is; an SVG one as the PNG rasterised when it was inspected.
         try:
-            picture = docx_picture(path)
+            data, width_cm, height_cm = docx_picture(path)
         except ImageError as exc:
             raise RenderError(Problem(str(exc), field="council.logo")) from None
         p = self.w.add_paragraph(style="Title Block")
-        shape = p.add_run().add_picture(io.BytesIO(picture), height=_cm(LOGO_MAX_HEIGHT_CM))
-        if shape.width > _cm(LOGO_MAX_WIDTH_CM):
-            ratio = _cm(LOGO_MAX_WIDTH_CM) / shape.width
-            shape.width, shape.height = _cm(LOGO_MAX_WIDTH_CM), int(shape.height * ratio)
+        shape = p.add_run().add_picture(io.BytesIO(data), width=_cm(width_cm), height=_cm(height_cm))
         shape._inline.docPr.set("descr", self.doc.logo_alt)  # the same words as the PDF's <img alt>
 
     def details(self) -> None:
