@@ -59,7 +59,6 @@ _RASTERS = {
 _SVG_SUFFIXES = (".svg",)
 _ACCEPTED = "a PNG, JPEG, GIF or SVG image"
 
-_SVG_NS = "{http://www.w3.org/2000/svg}"
 _XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 _LENGTH = re.compile(r"\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*(px|pt|pc|mm|cm|in|em|ex)?\s*")
 _CSS_PX = {None: 1.0, "px": 1.0, "pt": 4 / 3, "pc": 16.0, "mm": 96 / 25.4, "cm": 96 / 2.54, "in": 96.0,
@@ -296,7 +295,7 @@ def _check_references(root: ElementTree.Element) -> None:
     ``#fragment`` and ``data:`` URLs stay inside the file; embedded pictures are inspected
     like a logo of their own.
     """
-    embedded_pixels = 0
+    embedded: list[tuple[bytes, str, int]] = []
     for el in root.iter():
         tag = _local(el.tag)
         if tag == "style" and el.text:
@@ -311,13 +310,16 @@ def _check_references(root: ElementTree.Element) -> None:
                 if not target.lower().startswith("data:"):
                     raise ImageError(f"the SVG logo refers to another file ({_short(target)}): "
                                      "embed it in the SVG or use a PNG logo")
-                if tag == "image":
-                    embedded_pixels += _inspect_embedded(target)
+                # <image>, and <feImage> or any other element resvg may draw a picture for.
+                embedded.append(_embedded_header(target))
             elif "url(" in value.lower():
                 _check_css(value)
-    if embedded_pixels > MAX_PIXELS:
-        raise ImageError(f"the SVG logo embeds pictures of {embedded_pixels / 1e6:.1f} megapixels; "
-                         f"the limit is {MAX_PIXELS // 1_000_000}")
+    pixels = sum(n for *_, n in embedded)
+    if pixels > MAX_PIXELS:  # from the headers, before any is decoded
+        raise ImageError(f"the SVG logo embeds pictures of {pixels / 1e6:.1f} megapixels; "
+                         f"the limit is {MAX_PIXELS // 1_000_000} megapixels")
+    for data, kind, _ in embedded:
+        _decode(data, kind, _EMBEDDED)
 
 
 def _check_css(css: str) -> None:
@@ -330,8 +332,11 @@ def _check_css(css: str) -> None:
                              "embed it in the SVG or use a PNG logo")
 
 
-def _inspect_embedded(url: str) -> int:
-    """Inspect a picture embedded in an SVG as a data: URL; return its pixel count."""
+_EMBEDDED = "picture embedded in the SVG logo"
+
+
+def _embedded_header(url: str) -> tuple[bytes, str, int]:
+    """Read a picture embedded in an SVG as a data: URL; return its bytes, format and pixel count."""
     header, comma, payload = url[len("data:"):].partition(",")
     if not comma:
         raise ImageError("the SVG logo embeds a picture whose data: URL has no data")
@@ -346,10 +351,8 @@ def _inspect_embedded(url: str) -> int:
         raise ImageError(f"the SVG logo embeds a picture of {_mb(len(data))}; the limit is {_mb(MAX_BYTES)}")
     if _looks_like_xml(data):
         raise ImageError("the SVG logo embeds another SVG: embed PNG, JPEG or GIF pictures only")
-    what = "picture embedded in the SVG logo"
-    content_type, width, height = _raster_header(data, what)
-    _decode(data, _RASTERS[content_type][0], what)
-    return width * height
+    content_type, width, height = _raster_header(data, _EMBEDDED)
+    return data, _RASTERS[content_type][0], width * height
 
 
 def _count_drawn(root: ElementTree.Element, ids: dict[str, ElementTree.Element]) -> None:

@@ -375,3 +375,14 @@ def test_the_docx_logo_has_the_size_the_pdf_prints(tmp_path):
         sizes[stem] = round(shape.width.cm, 1), round(shape.height.cm, 1)
     assert sizes == {"small-png": (1.6, 0.6), "small-svg": (1.6, 0.6), "width-only": (1.6, 0.6),
                      "tall-viewbox": (0.6, 2.5), "big-png": (6.0, 2.0)}
+
+
+def test_pictures_embedded_anywhere_in_an_svg_count_towards_the_pixel_limit(tmp_path):
+    """resvg draws <feImage> pictures too; eight 2000×2000 pictures are 32 megapixels together."""
+    picture = base64.b64encode(png(2000, 2000)).decode()
+    logo = tmp_path / "logo.svg"
+    logo.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="100" height="40">'
+                    f'<filter id="f"><feImage href="data:image/png;base64,{picture}"/></filter>'
+                    + f'<image href="data:image/png;base64,{picture}" width="1" height="1"/>' * 7 + "</svg>")
+    with pytest.raises(ImageError, match="embeds pictures of 32.0 megapixels; the limit is 25 megapixels"):
+        inspect_image(logo)
