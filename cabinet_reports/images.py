@@ -34,7 +34,7 @@ from urllib.parse import unquote_to_bytes
 from xml.parsers import expat
 
 __all__ = ["ImageError", "Picture", "display_size_cm", "docx_picture", "inspect_image", "rasterise_svg",
-           "MAX_BYTES", "MAX_PIXELS", "MAX_SIDE", "MAX_SVG_ELEMENTS"]
+           "MAX_BYTES", "MAX_PIXELS", "MAX_SIDE", "MAX_SVG_ELEMENTS", "MAX_SVG_MARKUP"]
 
 # Limits. A logo is printed at most LOGO_MAX_WIDTH_CM × LOGO_MAX_HEIGHT_CM (style.css `.logo`
 # and the DOCX renderer), 709 × 295 pixels at 300 dpi; these limits leave a council's
@@ -42,7 +42,11 @@ __all__ = ["ImageError", "Picture", "display_size_cm", "docx_picture", "inspect_
 MAX_BYTES = 5 * 1024 * 1024
 MAX_PIXELS = 25_000_000
 MAX_SIDE = 10_000
-MAX_SVG_ELEMENTS = 50_000  # elements drawn, counting every <use> expansion
+# WeasyPrint draws an SVG element in about 0.3 ms and parses path data at about 5 s a MB, so
+# these bound an SVG logo's drawing time to a few seconds (a detailed crest has a few thousand
+# elements and a few hundred KB).
+MAX_SVG_ELEMENTS = 10_000  # elements drawn, counting every <use> expansion
+MAX_SVG_MARKUP = 1024 * 1024  # bytes of markup, not counting pictures embedded as data: URLs
 MAX_SVG_DEPTH = 64  # nesting, through elements and <use> chains (WeasyPrint draws recursively)
 MAX_SVG_ENTITY_EXPANSION = 1024 * 1024  # characters XML entities may add
 
@@ -256,7 +260,10 @@ def _inspect_svg(data: bytes) -> tuple[float | None, float | None, float]:
     if _local(root.tag) != "svg":
         raise ImageError(f"the logo is XML but not an SVG image (its root element is <{_local(root.tag)}>)")
     ids = {el.get("id"): el for el in root.iter() if el.get("id")}
-    _check_references(root)
+    embedded = _check_references(root)
+    if len(data) - embedded > MAX_SVG_MARKUP:
+        raise ImageError(f"the SVG logo has {_mb(len(data) - embedded)} of markup; the limit is "
+                         f"{_mb(MAX_SVG_MARKUP)}: simplify it or use a PNG logo")
     _count_drawn(root, ids)
     return _svg_size(root)
 
@@ -289,12 +296,13 @@ def _check_entities(data: bytes) -> None:
                          f"line {exc.lineno}, column {exc.offset})") from None
 
 
-def _check_references(root: ElementTree.Element) -> None:
+def _check_references(root: ElementTree.Element) -> int:
     """Refuse references to other files: WeasyPrint and resvg would each resolve them their own way.
 
     ``#fragment`` and ``data:`` URLs stay inside the file; embedded pictures are inspected
-    like a logo of their own.
+    like a logo of their own. Return the characters the data: URLs take.
     """
+    data_urls = 0
     embedded: list[tuple[bytes, str, int]] = []
     for el in root.iter():
         tag = _local(el.tag)
@@ -312,6 +320,7 @@ def _check_references(root: ElementTree.Element) -> None:
                                      "embed it in the SVG or use a PNG logo")
                 # <image>, and <feImage> or any other element resvg may draw a picture for.
                 embedded.append(_embedded_header(target))
+                data_urls += len(value)
             elif "url(" in value.lower():
                 _check_css(value)
     pixels = sum(n for *_, n in embedded)
@@ -320,6 +329,7 @@ def _check_references(root: ElementTree.Element) -> None:
                          f"the limit is {MAX_PIXELS // 1_000_000} megapixels")
     for data, kind, _ in embedded:
         _decode(data, kind, _EMBEDDED)
+    return data_urls
 
 
 def _check_css(css: str) -> None:

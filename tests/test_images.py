@@ -386,3 +386,20 @@ def test_pictures_embedded_anywhere_in_an_svg_count_towards_the_pixel_limit(tmp_
                     + f'<image href="data:image/png;base64,{picture}" width="1" height="1"/>' * 7 + "</svg>")
     with pytest.raises(ImageError, match="embeds pictures of 32.0 megapixels; the limit is 25 megapixels"):
         inspect_image(logo)
+
+
+def test_svg_logos_too_heavy_to_draw_are_refused_but_embedded_pictures_do_not_count_as_markup(tmp_path):
+    logo = tmp_path / "logo.svg"
+    logo.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="100" height="40">'
+                    + '<rect width="1" height="1"/>' * 10_001 + "</svg>")
+    with pytest.raises(ImageError, match="draws more than 10000 elements"):
+        inspect_image(logo)
+    logo.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="100" height="40"><path d="M0 0'
+                    + " l1 1" * 210_000 + '"/></svg>')  # one path of 1.1 MB: WeasyPrint parses it for ~5 s
+    with pytest.raises(ImageError, match=r"has 1\.0 MB of markup; the limit is 1 MB"):
+        inspect_image(logo)
+    photo = base64.b64encode(encoded(Image.frombytes("L", (800, 800), os.urandom(640_000)), "PNG")).decode()
+    assert len(photo) > 800_000
+    logo.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="100" height="40"><path d="M0 0'
+                    + " l1 1" * 100_000 + f'"/><image href="data:image/png;base64,{photo}" width="9" height="9"/></svg>')
+    assert inspect_image(logo).format == "svg"
