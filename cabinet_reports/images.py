@@ -26,6 +26,7 @@ from __future__ import annotations
 import base64
 import io
 import re
+import threading
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
 from functools import lru_cache
@@ -222,16 +223,27 @@ def _raster_header(data: bytes, what: str) -> tuple[str, int, int]:
 
 def _decode(data: bytes, kind: str, what: str) -> None:
     """Decode the picture once (its size already bounded) to prove the data is whole."""
-    from PIL import Image
+    from PIL import Image, ImageFile
 
-    try:
-        with Image.open(io.BytesIO(data), formats=list(_RASTERS_BY_KIND[kind])) as im:
-            if im.format in ("JPEG", "MPO"):
-                # DCT scaling still reads every byte but decodes at 1/8 size: 64 times less memory.
-                im.draft(None, (max(1, im.width // 8), max(1, im.height // 8)))
-            im.load()
-    except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError, EOFError … for bad data
-        raise ImageError(f"the {what} is a damaged or truncated {kind} image ({_reason(exc)})") from None
+    # Importing WeasyPrint sets Pillow's process-wide LOAD_TRUNCATED_IMAGES, so that a damaged
+    # picture prints in part; with it on, a truncated JPEG decodes "fine". Turn it off while
+    # we decode (under a lock: the flag is global), so the answer never depends on what else
+    # the process has imported.
+    with _PILLOW_FLAG:
+        saved, ImageFile.LOAD_TRUNCATED_IMAGES = ImageFile.LOAD_TRUNCATED_IMAGES, False
+        try:
+            with Image.open(io.BytesIO(data), formats=list(_RASTERS_BY_KIND[kind])) as im:
+                if im.format in ("JPEG", "MPO"):
+                    # DCT scaling still reads every byte but decodes at 1/8 size: 64 times less memory.
+                    im.draft(None, (max(1, im.width // 8), max(1, im.height // 8)))
+                im.load()
+        except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError, EOFError … for bad data
+            raise ImageError(f"the {what} is a damaged or truncated {kind} image ({_reason(exc)})") from None
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = saved
+
+
+_PILLOW_FLAG = threading.Lock()
 
 
 _RASTERS_BY_KIND = {kind: formats for kind, formats, _ in _RASTERS.values()}

@@ -126,6 +126,10 @@ def jpeg_noise() -> bytes:
      "the SVG logo declares an external or parameter XML entity"),
 ])
 def test_bad_logos_are_refused_with_a_reason(tmp_path, name, data, message):
+    import weasyprint  # noqa: F401  (importing it turns Pillow's LOAD_TRUNCATED_IMAGES on)
+    from PIL import ImageFile
+
+    assert ImageFile.LOAD_TRUNCATED_IMAGES
     logo = tmp_path / name
     content = data()
     logo.write_bytes(content.encode() if isinstance(content, str) else content)
