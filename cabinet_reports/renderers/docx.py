@@ -31,9 +31,9 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .. import docx_tools
-from ..images import ImageError, docx_picture
 from ..document import Appendix, Block, Document, Heading, ListBlock, Para, Section, SubPoint, TableBlock, roman
 from ..errors import Problem, RenderError, ThemeError
+from ..images import ImageError, docx_picture
 from ..inline import Inline, Span, plain
 from ..theme import Numbering, Theme
 from . import RenderOptions, document_timestamp
