@@ -16,6 +16,7 @@ from typing import Any, Iterable
 
 from .document import Document, build_document
 from .errors import CabinetReportsError, InputError, Problem
+from .images import ImageError, inspect_image
 from .loader import Source, load_file
 from .models import Report
 from .readers import is_markdown, read_markdown
@@ -70,7 +71,7 @@ def build(report: Report, theme: Theme | str | Path | None = None) -> Document:
 
 
 def render_options(report: Report, **overrides: Any) -> RenderOptions:
-    """Return the render options for a report: its asset folder and logo."""
+    """Return the render options for a report: its asset folder and its logo, inspected."""
     source = _source_of(report)
     asset_dir = source.base_dir if source else None
     logo = None
@@ -84,6 +85,10 @@ def render_options(report: Report, **overrides: Any) -> RenderOptions:
             # A symlink pointing elsewhere: the PDF fetcher would refuse it silently, so say why.
             raise InputError(Problem("the logo must be a file inside the report's folder (it links outside it)",
                                      *where, "council.logo"))
+        try:
+            inspect_image(logo)  # once, here, so `check` refuses what a renderer could not draw
+        except ImageError as exc:
+            raise InputError(Problem(str(exc), *where, "council.logo")) from None
         asset_dir = asset_dir or logo.parent
     return RenderOptions(asset_dir=asset_dir, logo=logo, **overrides)
 
