@@ -59,16 +59,18 @@ __all__ = ["MAX_OUTPUT", "MAX_RANGE", "MAX_SIZE", "MAX_STEPS", "MAX_TEMPLATE_BYT
 #: Characters in one string a template builds, and the printed size of one list or dict it builds
 #: (shared parts counted each time they would print). The largest legitimate value is one
 #: section's HTML, a few hundred thousand characters even in a 400-page pack.
-MAX_SIZE = 8_000_000
+MAX_SIZE = 16_000_000
 #: Nesting depth of a list, tuple or dict a template builds.
 MAX_DEPTH = 100
 #: Items in a ``range()``, and the counts given to ``batch`` and ``slice``.
 MAX_RANGE = 100_000
 #: Bits in an integer that ``*`` or ``**`` may produce (a 1,233-digit number).
 MAX_INT_BITS = 4096
-#: Work one render may do: loop iterations, attribute look-ups, calls, operators and filters,
-#: the last two also charged one step per 64 characters or items they handle.
-MAX_STEPS = 20_000_000
+#: Work one render may do: loop iterations, attribute look-ups, calls, operators, filters and
+#: prints, the filters and operators also charged one step per 64 characters or items they
+#: handle. A 15-page report takes about 15,000 steps, so this allows a report of thousands of
+#: pages, and stops a runaway template within seconds.
+MAX_STEPS = 3_000_000
 #: Characters one render may print with ``{{ … }}`` (macro output counts each time it is printed).
 MAX_OUTPUT = 64_000_000
 #: Bytes in one theme template file.
@@ -161,6 +163,8 @@ def plain(value: Any) -> Any:
 
 
 class _Plain:
+    """One conversion: a memo of what was met, and a converter per type, chosen once per type."""
+
     def __init__(self) -> None:
         # id -> (original, converted): the original is kept so its id cannot be reused by a
         # temporary (a property's fresh list) during this conversion.
@@ -173,64 +177,94 @@ class _Plain:
         seen = self.memo.get(id(value))
         if seen is not None:
             return seen[1]
-        if isinstance(value, enum.Enum):
-            return self.convert(value.value)
-        if isinstance(value, str):
-            return str(value)
-        if isinstance(value, bool):
-            return bool(value)
-        if isinstance(value, int):
-            return int(value)
-        if isinstance(value, float):
-            return float(value)
-        if isinstance(value, (dt.date, dt.time)):
-            return value
-        if isinstance(value, PurePath):
-            return str(value)
-        if isinstance(value, dict):
-            return self._record(value, value.items())
-        if isinstance(value, BaseModel) or (dataclasses.is_dataclass(value) and not isinstance(value, type)):
-            return self._record(value, self._fields(value))
-        if isinstance(value, list):
-            items = PlainList()
-            items.weight = 0
-            self.memo[id(value)] = (value, items)
-            items.extend(self.convert(item) for item in value)
-            items.weight = 2 + sum(2 + _leaf_weight(item) for item in items)
-            return items
-        if isinstance(value, tuple):
-            converted = PlainTuple(self.convert(item) for item in value)
-            converted.weight = 2 + sum(2 + _leaf_weight(item) for item in converted)
-            self.memo[id(value)] = (value, converted)
-            return converted
-        if isinstance(value, (set, frozenset)):
-            members = [self.convert(item) for item in value]
-            try:
-                members.sort()
-            except TypeError:
-                members.sort(key=repr)
-            return self.convert(members)
-        raise TypeError(f"a {kind.__module__}.{kind.__qualname__} cannot be given to a theme template")
+        how = _HOW.get(kind)
+        if how is None:
+            how = _HOW[kind] = _how(kind)
+        return how(self, value)
 
-    @staticmethod
-    def _fields(value: Any) -> Iterator[tuple[str, Any]]:
-        for name in _fields(type(value)):
-            try:
-                yield name, getattr(value, name)
-            except Exception:  # noqa: BLE001 - a property that cannot answer is left out
-                continue
+    def _list(self, value: Any) -> PlainList:
+        items = PlainList()
+        items.weight = 0
+        self.memo[id(value)] = (value, items)
+        convert, weight = self.convert, 2
+        for item in value:
+            item = convert(item)
+            items.append(item)
+            weight += 2 + _leaf_weight(item)
+        items.weight = weight
+        return items
+
+    def _tuple(self, value: tuple) -> PlainTuple:
+        converted = PlainTuple(self.convert(item) for item in value)
+        converted.weight = 2 + sum(2 + _leaf_weight(item) for item in converted)
+        self.memo[id(value)] = (value, converted)
+        return converted
+
+    def _set(self, value: Any) -> PlainList:
+        members = [self.convert(item) for item in value]
+        try:
+            members.sort()
+        except TypeError:
+            members.sort(key=repr)
+        return self._list(members)
+
+    def _mapping(self, value: dict) -> PlainDict:
+        return self._record(value, value.items())
+
+    def _object(self, value: Any) -> PlainDict:
+        return self._record(value, _field_values(value))
 
     def _record(self, value: Any, pairs: Any) -> PlainDict:
         record = PlainDict()
         record.weight = 0
         self.memo[id(value)] = (value, record)
-        weight = 2
+        convert, weight = self.convert, 2
         for key, item in pairs:
-            key, item = self.convert(key), self.convert(item)
+            key, item = convert(key), convert(item)
             record[key] = item
             weight += 2 + _leaf_weight(key) + _leaf_weight(item)
         record.weight = weight
         return record
+
+
+def _field_values(value: Any) -> Iterator[tuple[str, Any]]:
+    for name in _fields(type(value)):
+        try:
+            yield name, getattr(value, name)
+        except Exception:  # noqa: BLE001 - a property that cannot answer is left out
+            continue
+
+
+def _refuse(_: _Plain, value: Any) -> Any:
+    kind = type(value)
+    raise TypeError(f"a {kind.__module__}.{kind.__qualname__} cannot be given to a theme template")
+
+
+def _how(kind: type) -> Callable[[_Plain, Any], Any]:
+    """Choose how values of one type become plain data (once per type)."""
+    if issubclass(kind, enum.Enum):
+        return lambda conv, value: conv.convert(value.value)
+    for base in (bool, str, int, float):  # subclasses become the plain type
+        if issubclass(kind, base):
+            return lambda conv, value, base=base: base(value)
+    if issubclass(kind, (dt.date, dt.time)):
+        return lambda conv, value: value
+    if issubclass(kind, PurePath):
+        return lambda conv, value: str(value)
+    if issubclass(kind, dict):
+        return _Plain._mapping
+    if issubclass(kind, BaseModel) or dataclasses.is_dataclass(kind):
+        return _Plain._object
+    if issubclass(kind, list):
+        return _Plain._list
+    if issubclass(kind, tuple):
+        return _Plain._tuple
+    if issubclass(kind, (set, frozenset)):
+        return _Plain._set
+    return _refuse
+
+
+_HOW: dict[type, Callable[[_Plain, Any], Any]] = {}
 
 
 # ----------------------------------------------------------------------------- budgets
@@ -261,6 +295,7 @@ def _count_output(value: Any) -> Any:
     """Charge what ``{{ … }}`` prints to the render's output budget (Jinja's ``finalize``)."""
     budget = _budget.get()
     if budget is not None and not isinstance(value, Undefined):
+        _step()
         budget.output += len(value) if isinstance(value, str) else len(str(value))
         if budget.output > MAX_OUTPUT:
             raise TemplateLimit(f"the template prints more than {MAX_OUTPUT:,} characters")
@@ -534,8 +569,10 @@ class _BudgetedTemplate(jinja2.Template):
 
 
 def _refused(name: str) -> Callable[..., Any]:
+    """Return a stand-in for a Jinja global themes may not use: calling it names it."""
     def refused(*args: Any, **kwargs: Any) -> Any:
         raise jinja2.sandbox.SecurityError(f"'{name}' is not available in a theme template")
+    refused.__name__ = refused.__qualname__ = name
     return refused
 
 
@@ -625,21 +662,31 @@ class ThemeSandbox(SandboxedEnvironment):
                 pass
         if isinstance(argument, str):
             return self._attribute(obj, argument)
-        return self.undefined(obj=obj, name=argument)
+        return self.undefined(f"'{_kind(obj)} object' has no element {argument!r}", obj=obj, name=argument)
 
     def _attribute(self, obj: Any, name: str) -> Any:
         if isinstance(obj, Undefined):
-            return getattr(obj, name) if not name.startswith("__") else self.unsafe_undefined(obj, name)
-        if isinstance(obj, TemplateReference) and not name.startswith("_"):
+            return obj[name]  # raises the undefined value's own error ("'x' is undefined", "… is unsafe")
+        if name.startswith("_"):
+            return self.unsafe_undefined(obj, name)
+        if isinstance(obj, TemplateReference):
             return obj[name]
         if self._readable(obj, name):
             try:
                 return getattr(obj, name)
             except AttributeError:
-                return self.undefined(obj=obj, name=name)
+                return self._missing(obj, name)
         if isinstance(obj, dict) or not hasattr(obj, name):
-            return self.undefined(obj=obj, name=name)
+            return self._missing(obj, name)
         return self.unsafe_undefined(obj, name)
+
+    def _missing(self, obj: Any, name: Any) -> Undefined:
+        return self.undefined(f"'{_kind(obj)} object' has no attribute {name!r}", obj=obj, name=name)
+
+    def unsafe_undefined(self, obj: Any, attribute: str) -> Undefined:
+        """Return the undefined value that stands for a refused attribute, naming the plain type."""
+        return self.undefined(f"access to attribute {attribute!r} of {_kind(obj)!r} object is unsafe.",
+                              name=attribute, obj=obj, exc=jinja2.sandbox.SecurityError)
 
     # ------------------------------------------------------------------ calls
     def is_safe_callable(self, obj: Any) -> bool:
@@ -682,6 +729,14 @@ class ThemeSandbox(SandboxedEnvironment):
         elif operator == "%" and isinstance(left, str):
             _check_printf(left, right)
         return self.binop_table[operator](left, right)
+
+
+def _kind(obj: Any) -> str:
+    """Return the type name a template author knows a value by ('dict', not 'PlainDict')."""
+    for base in (dict, list, tuple):
+        if isinstance(obj, _PLAIN_CONTAINERS) and isinstance(obj, base):
+            return base.__name__
+    return type(obj).__name__
 
 
 def _describe(obj: Any) -> str:

@@ -79,7 +79,7 @@ def test_sandbox_error_in_an_included_template_names_that_file(tmp_path, capsys)
     code, err = render(theme, tmp_path / "out", capsys)
     assert code == 2
     assert err == [f"make-report: error: {theme / 'blocks.html'}:{at + 1}: template error: "
-                   "access to attribute '__class__' of 'Para' object is unsafe."]
+                   "access to attribute '__class__' of 'dict' object is unsafe."]  # plain data, no Para
 
 
 def test_template_syntax_error_names_file_and_line(tmp_path, capsys):
