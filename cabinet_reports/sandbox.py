@@ -746,7 +746,7 @@ def _describe(obj: Any) -> str:
         return f"'{type(owner).__name__}.{name}'"
     if isinstance(name, str):
         return f"'{name}'"
-    return f"a {type(obj).__name__!r} object"
+    return f"a {_kind(obj)!r} object"
 
 
 # ----------------------------------------------------------------------------- files

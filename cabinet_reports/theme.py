@@ -347,7 +347,9 @@ def _explain(exc: BaseException) -> str:
         return "templates call or include each other too deeply (does one include or call itself?)"
     if isinstance(exc, MemoryError):
         return "the template needs more memory than there is"
-    return _shorten(f"{exc} ({type(exc).__name__})", 300)
+    # Python names the sandbox's plain containers in its own messages: say dict, list, tuple.
+    text = re.sub(r"\bPlain(Dict|List|Tuple)\b", lambda m: m.group(1).lower(), str(exc))
+    return _shorten(f"{text} ({type(exc).__name__})", 300)
 
 
 def _template_frame(exc: BaseException, default: str) -> tuple[str, int | None]:
