@@ -292,8 +292,9 @@ class Theme:
         template sits in theme.yaml (``("words", "exempt_reason")``), so any error, from a
         syntax error to a template that exhausts a limit, names the file, line and field.
         """
+        data = plain(context)  # outside the try: a context that is not data is the caller's bug
         try:
-            return " ".join(self._text_template(source).render(plain(context)).split())
+            return " ".join(self._text_template(source).render(data).split())
         except Exception as exc:  # noqa: BLE001 - the theme door: every failure becomes a located error
             file, line = self.locate(key)
             message = f"template error: {_explain(exc)} in {_shorten(source)!r}"
@@ -310,8 +311,8 @@ class Theme:
             html = self.env.get_template(name).render(data)
         except CabinetReportsError as exc:  # a theme file refused while rendering (an asset, an include)
             file, line = _template_frame(exc, name)
-            raise type(exc)([Problem(p.message, p.file or file, p.line or (line if not p.file else None), p.field)
-                             for p in exc.problems]) from None
+            # A problem that names its own file (a symlinked include) keeps it; others get the template's.
+            raise type(exc)([p if p.file else Problem(p.message, file, line, p.field) for p in exc.problems]) from None
         except jinja2.TemplateSyntaxError as exc:
             raise ThemeError(Problem(f"template error: {exc.message}", exc.filename or exc.name or name,
                                      exc.lineno)) from None

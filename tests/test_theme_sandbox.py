@@ -498,3 +498,10 @@ def test_type_mismatch_in_a_numbering_format_is_refused_when_the_theme_loads(tmp
     assert code == 2
     assert err == [f"make-report: error: {theme / 'theme.yaml'}:4: kinds.report.numbering.heading: "
                    "not a valid format: Unknown format code 'd' for object of type 'str' (got '{number} {title:d}')"]
+
+
+def test_missing_asset_is_located_at_the_template_line(tmp_path, capsys):
+    theme = theme_with(tmp_path, {"report.html": PAGE.format(payload="{{ asset('fonts/nope.ttf') }}")})
+    code, err = run("render", theme, tmp_path / "out", capsys)
+    assert code == 2 and len(err) == 1, err
+    assert err[0].startswith(f"make-report: error: {theme / 'report.html'}:4: theme file 'fonts/nope.ttf' not found")
