@@ -52,8 +52,9 @@ from pydantic import BaseModel
 
 from .errors import Problem, ThemeError
 
-__all__ = ["MAX_OUTPUT", "MAX_RANGE", "MAX_SIZE", "MAX_STEPS", "MAX_TEMPLATE_BYTES", "TemplateLimit",
-           "ThemeLoader", "ThemeSandbox", "plain", "theme_file", "read_theme_file"]
+__all__ = ["MAX_OUTPUT", "MAX_RANGE", "MAX_SIZE", "MAX_STEPS", "MAX_TEMPLATE_BYTES", "PlainDict", "PlainList",
+           "PlainTuple", "TemplateLimit", "ThemeLoader", "ThemeSandbox", "decode_theme_text", "plain",
+           "read_theme_file", "theme_file", "weigh"]
 
 # ----------------------------------------------------------------------------- limits
 #: Characters in one string a template builds, and the printed size of one list or dict it builds
@@ -306,13 +307,14 @@ def _cost(value: Any) -> int:
     return len(value) // 64 if isinstance(value, (str, list, tuple, dict)) else 0
 
 
-def weigh(value: Any, limit: int = MAX_SIZE) -> int:
+def weigh(value: Any, limit: int | None = None) -> int:
     """Return roughly how many characters ``value`` prints as; raise TemplateLimit past ``limit``.
 
     Shared parts count every time (``[a, a]`` weighs twice ``a``), so a value doubled by chained
     ``{% set %}`` is caught however little memory it holds; the walk stops at the limit, so it
-    costs at most ``limit`` steps.
+    costs at most ``limit`` (default MAX_SIZE) steps.
     """
+    limit = MAX_SIZE if limit is None else limit
     total = 0
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
@@ -441,15 +443,11 @@ def _check_split(s: str, sep: Any = None, maxsplit: Any = -1) -> None:
         raise TemplateLimit(f"split() would give more than {MAX_RANGE:,} pieces")
 
 
-def _check_width(value: Any, width: Any) -> None:
-    if isinstance(width, int) and width > MAX_SIZE:
-        raise TemplateLimit(f"a width of {width:,} is more than {MAX_SIZE:,} characters")
-
-
 # Filter arguments checked before the filter runs, by filter name: the filters whose output can be
 # far bigger than their input.
 def _pre_center(value: Any, width: Any = 80) -> None:
-    _check_width(value, width)
+    if isinstance(width, int) and width > MAX_SIZE:
+        raise TemplateLimit(f"a width of {width:,} is more than {MAX_SIZE:,} characters")
 
 
 def _pre_indent(s: Any, width: Any = 4, first: Any = False, blank: Any = False) -> None:
@@ -566,6 +564,10 @@ class _BudgetedTemplate(jinja2.Template):
             return super().render(*args, **kwargs)
         finally:
             _budget.reset(token)
+
+    def generate(self, *args: Any, **kwargs: Any) -> Iterator[str]:
+        """Yield the rendered template in one piece: streaming would escape the budgets."""
+        yield self.render(*args, **kwargs)
 
 
 def _refused(name: str) -> Callable[..., Any]:
