@@ -298,8 +298,10 @@ def statements():
         expr.map(lambda e: "{%% if %s %%}yes{%% else %%}no{%% endif %%}" % e),
         st.sampled_from(["{% include 'report.html' %}", "{% include s %}", "{% include path %}",
                          "{% import 'blocks.html' as b %}{{ b }}", "{% extends 'report.html' %}",
-                         "{% from '_head.html' import meta %}", "{% macro m(a) %}{{ m(a ~ a) }}{% endmacro %}{{ m('x') }}",
-                         "{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}", "{{ (", "{% for %}", "{{ x | nosuchfilter }}",
+                         "{% from '_head.html' import meta %}",
+                         "{% macro m(a) %}{{ m(a ~ a) }}{% endmacro %}{{ m('x') }}",
+                         "{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}", "{{ (", "{% for %}",
+                         "{{ x | nosuchfilter }}",
                          "{% for x in [1] recursive %}{{ loop([x]) }}{% endfor %}", "{{ self.__init__ }}",
                          "{{ ''.__class__.__mro__[1].__subclasses__() }}"]),
     )
