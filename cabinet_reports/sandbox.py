@@ -578,6 +578,19 @@ def _refused(name: str) -> Callable[..., Any]:
     return refused
 
 
+class Helper:
+    """A function our own code lends one render (never a theme's): the only callable a
+    context may carry past :func:`plain`, since a template cannot make one."""
+
+    __slots__ = ("_func",)
+
+    def __init__(self, func: Callable[..., Any]):
+        self._func = func
+
+    def __call__(self, *args: Any) -> Any:
+        return self._func(*args)
+
+
 class ThemeSandbox(SandboxedEnvironment):
     """The Jinja environment every theme template runs in.
 
@@ -693,7 +706,7 @@ class ThemeSandbox(SandboxedEnvironment):
     # ------------------------------------------------------------------ calls
     def is_safe_callable(self, obj: Any) -> bool:
         """Tell whether a template may call ``obj``: only what the allow-list names."""
-        if isinstance(obj, (Macro, BlockReference, Undefined)):
+        if isinstance(obj, (Macro, BlockReference, Undefined, Helper)):
             return True
         if id(obj) in self._callables:
             return True

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from .errors import CabinetReportsError, Problem, ThemeError
 from .loader import MAX_INPUT_BYTES, Source, format_field_path, parse_text
-from .sandbox import ThemeLoader, ThemeSandbox, decode_theme_text, plain, read_theme_file, theme_file
+from .sandbox import Helper, ThemeLoader, ThemeSandbox, decode_theme_text, plain, read_theme_file, theme_file
 from .validation import problems_from
 
 
@@ -306,13 +306,15 @@ class Theme:
             message = f"template error: {_explain(exc)} in {_shorten(source)!r}"
             raise ThemeError(Problem(message, file, line, format_field_path(key) or None)) from None
 
-    def render(self, name: str, context: dict[str, Any]) -> str:
+    def render(self, name: str, context: dict[str, Any], helpers: dict[str, Any] | None = None) -> str:
         """Render a theme template file to HTML, turning every failure into a located ThemeError.
 
         The context is converted to plain data first (a caller's ``asset`` helper is replaced by
         the theme's own), and HTML that would make WeasyPrint embed a file is refused.
         """
         data = plain({key: value for key, value in context.items() if key != "asset"})
+        # Functions our own renderers lend this one render (the web page's font embedder).
+        data.update({key: Helper(func) for key, func in (helpers or {}).items()})
         try:
             html = self.env.get_template(name).render(data)
         except CabinetReportsError as exc:  # a theme file refused while rendering (an asset, an include)
