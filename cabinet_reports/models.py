@@ -26,12 +26,10 @@ from pydantic import (
     model_validator,
 )
 
-# Limits that keep a typo or a hostile file from exhausting the renderer.
-MAX_TEXT = 20_000
-MAX_ITEMS = 2_000
-# Blocks inside blocks (a list item's follow-on list, a sub-point's blocks …). Real reports
-# nest three or four deep; WeasyPrint's layout recursion overflows at about a hundred.
-MAX_NESTING = 10
+from .limits import LIST_ITEMS as MAX_ITEMS, NESTING as MAX_NESTING, TEXT_CHARS as MAX_TEXT  # noqa: E402
+
+# MAX_TEXT, MAX_ITEMS and MAX_NESTING keep a typo or a hostile file from exhausting the
+# renderer; limits.py lists them (and the document-wide limits) with their reasons.
 
 # Characters XML (and so DOCX, PDF text and HTML) cannot carry. YAML escapes ("\x0b") and JSON
 # ("\u0000") can still produce them; refusing them here gives a located error instead of a
