@@ -18,7 +18,7 @@ from .document import Document, build_document
 from .errors import CabinetReportsError, InputError, Problem
 from .loader import Source, load_file
 from .models import Report
-from .renderers import RenderOptions, formats, get_renderer, suffix
+from .renderers import RenderOptions, formats, get_renderer, source_date_epoch, suffix
 from .theme import Theme
 from .validation import validate
 
@@ -136,6 +136,7 @@ def prepare(report: Report | str | Path, theme: Theme | str | Path | None = None
     else:
         stem = name or _default_stem(report)
     theme = resolve_theme(theme)
+    source_date_epoch()  # a bad SOURCE_DATE_EPOCH fails `check` as it would fail `render`
     return Job(report, build(report, theme), render_options(report), stem)
 
 

@@ -20,6 +20,7 @@ apply it before any layout).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterator
@@ -105,6 +106,21 @@ ALIAS_CHARS = LIMITS["alias_chars"].value
 TEXT_CHARS = LIMITS["text_chars"].value
 LIST_ITEMS = LIMITS["list_items"].value
 NESTING = LIMITS["nesting"].value
+
+#: Dates (a report's, a meeting's, SOURCE_DATE_EPOCH) must fall in these years. Before 1800
+#: is before any council that writes cabinet reports, so 0205-03-16 is a typo for 2005-03-16;
+#: 9999 is the last year a PDF or DOCX date can carry. (Year 1 also broke the publication-date
+#: arithmetic, and years before 1000 lost their leading zeros in DOCX dates.)
+EARLIEST_DATE = dt.date(1800, 1, 1)
+LATEST_DATE = dt.date(9999, 12, 31)
+
+
+def check_date(value: dt.date) -> dt.date:
+    """Return ``value`` if it is within EARLIEST_DATE..LATEST_DATE, else raise ValueError (for pydantic)."""
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise ValueError(f"the date {value.isoformat()} is before {EARLIEST_DATE.year}: is the year mistyped?")
+    return value
+
 
 # The pattern inline.py resolves; counting it here (a regex over the raw text) costs little,
 # while resolving 150,000 references costs seconds before the limit could be applied.
