@@ -45,10 +45,10 @@ class Limit:
     why: str
 
     def refuse(self, what: str, field: str | None = None, line: int | None = None,
-               file: str | None = None) -> LimitExceeded:
-        """Return the error for exceeding this limit: ``what`` happened, and the limit's value and name."""
-        return LimitExceeded(Problem(f"{what}; the limit is {self.value:,} {self.unit} (limit: {self.name})",
-                                  file, line, field))
+               file: str | None = None, hint: str = "") -> LimitExceeded:
+        """Return the error for exceeding this limit: ``what`` happened, the limit's value and name, what to do."""
+        message = f"{what}; the limit is {self.value:,} {self.unit} (limit: {self.name})" + (f"; {hint}" if hint else "")
+        return LimitExceeded(Problem(message, file, line, field))
 
 
 def _table(*limits: Limit) -> dict[str, Limit]:
@@ -192,14 +192,14 @@ class _Counter:
         self.cells += len(cells)
         for where, text in cells:
             if len(text) > LIMITS["cell_chars"].value:
-                raise LIMITS["cell_chars"].refuse(
-                    f"table cell too long: {len(text):,} characters; move long text into paragraphs", _field(where))
+                raise LIMITS["cell_chars"].refuse(f"table cell too long: {len(text):,} characters", _field(where),
+                                                  hint="move long text into paragraphs")
             self.cell_cost += len(text) ** 2
             if self.cell_cost > LIMITS["cell_cost"].value:
                 raise LIMITS["cell_cost"].refuse(
                     f"too much text in long table cells: the cells up to here cost {self.cell_cost:,} "
-                    "(a cell costs its length squared to lay out); shorten long cells or move their "
-                    "text into paragraphs", _field(where))
+                    "(a cell costs its length squared to lay out)", _field(where),
+                    hint="shorten the longest cells or move their text into paragraphs")
 
 
 def _walk_blocks(blocks: list[Any], path: PathKey, counter: _Counter) -> None:

@@ -143,28 +143,34 @@ class _Seen:
 
 
 def _construct(loader: yaml.SafeLoader, node: yaml.Node, path: PathKey, lines: dict, name: str,
-               seen: _Seen | None = None) -> Any:
+               seen: _Seen | None = None, at: int | None = None) -> Any:
+    """Build plain data from ``node``, recording the line of every path and applying the limits.
+
+    ``at`` is the line where the enclosing value (a key, a list) starts: an alias's own
+    position is lost when YAML composes it, so a repeated value is reported there.
+    """
     seen = seen if seen is not None else _Seen()
+    repeated = id(node) in seen.nodes
+    line = at if repeated and at else node.start_mark.line + 1
+    field = format_field_path(path) or None
     seen.count += 1
     if seen.count > VALUES:
-        raise LIMITS["values"].refuse(f"the file holds more than {VALUES:,} values",
-                                      format_field_path(path) or None, node.start_mark.line + 1, name)
-    if id(node) in seen.nodes:  # reached again through an alias
+        raise LIMITS["values"].refuse(f"the file holds more than {VALUES:,} values", field, line, name)
+    if repeated:  # reached again through an alias
         seen.repeats += 1
         if seen.repeats > ALIAS_VALUES:
             raise LIMITS["alias_values"].refuse(f"YAML aliases expand to more than {ALIAS_VALUES:,} repeated values",
-                                                format_field_path(path) or None, node.start_mark.line + 1, name)
+                                                field, line, name)
         if isinstance(node, yaml.ScalarNode):
             # Every node under a repeated one is reached again too, so this counts all the
             # text an alias repeats: the expanded size, not just the number of values.
             seen.repeated_chars += len(node.value)
             if seen.repeated_chars > ALIAS_CHARS:
-                raise LIMITS["alias_chars"].refuse(
-                    f"YAML aliases repeat more than {ALIAS_CHARS:,} characters of text",
-                    format_field_path(path) or None, node.start_mark.line + 1, name)
+                raise LIMITS["alias_chars"].refuse(f"YAML aliases repeat more than {ALIAS_CHARS:,} characters of text",
+                                                   field, line, name)
     else:
         seen.nodes.add(id(node))
-    lines.setdefault(path, node.start_mark.line + 1)
+    lines.setdefault(path, line)
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)  # resolve YAML merge keys (<<) like the safe loader would
         result: dict[Any, Any] = {}
@@ -173,18 +179,17 @@ def _construct(loader: yaml.SafeLoader, node: yaml.Node, path: PathKey, lines: d
                 key = loader.construct_object(key_node, deep=True)
             except (ValueError, TypeError, OverflowError):  # a 5,000-digit number as a key
                 key = getattr(key_node, "value", None)
+            key_line = line if repeated else key_node.start_mark.line + 1
             if not isinstance(key, (str, int, bool)) or isinstance(key, bool):
-                raise InputError(Problem(f"keys must be text, not {_describe(key)}", name,
-                                         key_node.start_mark.line + 1, format_field_path(path) or None))
+                raise InputError(Problem(f"keys must be text, not {_describe(key)}", name, key_line, field))
             key = str(key)
             if key in result:
-                raise InputError(Problem(f"duplicate key '{key}'", name, key_node.start_mark.line + 1,
-                                         format_field_path(path + (key,))))
-            lines[path + (key,)] = key_node.start_mark.line + 1
-            result[key] = _construct(loader, value_node, path + (key,), lines, name, seen)
+                raise InputError(Problem(f"duplicate key '{key}'", name, key_line, format_field_path(path + (key,))))
+            lines[path + (key,)] = key_line
+            result[key] = _construct(loader, value_node, path + (key,), lines, name, seen, key_line)
         return result
     if isinstance(node, yaml.SequenceNode):
-        return [_construct(loader, item, path + (i,), lines, name, seen) for i, item in enumerate(node.value)]
+        return [_construct(loader, item, path + (i,), lines, name, seen, line) for i, item in enumerate(node.value)]
     if node.tag == _STR_TAG:
         return node.value  # what construct_object gives for text, without its bookkeeping (most nodes)
     try:
@@ -222,7 +227,7 @@ def _parse_json(text: str, name: str) -> tuple[Any, dict[PathKey, int]]:
         raise InputError(Problem("input is nested too deeply", name)) from None
     except _DuplicateKey as dup:
         try:
-            parse_text(text, name)
+            _json_lines(text, name)
         except InputError as exc:
             if any(p.message == f"duplicate key '{dup.key}'" for p in exc.problems):
                 raise exc from None
@@ -232,12 +237,22 @@ def _parse_json(text: str, name: str) -> tuple[Any, dict[PathKey, int]]:
         line = text.count("\n", 0, digits.start()) + 1 if digits else None
         raise InputError(Problem("invalid JSON: a number has more than 4,300 digits", name, line)) from None
     try:
-        _, lines = parse_text(text, name)
+        _, lines = _json_lines(text, name)
     except LimitExceeded:
         raise
     except InputError:
-        lines = {}  # valid JSON that YAML 1.1 reads differently: no lines, same data
+        lines = {}  # valid JSON that YAML 1.1 cannot read (a key over 1,024 characters): no lines
     return data, lines
+
+
+# JSON writes characters beyond the BMP as surrogate pairs ("\ud83d\ude00", json.dumps'
+# default), which YAML refuses; for the line map any escape of the same length will do.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _json_lines(text: str, name: str) -> tuple[Any, dict[PathKey, int]]:
+    """Compose JSON text as YAML for its field-path → line map (the data is json.loads')."""
+    return parse_text(_SURROGATE_ESCAPE.sub(r"\\u0020", text), name)
 
 
 def parse_text(text: str, name: str, *, json_syntax: bool = False) -> tuple[Any, dict[PathKey, int]]:
