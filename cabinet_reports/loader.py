@@ -177,7 +177,9 @@ def _construct(loader: yaml.SafeLoader, node: yaml.Node, path: PathKey, lines: d
         for key_node, value_node in node.value:
             try:
                 key = loader.construct_object(key_node, deep=True)
-            except (ValueError, TypeError, OverflowError):  # a 5,000-digit number as a key
+            except yaml.YAMLError:
+                raise
+            except Exception:  # noqa: BLE001 - a 5,000-digit number or "!!timestamp purpose" as a key
                 key = getattr(key_node, "value", None)
             key_line = line if repeated else key_node.start_mark.line + 1
             if not isinstance(key, (str, int, bool)) or isinstance(key, bool):
@@ -194,9 +196,12 @@ def _construct(loader: yaml.SafeLoader, node: yaml.Node, path: PathKey, lines: d
         return node.value  # what construct_object gives for text, without its bookkeeping (most nodes)
     try:
         return loader.construct_object(node, deep=True)
-    except (ValueError, TypeError, OverflowError):
-        # A scalar that looks like a date but is not one (2005-13-16): keep the text and let
-        # validation report it against its field, with its path.
+    except yaml.YAMLError:
+        raise
+    except Exception:  # noqa: BLE001 - PyYAML's constructors raise ValueError, AttributeError …
+        # A scalar that looks like a date but is not one (2005-13-16), or that is tagged as
+        # one (!!timestamp soon): keep the text and let validation report it against its
+        # field, with its path.
         return node.value
 
 

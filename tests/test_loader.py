@@ -116,6 +116,12 @@ def test_a_yaml_key_too_long_for_a_number_is_kept_as_text():
     assert data == {"9" * 5000: "x"}
 
 
+def test_a_wrongly_tagged_scalar_is_kept_as_text():
+    """Found by the fuzzer: ``!!timestamp purpose:`` raised AttributeError inside PyYAML."""
+    data, _ = parse_text("!!timestamp purpose: [x]\ndate: !!timestamp soon\nn: !!int many\n", "r.yaml")
+    assert data == {"purpose": ["x"], "date": "soon", "n": "many"}
+
+
 def test_an_aliased_key_bomb_is_refused_at_once():
     """A mapping key built from nested aliases: the old error message printed its repr,
     which never finished (10**8 items)."""
