@@ -43,6 +43,18 @@ def report(blocks: list[Any], appendices: list[Any] | None = None) -> dict[str, 
             "appendices": appendices or []}
 
 
+def paragraphs(n: int) -> dict[str, Any]:
+    """A report of n blocks: numbered paragraphs in as many sections as list_items requires."""
+    data = report([f"Paragraph {i} of the recommendations." for i in range(min(n - 2, LIMITS["list_items"].value))])
+    left, k = n - 2 - len(data["sections"]["recommendations"]), 0
+    while left > 0:
+        k += 1
+        size = min(left, LIMITS["list_items"].value)
+        data["sections"][f"part_{k}"] = {"heading": f"Part {k}", "blocks": [f"Paragraph {i}." for i in range(size)]}
+        left -= size
+    return data
+
+
 def table(rows: list[list[str]], header: list[str] | None = None) -> dict[str, Any]:
     return {"table": {"header": header or [f"Column {j + 1}" for j in range(len(rows[0]))], "rows": rows}}
 
@@ -63,10 +75,13 @@ SCENARIOS: dict[str, tuple[str, str, Callable[[int], dict[str, Any]]]] = {
     "blocks": ("blocks", "SIZE bullets (list items are blocks), in lists of list_items",
                lambda n: report([{"bullets": [f"Item {i} of the list." for i in range(min(LIMITS["list_items"].value, n - k))]}
                                  for k in range(0, n - 4, LIMITS["list_items"].value)])),
-    "paragraphs": ("blocks", "SIZE numbered paragraphs",
-                   lambda n: report([f"Paragraph {i} of the recommendations." for i in range(n - 4)])),
+    "paragraphs": ("blocks", "SIZE numbered paragraphs, in sections of list_items",
+                   lambda n: paragraphs(n)),
     "text_chars": ("text_chars", "one paragraph that is a single word of SIZE letters (the worst text)",
                    lambda n: report(["x" * n])),
+    "long_words": ("long_words", "as many paragraphs that are a single word of text_chars letters as long_words allows "
+                   "(SIZE is the budget)",
+                   lambda n: report(["x" * LIMITS["text_chars"].value] * max(1, n // LIMITS["text_chars"].value ** 2))),
     "total_chars": ("total_chars", "SIZE characters of ordinary words in paragraphs of text_chars",
                     lambda n: report([words(LIMITS["text_chars"].value)
                                       for _ in range((n - 1_000) // LIMITS["text_chars"].value)])),

@@ -92,6 +92,11 @@ LIMITS: dict[str, Limit] = _table(
     Limit("cell_cost", 4_000_000, "character² units",
           "the sum over all table cells of the square of their length: what laying out the "
           "tables' columns costs; many cells just under cell_chars would otherwise add up"),
+    Limit("long_words", 1_000_000_000, "character² units",
+          "for each text, the characters in words of 40 or more (a link's target does not count) "
+          "times the text's length, summed: a word too long for its line makes WeasyPrint lay out "
+          "the rest of the paragraph again for every line the word fills (one 20,000-letter word "
+          "takes about 8 s; fifty of them would take seven minutes)"),
     Limit("total_chars", 1_000_000, "characters",
           "all text in the report (about 300 pages); bounds the PDF and the DOCX in size and time"),
     Limit("references", 1_000, "references",
@@ -125,6 +130,8 @@ def check_date(value: dt.date) -> dt.date:
 # The pattern inline.py resolves; counting it here (a regex over the raw text) costs little,
 # while resolving 150,000 references costs seconds before the limit could be applied.
 _REFERENCE = re.compile(r"\[\[")
+_LINK_TARGET = re.compile(r"\]\([^)]*\)")  # [text](target): only the text is laid out
+_LONG_WORD = re.compile(r"\S{40,}")
 
 
 # --------------------------------------------------------------------------- the walk
@@ -233,8 +240,8 @@ def check_report(report: "Report") -> None:
         counter.add_block(("appendices", i))
         _walk_blocks(appendix.blocks, ("appendices", i, "blocks"), counter)
 
-    chars = references = 0
-    total, refs = LIMITS["total_chars"], LIMITS["references"]
+    chars = references = long_words = 0
+    total, refs, words = LIMITS["total_chars"], LIMITS["references"], LIMITS["long_words"]
     for path, text in _texts(report, ()):
         chars += len(text)
         if chars > total.value:
@@ -243,3 +250,9 @@ def check_report(report: "Report") -> None:
         if references > refs.value:
             raise refs.refuse(f"too many [[label]] references: the report reaches {references:,} here",
                               _field(path))
+        if len(text) >= 40:
+            long_words += sum(map(len, _LONG_WORD.findall(_LINK_TARGET.sub("]", text)))) * len(text)
+            if long_words > words.value:
+                raise words.refuse(f"too much text in very long words: the texts up to here cost {long_words:,} "
+                                   "(characters in words of 40 or more, times the length of their text)",
+                                   _field(path), hint="break long words up, or write a long link as [link text](url)")

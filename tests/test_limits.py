@@ -52,6 +52,9 @@ AT_LIMIT = {
     "cell_chars": lambda extra: report(table([["x" * (CELL + extra)]])),
     # header "A" 1 + 11 x 600² + 199² + 398 x 1² = 4,000,000 exactly
     "cell_cost": lambda extra: report(table([["x" * CELL]] * 11 + [["x" * 199]] + [["x"]] * (398 + extra))),
+    # 2 x 20,000² + 10,000 x 19,999 + 100² = 10**9 exactly; a link's target is not laid out, so costs nothing
+    "long_words": lambda extra: report("x" * 20_000, "x" * 20_000, "y" * 10_000 + " ab" * 3_333,
+                                       "[a](https://" + "h" * 5_000 + ")", "v" * (100 + extra)),
     "references": lambda extra: report({"p": "Target.", "label": "t"},
                                        " ".join(["[[t]]"] * (LIMITS["references"].value + extra))),
 }
