@@ -5,12 +5,12 @@ A 5 KB report could hold one table cell that took WeasyPrint over a minute to la
 *expanded* document (after YAML aliases and shorthands), is checked by ``make-report check``
 and before any render, and fails with a located one-line error that names it::
 
-    report.yaml:12: sections.background[3].table.rows[0][1]: a table cell has 5,000 characters;
-    the limit is 600 (limit cell_chars)
+    report.yaml:12: sections.background[3].table.rows[0][1]: table cell too long: 5,000
+    characters; the limit is 600 characters (limit: cell_chars); move long text into paragraphs
 
-The values come from ``benchmarks/limits_benchmark.py`` on a 2-core machine; each ``why``
-says what the limit protects and what the worst allowed input costs. Real reports are far
-below all of them.
+The values come from ``benchmarks/limits_benchmark.py`` (CPU seconds on a shared 2-core
+machine); each ``why`` says what the limit protects against and what the worst input it
+allows costs. Real reports are far below all of them.
 
 This module only holds numbers and counts: :mod:`models` and :mod:`loader` import their
 limits from here, and :func:`check_report` walks a validated report (it is called by
@@ -57,51 +57,54 @@ def _table(*limits: Limit) -> dict[str, Limit]:
 
 #: Every limit, by name. README's safety section lists the same table.
 LIMITS: dict[str, Limit] = _table(
-    # --- the file, before and while it is parsed (loader.py)
+    # --- the file, before and while it is read (loader.py)
     Limit("file_bytes", 2 * 1024 * 1024, "bytes",
-          "an input file beyond this is a mistake or an attack (total_chars of text fits in "
-          "about half of it); refused before parsing"),
+          "an input file beyond this is a mistake or an attack (total_chars of text fits in about "
+          "half of it); refused before it is parsed"),
     Limit("values", 100_000, "values",
-          "text, numbers, lists and mappings in one file, counted while it is read so a huge "
-          "file stops early; a report at the blocks and table_cells limits has about 30,000"),
+          "texts, numbers, lists and mappings in one file, counted while it is read, so a huge file "
+          "stops early; a report at the blocks and table_cells limits holds about 20,000"),
     Limit("alias_values", 10_000, "values",
-          "YAML aliases (*name) repeat an anchored value; nested ones grow exponentially "
-          "(\"billion laughs\"); counted while the file is read, so a bomb stops at once"),
+          "values repeated through YAML aliases (*name); nested aliases grow exponentially "
+          "(\"billion laughs\": a few hundred bytes for 10**9 values)"),
     Limit("alias_chars", 100_000, "characters",
-          "the text aliases may repeat in total: 100 aliased 20,000-character cells (a 21 KB "
-          "file) expanded to 2 MB of text and took over 15 minutes to lay out"),
-    # --- one field (models.py, checked by pydantic with the field's line)
+          "text repeated through YAML aliases: 100 aliased 20,000-character cells (a 21 KB file) "
+          "expanded to 2 MB of text and took over 15 minutes to lay out"),
+    # --- one field (models.py; pydantic checks them with the field's line)
     Limit("text_chars", 20_000, "characters",
-          "one text field (paragraph, list item, title); the worst case, a 20,000-character "
-          "word, takes about 8 s to lay out"),
+          "one text (paragraph, list item, title); the worst, a single 20,000-letter word, takes "
+          "8 s to lay out"),
     Limit("list_items", 2_000, "items",
-          "blocks in one block list and items in one list; the document-wide limit below is tighter"),
+          "blocks in one block list, items in one list; the report-wide blocks limit is the tighter one"),
     Limit("nesting", 10, "levels",
-          "blocks inside blocks; real reports nest 3 or 4 deep, WeasyPrint's layout recursion "
-          "overflows at about a hundred"),
+          "blocks inside blocks; real reports nest three or four deep, WeasyPrint's layout "
+          "recursion overflows at about a hundred"),
     # --- the whole expanded report (check_report)
     Limit("blocks", 5_000, "blocks",
-          "paragraphs, headings, sub-points, list items and timeline entries in the whole report; "
-          "WeasyPrint's time and memory grow with the number of boxes (100,000 bullets took "
-          "over 300 s and 5 GB)"),
-    Limit("table_cells", 20_000, "cells",
-          "cells (header included) in all tables of the report; a 4,000 x 50 table took 2.7 GB"),
+          "paragraphs, headings, sub-points, tables, list items and timeline entries in the report; "
+          "5,000 paragraphs are 173 pages and take 49 s and 420 MB for the PDF and DOCX (100,000 "
+          "bullets took over 300 s and 5 GB)"),
+    Limit("table_cells", 10_000, "cells",
+          "cells, headers included, in all the report's tables; 10,000 short cells are 63 pages and "
+          "take 46 s and 320 MB (a 4,000 x 50 table took 2.7 GB)"),
     Limit("cell_chars", 600, "characters",
-          "one table cell: WeasyPrint sizes table columns with one text layout per character "
-          "of each cell, so a cell costs the square of its length (5,000 characters took 71 s)"),
+          "one table cell: WeasyPrint sizes table columns with one text layout per character of "
+          "each cell, so a cell costs the square of its length; 600 characters take 1.6 s "
+          "(5,000 took 71 s)"),
     Limit("cell_cost", 4_000_000, "character² units",
-          "the sum over all table cells of the square of their length: what laying out the "
-          "tables' columns costs; many cells just under cell_chars would otherwise add up"),
+          "the sum over all table cells of the square of their length, what sizing the columns "
+          "costs: the worst allowed, eleven 600-character cells, takes 20 s"),
     Limit("long_words", 1_000_000_000, "character² units",
-          "for each text, the characters in words of 40 or more (a link's target does not count) "
-          "times the text's length, summed: a word too long for its line makes WeasyPrint lay out "
-          "the rest of the paragraph again for every line the word fills (one 20,000-letter word "
-          "takes about 8 s; fifty of them would take seven minutes)"),
+          "for each text, the characters in its words of 40 or more (a link's target does not "
+          "count) times the text's length, summed: a word too long for its line makes WeasyPrint "
+          "lay out the rest of the text again for every line the word fills; the worst allowed "
+          "takes 16 s (fifty 20,000-letter words would take seven minutes)"),
     Limit("total_chars", 1_000_000, "characters",
-          "all text in the report (about 300 pages); bounds the PDF and the DOCX in size and time"),
+          "all the report's text: 1,000,000 characters of prose are about 300 pages and take 30 s "
+          "and 190 MB"),
     Limit("references", 1_000, "references",
-          "[[label]] cross-references in the report; each is a link in the PDF and a hyperlink "
-          "in the DOCX (150,000 took over 120 s)"),
+          "[[label]] cross-references, each a link in the PDF and the DOCX: 1,000 take 9 s "
+          "(150,000 took over 120 s)"),
 )
 
 FILE_BYTES = LIMITS["file_bytes"].value
