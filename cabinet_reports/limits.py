@@ -61,9 +61,9 @@ LIMITS: dict[str, Limit] = _table(
     Limit("file_bytes", 2 * 1024 * 1024, "bytes",
           "an input file beyond this is a mistake or an attack (total_chars of text fits in about "
           "half of it); refused before it is parsed"),
-    Limit("values", 100_000, "values",
+    Limit("values", 50_000, "values",
           "texts, numbers, lists and mappings in one file, counted while it is read, so a huge file "
-          "stops early; a report at the blocks and table_cells limits holds about 20,000"),
+          "stops early; a report at the blocks and table_cells limits holds about 30,000"),
     Limit("alias_values", 10_000, "values",
           "values repeated through YAML aliases (*name); nested aliases grow exponentially "
           "(\"billion laughs\": a few hundred bytes for 10**9 values)"),
@@ -188,7 +188,7 @@ class _Counter:
         self.blocks += 1
         if self.blocks > LIMITS["blocks"].value:
             raise LIMITS["blocks"].refuse(f"too many blocks: this is block {self.blocks:,} of the report "
-                                          "(paragraphs, headings, sub-points and list items count)", _field(path))
+                                          "(paragraphs, headings, sub-points, tables and list items count)", _field(path))
 
     def add_table(self, table: Any, path: PathKey) -> None:
         spec = table.table

@@ -151,7 +151,8 @@ def test_values_through_check(tmp_path, capsys):
     code, err = run_check(path, capsys)
     assert code == 2 and len(err) == 1
     assert err[0].startswith(f"make-report: error: {path}:1: sections.recommendations[0].bullets[")
-    assert err[0].endswith("the file holds more than 100,000 values; the limit is 100,000 values (limit: values)")
+    limit = LIMITS["values"].value
+    assert err[0].endswith(f"the file holds more than {limit:,} values; the limit is {limit:,} values (limit: values)")
 
 
 def test_file_bytes_through_check(tmp_path, capsys):
