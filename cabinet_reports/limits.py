@@ -91,9 +91,10 @@ LIMITS: dict[str, Limit] = _table(
           "one table cell: WeasyPrint sizes table columns with one text layout per character of "
           "each cell, so a cell costs the square of its length; 600 characters take 1.6 s "
           "(5,000 took 71 s)"),
-    Limit("cell_cost", 4_000_000, "character² units",
+    Limit("cell_cost", 10_000_000, "character² units",
           "the sum over all table cells of the square of their length, what sizing the columns "
-          "costs: the worst allowed, eleven 600-character cells, takes 20 s"),
+          "costs: 50 rows of a 300- and a 200-character cell pass; the worst allowed, 27 cells of "
+          "600 characters, takes 50 s"),
     Limit("long_words", 1_000_000_000, "character² units",
           "for each text, the characters in its words of 40 or more (a link's target does not "
           "count) times the text's length, summed: a word too long for its line makes WeasyPrint "

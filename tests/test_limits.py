@@ -50,8 +50,8 @@ AT_LIMIT = {
     "table_cells": lambda extra: report(table([["c"] * 5] * (LIMITS["table_cells"].value // 5 - 1) + [["c"] * 5] * extra,
                                               header=["h"] * 5)),
     "cell_chars": lambda extra: report(table([["x" * (CELL + extra)]])),
-    # header "A" 1 + 11 x 600² + 199² + 398 x 1² = 4,000,000 exactly
-    "cell_cost": lambda extra: report(table([["x" * CELL]] * 11 + [["x" * 199]] + [["x"]] * (398 + extra))),
+    # header "A" 1 + 27 x 600² + 529² + 158 x 1² = 10,000,000 exactly
+    "cell_cost": lambda extra: report(table([["x" * CELL]] * 27 + [["x" * 529]] + [["x"]] * (158 + extra))),
     # 2 x 20,000² + 10,000 x 19,999 + 100² = 10**9 exactly; a link's target is not laid out, so costs nothing
     "long_words": lambda extra: report("x" * 20_000, "x" * 20_000, "y" * 10_000 + " ab" * 3_333,
                                        "[a](https://" + "h" * 5_000 + ")", "v" * (100 + extra)),
