@@ -297,7 +297,10 @@ def read_text(path: Path) -> str:
         raise InputError(Problem("is a folder, not a file", name))
     if size > FILE_BYTES:
         raise LIMITS["file_bytes"].refuse(f"file is {size:,} bytes", file=name)
-    raw = path.read_bytes()
+    with path.open("rb") as stream:  # bounded: a device or a growing file has no honest size
+        raw = stream.read(FILE_BYTES + 1)
+    if len(raw) > FILE_BYTES:
+        raise LIMITS["file_bytes"].refuse(f"file is more than {FILE_BYTES:,} bytes", file=name)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -162,6 +162,13 @@ def test_file_bytes_through_check(tmp_path, capsys):
         f"make-report: error: {path}: file is 2,097,153 bytes; the limit is 2,097,152 bytes (limit: file_bytes)"])
 
 
+def test_file_bytes_holds_for_a_file_without_an_honest_size(capsys):
+    """/dev/zero says it has 0 bytes: reading it whole would never end."""
+    assert run_check(Path("/dev/zero"), capsys) == (2, [
+        "make-report: error: /dev/zero: file is more than 2,097,152 bytes; the limit is 2,097,152 bytes "
+        "(limit: file_bytes)"])
+
+
 @pytest.mark.parametrize("case", sorted(CORPUS.glob("limit_*.yaml")), ids=lambda p: p.name)
 def test_check_refuses_the_corpus_limit_cases_as_render_does(case, capsys, monkeypatch):
     monkeypatch.chdir(CORPUS)
