@@ -4,6 +4,7 @@
     python benchmarks/limits_benchmark.py cell_chars      # one scenario
     python benchmarks/limits_benchmark.py cell_chars --size 300 600 1000   # calibrate a limit
     python benchmarks/limits_benchmark.py --refused       # `make-report check` on the inputs
+    python benchmarks/limits_benchmark.py --css-probe 2000   # why one long table cell is quadratic
 
 Each scenario builds the worst report a limit allows (at ``--size``, by default the limit's
 value), and renders it in a fresh process: PDF layout, PDF writing and DOCX, with the CPU
@@ -157,12 +158,39 @@ def run_refused() -> None:
                   f"{cpu:5.2f} s CPU  {time.monotonic() - wall:5.2f} s wall\n    {line}")
 
 
+# Why one cell is quadratic: with ``overflow-wrap: anywhere`` (renderers/pdf.py puts it on
+# the body so long words cannot push a table off the page) a cell's min-content width is one
+# line per character, and WeasyPrint's split_first_line (text/line_break.py, step 5) lays out
+# the whole rest of the text again for each of them. The probe lays out one long cell under
+# the CSS variants a fix could use, straight through WeasyPrint.
+CSS_VARIANTS = {
+    "body anywhere (today)": "body { overflow-wrap: anywhere }",
+    "cells break-word": "body { overflow-wrap: anywhere } td, th { overflow-wrap: break-word }",
+    "fixed table layout": "body { overflow-wrap: anywhere } table { table-layout: fixed; width: 100% }",
+}
+
+
+def run_css_probe(size: int) -> None:
+    import weasyprint
+
+    text = words(size)
+    html = (f"<html><body><table><tr><th>A</th><th>B</th></tr><tr><td>{text}</td><td>b</td></tr>"
+            f"</table></body></html>")
+    for label, css in CSS_VARIANTS.items():
+        start = time.process_time()
+        document = weasyprint.HTML(string=html).render(stylesheets=[weasyprint.CSS(string=css)])
+        print(f"{label:24} {size:,}-character cell: {time.process_time() - start:6.2f} s, "
+              f"{len(document.pages)} page(s)", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("scenarios", nargs="*", metavar="SCENARIO",
                         help=f"which to run (default: all): {', '.join(SCENARIOS)}")
     parser.add_argument("--size", type=int, nargs="+", help="sizes to run instead of the limit's value")
     parser.add_argument("--refused", action="store_true", help="time `make-report check` on inputs over the limits")
+    parser.add_argument("--css-probe", type=int, metavar="CHARS",
+                        help="lay out one cell of CHARS characters under CSS variants (why cells are quadratic)")
     parser.add_argument("--one", nargs=2, metavar=("SCENARIO", "SIZE"), help=argparse.SUPPRESS)  # the child process
     args = parser.parse_args()
     if args.one:
@@ -170,6 +198,9 @@ def main() -> None:
         return
     if args.refused:
         run_refused()
+        return
+    if args.css_probe:
+        run_css_probe(args.css_probe)
         return
     unknown = [name for name in args.scenarios if name not in SCENARIOS]
     if unknown:
