@@ -20,7 +20,7 @@ from .images import ImageError, inspect_image
 from .loader import Source, load_file
 from .models import Report
 from .readers import is_markdown, read_markdown
-from .renderers import RenderOptions, formats, get_renderer, suffix
+from .renderers import RenderOptions, formats, get_renderer, source_date_epoch, suffix
 from .theme import Theme
 from .validation import validate
 
@@ -146,6 +146,7 @@ def prepare(report: Report | str | Path, theme: Theme | str | Path | None = None
         report = load_report(report, theme)
     else:
         stem = name or _default_stem(report)
+    source_date_epoch()  # a bad SOURCE_DATE_EPOCH fails `check` as it would fail `render`
     return Job(report, build(report, theme), render_options(report), stem)
 
 

@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterator, Union
 from . import models as m
 from .errors import InputError, Problem
 from .inline import Inline, MalformedReference, Span, UnknownReference, parse_inline
+from .limits import check_report
 from .loader import PathKey, format_field_path
 from .theme import KindSpec, Numbering, Theme
 
@@ -473,4 +474,5 @@ class _Builder:
 
 def build_document(report: m.Report, theme: Theme) -> Document:
     """Number a report and resolve its cross-references into a renderable :class:`Document`."""
+    check_report(report)  # the size limits, before any text is parsed or laid out
     return _Builder(report, theme).build()

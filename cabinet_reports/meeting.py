@@ -24,7 +24,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BeforeValidator, Discriminator, Field, StringConstraints, Tag, field_validator
 
-from .models import Contact, Council, Model, Text, _listify
+from .models import Contact, Council, Day, Model, Text, _listify
 
 Jurisdiction = Literal["england", "wales"]
 ExemptJurisdiction = Literal["england", "wales", "england-pre-2006"]
@@ -144,7 +144,7 @@ class Meeting(Model):
     language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")] = "en-GB"
     council: Annotated[Council, BeforeValidator(_council)]
     body: Text
-    date: dt.date
+    date: Day
     time: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
     venue: Text
     contact: Contact

@@ -26,12 +26,10 @@ from pydantic import (
     model_validator,
 )
 
-# Limits that keep a typo or a hostile file from exhausting the renderer.
-MAX_TEXT = 20_000
-MAX_ITEMS = 2_000
-# Blocks inside blocks (a list item's follow-on list, a sub-point's blocks …). Real reports
-# nest three or four deep; WeasyPrint's layout recursion overflows at about a hundred.
-MAX_NESTING = 10
+from .limits import LIST_ITEMS as MAX_ITEMS, NESTING as MAX_NESTING, TEXT_CHARS as MAX_TEXT, check_date
+
+# MAX_TEXT, MAX_ITEMS and MAX_NESTING keep a typo or a hostile file from exhausting the
+# renderer; limits.py lists them (and the document-wide limits) with their reasons.
 
 # Characters XML (and so DOCX, PDF text and HTML) cannot carry. YAML escapes ("\x0b") and JSON
 # ("\u0000") can still produce them; refusing them here gives a located error instead of a
@@ -52,6 +50,7 @@ def _xml_safe(value: str) -> str:
 XmlSafe = AfterValidator(_xml_safe)
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT), XmlSafe]
 Label = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_.:-]{0,79}$")]
+Day = Annotated[dt.date, AfterValidator(check_date)]  # a calendar date from 1800 on (limits.py)
 
 
 def _listify(value: Any) -> Any:
@@ -246,7 +245,7 @@ class Meeting(Model):
     """The meeting the report goes to."""
 
     body: Text
-    date: dt.date
+    date: Day
     item: Annotated[str, StringConstraints(max_length=20), XmlSafe] | None = None
 
 
@@ -351,7 +350,7 @@ class Report(Model):
     language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")] = "en-GB"
     council: Council
     meeting: Meeting | None = None
-    date: dt.date | None = None
+    date: Day | None = None
     title: Text
     subtitle: Text | None = None
     reference: Annotated[str, StringConstraints(max_length=80), XmlSafe] | None = None

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from .errors import InputError, Problem
+from .limits import LIST_ITEMS, TEXT_CHARS
 from .loader import PathKey, Source, format_field_path
 from .models import BLOCK_KINDS
 
@@ -26,6 +27,10 @@ _FRIENDLY = {
     "missing": "required field is missing",
     "extra_forbidden": "unknown field",
 }
+
+# pydantic checks these limits (limits.py) as field constraints; its message gets the
+# limit's name, as every other limit's has.
+_NAMED_LIMITS = {("string_too_long", TEXT_CHARS): "text_chars", ("too_long", LIST_ITEMS): "list_items"}
 
 
 def data_path(data: Any, loc: tuple[Any, ...]) -> PathKey:
@@ -97,6 +102,9 @@ def _message(err: dict[str, Any], key: str | int | None, names: frozenset[str]) 
     if kind not in ("block_kind",) and isinstance(value, (str, int, float)) and not isinstance(value, bool):
         shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "...'"
         msg += f" (got {shown})"
+    limit = _NAMED_LIMITS.get((kind, (err.get("ctx") or {}).get("max_length")))
+    if limit:
+        msg += f" (limit: {limit})"
     return msg
 
 

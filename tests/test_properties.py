@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from cabinet_reports.api import build, render_bytes, report_from_data
 from cabinet_reports.document import Document, ListBlock, Para, SubPoint, TableBlock, letter_marker
+from cabinet_reports.limits import EARLIEST_DATE
 from cabinet_reports.models import MAX_NESTING
 from cabinet_reports.theme import Theme
 from readers import NUMBER_TOKEN, numbered_labels, pdftotext
@@ -85,7 +86,7 @@ def reports(draw, text=text, max_depth: int = MAX_NESTING - 2, max_sections: int
         sections[key] = {"heading": draw(text), "blocks": draw(blocks(depth, text))}
     return {
         "council": {"name": draw(text)},
-        "meeting": {"body": draw(text), "date": draw(st.dates()).isoformat()},
+        "meeting": {"body": draw(text), "date": draw(st.dates(min_value=EARLIEST_DATE)).isoformat()},
         "title": draw(text),
         "report_of": draw(st.lists(text, max_size=2)),
         "sections": sections,

@@ -16,6 +16,7 @@ from typing import Callable
 
 from ..document import Document
 from ..errors import Problem, RenderError
+from ..limits import EARLIEST_DATE, LATEST_DATE
 from ..theme import Theme
 
 
@@ -29,20 +30,46 @@ class RenderOptions:
     total_pages: int | None = None  # pack length, printed as "of N"; None: this document's own
 
 
+# Every moment stamped into an output (the document's date, or SOURCE_DATE_EPOCH) lies in
+# these years: a PDF date has four digits for the year, and the models refuse earlier dates
+# as typos (0205-03-16 for 2005-03-16) from long before any council existed.
+EARLIEST = dt.datetime.combine(EARLIEST_DATE, dt.time(), dt.timezone.utc)
+LATEST = dt.datetime.combine(LATEST_DATE, dt.time(23, 59, 59), dt.timezone.utc)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def source_date_epoch(raw: str | None = None) -> dt.datetime | None:
+    """Return SOURCE_DATE_EPOCH as a UTC moment, None when unset, or raise a located error.
+
+    Only read, never set: the environment is shared by every thread of the process.
+    """
+    raw = (os.environ.get("SOURCE_DATE_EPOCH", "") if raw is None else raw).strip()
+    if not raw:
+        return None
+    if not re.fullmatch(r"-?\d+", raw):
+        raise RenderError(Problem(f"SOURCE_DATE_EPOCH must be a whole number of seconds since 1970, not {raw[:40]!r}",
+                                  field="SOURCE_DATE_EPOCH"))
+    # Compare as numbers first: a thousand-digit value would overflow timedelta (and int()
+    # refuses more than 4,300 digits).
+    seconds = int(raw) if len(raw) <= 20 else (-1 if raw.startswith("-") else 1) * 10 ** 20
+    earliest, latest = (int((bound - _EPOCH).total_seconds()) for bound in (EARLIEST, LATEST))
+    if not earliest <= seconds <= latest:
+        raise RenderError(Problem(
+            f"SOURCE_DATE_EPOCH {raw[:40]} is outside the dates a document can carry "
+            f"(from {earliest} for {EARLIEST:%Y-%m-%d} to {latest} for {LATEST:%Y-%m-%d})",
+            field="SOURCE_DATE_EPOCH"))
+    return _EPOCH + dt.timedelta(seconds=seconds)
+
+
 def document_timestamp(day: dt.date) -> dt.datetime:
     """Return the moment every output of a document is stamped with.
 
     SOURCE_DATE_EPOCH (the reproducible-builds convention) wins when set; otherwise midnight
     UTC at the start of the document's own date, so the same input gives the same bytes on
-    every run and machine.
+    every run and machine. The date is passed in, never taken from process-wide state, so
+    documents rendered in parallel threads each carry their own.
     """
-    raw = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if not raw:
-        return dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
-    if not re.fullmatch(r"-?\d+", raw):
-        raise RenderError(Problem(f"SOURCE_DATE_EPOCH must be a whole number of seconds since 1970, not {raw!r}",
-                                  field="SOURCE_DATE_EPOCH"))
-    return dt.datetime.fromtimestamp(int(raw), dt.timezone.utc)
+    return source_date_epoch() or dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
 
 
 Renderer = Callable[[Document, Theme, RenderOptions], bytes]

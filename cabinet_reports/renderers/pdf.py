@@ -1,16 +1,19 @@
 """PDF renderer: theme HTML (Jinja) → WeasyPrint → tagged PDF/UA-1.
 
-Reproducible output: the PDF's dates come from the document's date, and font subsets get
-their timestamp from SOURCE_DATE_EPOCH (fontTools reads it), which we set to the same date
-for the duration of the render unless the caller already set it.
+Reproducible output: the PDF's dates (/CreationDate, /ModDate, XMP) come from the
+document's date, or SOURCE_DATE_EPOCH, through the HTML's ``dcterms.created`` meta. Font
+subsets made by HarfBuzz keep the font's own timestamp; those saved by fontTools (variable
+or colour fonts, or a HarfBuzz without its subsetter) get the document's moment too, through
+:func:`font_timestamps`. Nothing here touches the process environment, so reports rendered
+in parallel threads each carry their own date.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
+import contextvars
 import datetime as dt
-import os
+import functools
 from pathlib import Path
 from typing import Iterator
 
@@ -52,20 +55,42 @@ def footer_content(template: str, total_pages: int | None) -> str:
     return " ".join(parts) or '""'
 
 
+# fontTools stamps every font it saves with fontTools.misc.timeTools.timestampNow(), which
+# reads SOURCE_DATE_EPOCH from the process environment (called from the 'head' table's
+# compile, ttLib/tables/_h_e_a_d.py). Setting that variable for a render, as this module
+# once did, gave reports rendered in other threads this report's date. Instead the 'head'
+# table asks a context variable, which each thread (and asyncio task) holds on its own.
+_FONT_STAMP: contextvars.ContextVar[int | None] = contextvars.ContextVar("font_stamp", default=None)
+_FONTTOOLS_EPOCH = dt.datetime(1904, 1, 1, tzinfo=dt.timezone.utc)  # TrueType dates count from 1904
+
+
+@functools.lru_cache(maxsize=1)
+def _hook_font_timestamps() -> None:
+    from fontTools.ttLib.tables import _h_e_a_d
+
+    fonttools_now = _h_e_a_d.timestampNow
+
+    def timestamp_now() -> int:
+        stamp = _FONT_STAMP.get()
+        return fonttools_now() if stamp is None else stamp
+
+    _h_e_a_d.timestampNow = timestamp_now
+
+
 @contextlib.contextmanager
-def source_date(day: dt.date) -> Iterator[None]:
-    """Set SOURCE_DATE_EPOCH for the render (fontTools stamps font subsets with it)."""
-    if os.environ.get("SOURCE_DATE_EPOCH", "").strip():
-        document_timestamp(day)  # a malformed value is a clear error, not a crash deep in fontTools
-        yield
-        return
-    # Negative for a document dated before 1970 (an archived 1960s paper): document_timestamp
-    # reads it back as the same date, so PDF and DOCX metadata agree.
-    os.environ["SOURCE_DATE_EPOCH"] = str(int(document_timestamp(day).timestamp()))
+def font_timestamps(day: dt.date) -> Iterator[None]:
+    """Stamp the fonts fontTools saves in this thread with the document's moment.
+
+    Raises a located error for a malformed SOURCE_DATE_EPOCH before any layout starts.
+    """
+    moment = document_timestamp(day)
+    _hook_font_timestamps()
+    # The 'head' table stores unsigned seconds since 1904: an 1890s paper gets 1904.
+    token = _FONT_STAMP.set(max(0, int((moment - _FONTTOOLS_EPOCH).total_seconds())))
     try:
         yield
     finally:
-        os.environ.pop("SOURCE_DATE_EPOCH", None)
+        _FONT_STAMP.reset(token)
 
 
 def created_stamp(day: dt.date) -> str:
@@ -108,7 +133,7 @@ def layout_html(html: str, theme: Theme, day: dt.date, asset_dir: Path | None = 
     Returns WeasyPrint's rendered document: its ``pages`` give the page count and anchors,
     and :func:`write_tagged_pdf` turns it into bytes without laying it out again.
     """
-    with source_date(day):
+    with font_timestamps(day):
         return weasy_html(html, theme, asset_dir).render(pdf_variant="pdf/ua-1", stylesheets=[_wrap_css()])
 
 
@@ -126,7 +151,7 @@ def write_tagged_pdf(document, day: dt.date) -> bytes:
     """Write a document laid out by :func:`layout_html` as tagged, reproducible PDF/UA-1 bytes."""
     from .pdf_tags import fix_tags  # the PDF/UA post-pass (issue 9)
 
-    with source_date(day):
+    with font_timestamps(day):
         return fix_tags(document.write_pdf(pdf_variant="pdf/ua-1"))
 
 
@@ -136,7 +161,7 @@ def render_overlay_pdf(html: str, theme: Theme, day: dt.date) -> bytes:
     Used for the pack page numbers stamped on attached PDFs: the overlay adds no structure
     of its own, so it is not tagged.
     """
-    with source_date(day):
+    with font_timestamps(day):
         return weasy_html(html, theme).write_pdf()
 
 
