@@ -27,7 +27,8 @@ import jinja2
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from .errors import CabinetReportsError, Problem, ThemeError
-from .loader import MAX_INPUT_BYTES, Source, format_field_path, parse_text
+from .limits import FILE_BYTES
+from .loader import Source, format_field_path, parse_text
 from .sandbox import Helper, ThemeLoader, ThemeSandbox, decode_theme_text, plain, read_theme_file, theme_file
 from .validation import problems_from
 
@@ -230,7 +231,7 @@ class Theme:
         self._sources: list[tuple[Source, Any]] = []  # each theme.yaml read, user's first
         merged: dict[str, Any] = {}
         for d in reversed(self.dirs):  # built-in first, user's keys win
-            found = read_theme_file(d, "theme.yaml", MAX_INPUT_BYTES)
+            found = read_theme_file(d, "theme.yaml", FILE_BYTES)
             if found is None:
                 continue
             shown, raw = found

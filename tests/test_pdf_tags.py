@@ -22,7 +22,7 @@ from pikepdf import Name
 import pdf_structure
 from cabinet_reports.api import build, load_report, render_options, resolve_theme
 from cabinet_reports.pdfmerge import MergePart, merge_pdfs
-from cabinet_reports.renderers.pdf import layout, render_overlay_pdf, source_date, write_tagged_pdf
+from cabinet_reports.renderers.pdf import font_timestamps, layout, render_overlay_pdf, write_tagged_pdf
 from cabinet_reports.renderers.pdf_tags import fix_tags
 from readers import pdftotext, require
 
@@ -70,7 +70,7 @@ def render_both(report_path: Path) -> tuple[bytes, bytes]:
     theme = resolve_theme(None)
     doc = build(report, theme)
     document = layout(doc, theme, render_options(report))
-    with source_date(doc.date):
+    with font_timestamps(doc.date):
         raw = document.write_pdf(pdf_variant="pdf/ua-1")
     return raw, write_tagged_pdf(document, doc.date)
 
