@@ -59,6 +59,18 @@ def _parser() -> argparse.ArgumentParser:
                        help="text (default), or json: one JSON list on stdout of every problem and finding "
                             "(file, line, field, check, severity, message), for editors and CI")
 
+    watch = sub.add_parser(
+        "watch", help="render a report again every time it is saved (live preview)",
+        description="Render REPORT into OUTDIR, then again on every save of the report, its logo or the "
+                    "theme folder, keeping the theme loaded so a re-render is quick. An invalid save prints its "
+                    "located problems and keeps the last good output. Ctrl-C stops (exit 0).")
+    watch.add_argument("report", metavar="REPORT", type=Path, help="report file (.yaml, .yml or .json)")
+    watch.add_argument("-o", "--outdir", type=Path, required=True, metavar="OUTDIR",
+                       help="folder to write into (created if missing)")
+    watch.add_argument("-f", "--format", default="pdf", metavar="FORMATS",
+                       help="comma-separated output formats: pdf, docx, html (default: pdf)")
+    watch.add_argument("-t", "--theme", type=Path, metavar="DIR", help="theme folder (see render); watched too")
+
     pack = sub.add_parser(
         "pack", help="build a meeting's agenda and reports packs",
         description="Build the agenda (PDF and DOCX), public-pack.pdf (Part B items replaced by a notice), "
@@ -212,6 +224,24 @@ def _check_json(args: argparse.Namespace) -> int:
     return EXIT_INPUT if failed else EXIT_OK
 
 
+def _watch(args: argparse.Namespace) -> int:
+    from .watch import Preview
+
+    def say(line: str) -> None:
+        print(line, flush=True)
+
+    def warn(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    preview = Preview(args.report, args.outdir, formats=args.format, theme_dir=args.theme, say=say, warn=warn)
+    say(f"watching {args.report}" + (f" and {args.theme}" if args.theme else "") + " for changes (Ctrl-C to stop)")
+    try:
+        preview.watch()
+    except KeyboardInterrupt:
+        say("stopped watching")
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit code."""
     parser = _parser()
@@ -226,6 +256,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _check(args)
         if args.command == "pack":
             return _pack(args)
+        if args.command == "watch":
+            return _watch(args)
         raise AssertionError(args.command)  # pragma: no cover
     except CabinetReportsError as exc:
         for line in exc.lines():
