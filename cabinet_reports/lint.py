@@ -404,8 +404,8 @@ def placeholder_matcher(patterns: tuple[str, ...]) -> Callable[[str], re.Match |
     """Return a search function for the theme's placeholders, or None when there are none.
 
     A pattern with a lower-case letter matches in any case ("[insert" finds "[Insert the date]");
-    one in capitals matches only capitals not inside a word ("TBC", "XX" in "£XXm" and "20XX",
-    but not in "EXXON").
+    one in capitals matches only those capitals, not after a letter ("TBC", and "XX" in "£XXm" and
+    "20XX" but not in "EXXON").
     """
     parts = []
     for pattern in patterns:
@@ -415,7 +415,7 @@ def placeholder_matcher(patterns: tuple[str, ...]) -> Callable[[str], re.Match |
         if any(c.islower() for c in pattern):
             parts.append(f"(?i:{text})")
         else:
-            parts.append(f"(?<![A-Za-z]){text}(?![a-z])")
+            parts.append(f"(?<![A-Za-z]){text}")
     return re.compile("|".join(parts)).search if parts else None
 
 
@@ -451,14 +451,17 @@ def _opening(sentence: str, words: int = 8) -> str:
 
 
 def _around(text: str, found: re.Match) -> str:
-    """Return the placeholder and a little of its context, up to a closing bracket when it opens one."""
-    start = found.start()
+    """Return the placeholder's word with up to three words either side (a bracketed one alone)."""
+    start, end = found.start(), found.end()
     if text[start] == "[" and "]" in text[start:start + 80]:
-        end = text.index("]", start) + 1
-    else:
-        end = min(len(text), found.end() + 20)
-    snippet = " ".join(text[start:end].split())
-    return ("…" if start else "") + snippet + ("…" if end < len(text) else "")
+        return text[start:text.index("]", start) + 1]
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    while end < len(text) and not text[end].isspace():
+        end += 1
+    before, after = text[:start].split(), text[end:].split()
+    return (("…" if len(before) > 3 else "") + " ".join(before[-3:] + [text[start:end]] + after[:3])
+            + ("…" if len(after) > 3 else ""))
 
 
 def _normal(text: str) -> str:
