@@ -365,20 +365,21 @@ def test_strict_turns_warnings_into_failures(tmp_path, capsys):
     assert capsys.readouterr() == ("", expected)
 
 
-def test_format_json_lists_problems_and_findings_for_tools(tmp_path):
+def test_format_json_lists_problems_and_findings_for_tools(tmp_path, capsys):
     warned = tmp_path / "warned.yaml"
     warned.write_text(replace(GOOD, "There is no extra cost.", "The cost is TBC."), encoding="utf-8")
     invalid = tmp_path / "invalid.yaml"
     invalid.write_text(replace(GOOD, "title: Library opening hours", "titel: Library opening hours"),
                        encoding="utf-8")
-    run = subprocess.run([sys.executable, "-m", "cabinet_reports", "check", "--format", "json", str(warned)],
-                         capture_output=True, text=True, timeout=300)
-    assert (run.returncode, run.stderr) == (0, "")
-    assert json.loads(run.stdout) == [{
+    assert main(["check", "--format", "json", str(warned)]) == 0
+    run = capsys.readouterr()
+    assert run.err == ""
+    assert json.loads(run.out) == [{
         "file": str(warned), "line": line_of(warned.read_text(), "TBC"), "field": "sections.finance[0].p",
         "check": "placeholders", "severity": "warning",
         "message": 'placeholder text left in: "The cost is TBC. The UK rate…"'}]
 
+    # The installed command, in a fresh process, as an editor or CI job would run it.
     run = subprocess.run([sys.executable, "-m", "cabinet_reports", "check", "--format", "json", "--strict",
                           str(warned), str(invalid)], capture_output=True, text=True, timeout=300)
     assert (run.returncode, run.stderr) == (2, "")
