@@ -388,3 +388,26 @@ def test_format_json_lists_problems_and_findings_for_tools(tmp_path, capsys):
         (str(warned), "placeholders", "warning"), (str(invalid), "input", "error")]
     assert found[1]["line"] == line_of(invalid.read_text(), "titel") and found[1]["field"] == "titel"
     assert "did you mean 'title'" in found[1]["message"]
+
+
+# --------------------------------------------------------------------------- the README stays true
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_readme_shows_what_check_prints_for_the_dudley_example(capsys, monkeypatch):
+    shown = README.split("$ cd examples/dudley-2005-partnership-strategy && make-report check report.yaml\n", 1)[1]
+    shown = shown.split("```", 1)[0].splitlines()
+    monkeypatch.chdir(ROOT / "examples" / "dudley-2005-partnership-strategy")
+    assert main(["check", "report.yaml"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() + captured.out.splitlines() == shown
+
+
+def test_the_readme_lint_settings_are_a_valid_theme(tmp_path):
+    snippet = README.split("# a council's theme.yaml: lint settings\n", 1)[1].split("```", 1)[0]
+    lint = resolve_theme(write_theme(tmp_path / "theme", snippet)).config.lint
+    assert (lint.checks["length"], lint.checks["readability"], lint.checks["acronyms"]) == ("error", "off", "warning")
+    assert lint.max_sides == 4 and lint.max_words == {"purpose": 100, "summary": 200}
+    assert {"DMBC", "UK", "NHS"} <= set(lint.acronyms)
+    table = README.split("| check | finds |\n", 1)[1].split("\n\n", 1)[0].splitlines()[1:]
+    assert [row.split("`")[1] for row in table] == list(LINT_CHECKS)  # the README lists every check, in order
