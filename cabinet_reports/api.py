@@ -16,8 +16,10 @@ from typing import Any, Iterable
 
 from .document import Document, build_document
 from .errors import CabinetReportsError, InputError, Problem
+from .images import ImageError, inspect_image
 from .loader import Source, load_file
 from .models import Report
+from .readers import is_markdown, read_markdown
 from .renderers import RenderOptions, formats, get_renderer, suffix
 from .theme import Theme
 from .validation import validate
@@ -25,9 +27,13 @@ from .validation import validate
 GENERIC_STEMS = {"report", "index", "input", "meeting"}
 
 
-def load_report(path: str | Path) -> Report:
-    """Load and validate a report from a YAML or JSON file."""
-    data, source = load_file(path)
+def load_report(path: str | Path, theme: Theme | str | Path | None = None) -> Report:
+    """Load and validate a report from a YAML, JSON or Markdown file.
+
+    A Markdown report's headings are matched to ``theme``'s sections (the built-in theme
+    when None); YAML and JSON do not depend on the theme.
+    """
+    data, source = read_markdown(path, resolve_theme(theme)) if is_markdown(path) else load_file(path)
     report = validate(Report, data, source)
     report._source = source
     return report
@@ -65,7 +71,7 @@ def build(report: Report, theme: Theme | str | Path | None = None) -> Document:
 
 
 def render_options(report: Report, **overrides: Any) -> RenderOptions:
-    """Return the render options for a report: its asset folder and logo."""
+    """Return the render options for a report: its asset folder and its logo, inspected."""
     source = _source_of(report)
     asset_dir = source.base_dir if source else None
     logo = None
@@ -79,6 +85,10 @@ def render_options(report: Report, **overrides: Any) -> RenderOptions:
             # A symlink pointing elsewhere: the PDF fetcher would refuse it silently, so say why.
             raise InputError(Problem("the logo must be a file inside the report's folder (it links outside it)",
                                      *where, "council.logo"))
+        try:
+            inspect_image(logo)  # once, here, so `check` refuses what a renderer could not draw
+        except ImageError as exc:
+            raise InputError(Problem(str(exc), *where, "council.logo")) from None
         asset_dir = asset_dir or logo.parent
     return RenderOptions(asset_dir=asset_dir, logo=logo, **overrides)
 
@@ -130,12 +140,12 @@ class Job:
 
 def prepare(report: Report | str | Path, theme: Theme | str | Path | None = None, name: str | None = None) -> Job:
     """Load (if a path), validate and number a report and check its assets; raise located errors."""
+    theme = resolve_theme(theme)
     if not isinstance(report, Report):
         stem = name or output_stem(report)
-        report = load_report(report)
+        report = load_report(report, theme)
     else:
         stem = name or _default_stem(report)
-    theme = resolve_theme(theme)
     return Job(report, build(report, theme), render_options(report), stem)
 
 

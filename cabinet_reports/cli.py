@@ -30,10 +30,10 @@ def _parser() -> argparse.ArgumentParser:
 
     render = sub.add_parser(
         "render", help="render report files to PDF, DOCX and HTML web pages",
-        description="Render one or more report files (YAML or JSON) into OUTDIR. Each REPORT.yaml "
+        description="Render one or more report files (YAML, JSON or Markdown) into OUTDIR. Each REPORT.yaml "
                     "gives OUTDIR/REPORT.pdf and .docx (and .html with --format html); a file named "
-                    "report.yaml takes its folder's name. All inputs are checked before anything is written.")
-    render.add_argument("reports", nargs="+", metavar="REPORT", type=Path, help="report file (.yaml, .yml or .json)")
+                    "report.yaml (or report.md) takes its folder's name. All inputs are checked before anything is written.")
+    render.add_argument("reports", nargs="+", metavar="REPORT", type=Path, help="report file (.yaml, .yml, .json or .md)")
     render.add_argument("-o", "--outdir", type=Path, default=Path("."), metavar="OUTDIR",
                         help="folder to write into (created if missing; default: current folder)")
     render.add_argument("-f", "--format", default="pdf,docx", metavar="FORMATS",
@@ -52,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
                     "length, word limits, readability, acronyms, placeholders, link text, forward plan, "
                     "background papers); print problems, write nothing. Lint findings print one a line on "
                     "stderr as FILE:LINE: FIELD: SEVERITY: MESSAGE [CHECK]; a file that passes prints FILE: ok.")
-    check.add_argument("reports", nargs="+", metavar="REPORT", type=Path, help="report file (.yaml, .yml or .json)")
+    check.add_argument("reports", nargs="+", metavar="REPORT", type=Path, help="report file (.yaml, .yml, .json or .md)")
     check.add_argument("-t", "--theme", type=Path, metavar="DIR", help="theme folder (see render)")
     check.add_argument("--strict", action="store_true", help="lint warnings fail the check too (exit 2)")
     check.add_argument("--format", choices=["text", "json"], default="text", dest="output",
@@ -64,7 +64,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Render REPORT into OUTDIR, then again on every save of the report, its logo or the "
                     "theme folder, keeping the theme loaded so a re-render is quick. An invalid save prints its "
                     "located problems and keeps the last good output. Ctrl-C stops (exit 0).")
-    watch.add_argument("report", metavar="REPORT", type=Path, help="report file (.yaml, .yml or .json)")
+    watch.add_argument("report", metavar="REPORT", type=Path, help="report file (.yaml, .yml, .json or .md)")
     watch.add_argument("-o", "--outdir", type=Path, required=True, metavar="OUTDIR",
                        help="folder to write into (created if missing)")
     watch.add_argument("-f", "--format", default="pdf", metavar="FORMATS",
@@ -85,6 +85,26 @@ def _parser() -> argparse.ArgumentParser:
     pack.add_argument("-j", "--jobs", type=_positive, metavar="N",
                       help="reports rendered in parallel (default: one per CPU for 4 or more reports)")
     pack.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary; warnings still print")
+
+    new = sub.add_parser(
+        "new", help="write a starter report to fill in",
+        description="Write a starter report: every section of the theme in order, mandatory ones marked, "
+                    "the theme's guidance as comments and placeholders that pass `check`. Never overwrites "
+                    "a file.")
+    new.add_argument("file", metavar="FILE", type=Path, help="the file to create (.md or .yaml)")
+    new.add_argument("-t", "--theme", type=Path, metavar="DIR", help="theme folder (see render)")
+    new.add_argument("-k", "--kind", choices=["report", "note"], default="report",
+                     help="a cabinet report (numbered) or a briefing note (default: report)")
+    new.add_argument("-f", "--format", choices=["md", "yaml"],
+                     help="Markdown or YAML (default: from FILE's suffix)")
+
+    schema = sub.add_parser(
+        "schema", help="print the JSON Schema of the report format (for editors)",
+        description="Print the JSON Schema of the report format (or, with --meeting, the meeting format) "
+                    "for editor completion and checking: make-report schema > report.schema.json")
+    schema.add_argument("-t", "--theme", type=Path, metavar="DIR",
+                        help="theme folder whose section keys, headings and guidance the schema offers")
+    schema.add_argument("--meeting", action="store_true", help="the meeting format instead of the report format")
     return parser
 
 
@@ -242,6 +262,26 @@ def _watch(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _new(args: argparse.Namespace) -> int:
+    from .api import resolve_theme
+    from .starter import write_starter
+
+    path = write_starter(args.file, resolve_theme(args.theme), kind=args.kind, fmt=args.format)
+    print(f"wrote {path}: fill in the [Insert ...] placeholders, then run make-report check {path}")
+    return EXIT_OK
+
+
+def _schema(args: argparse.Namespace) -> int:
+    import json
+
+    from .api import resolve_theme
+    from .schema import meeting_schema, report_schema
+
+    schema = meeting_schema() if args.meeting else report_schema(resolve_theme(args.theme))
+    print(json.dumps(schema, indent=2))  # ASCII: safe to redirect whatever the console encoding
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return its exit code."""
     parser = _parser()
@@ -258,6 +298,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _pack(args)
         if args.command == "watch":
             return _watch(args)
+        if args.command == "new":
+            return _new(args)
+        if args.command == "schema":
+            return _schema(args)
         raise AssertionError(args.command)  # pragma: no cover
     except CabinetReportsError as exc:
         for line in exc.lines():

@@ -189,7 +189,7 @@ def load_meeting(path: str | Path, theme: Theme | str | Path | None = None) -> L
                 problems.append(_at(source, where + ("report",), f"report file not found: {spec.report}"))
                 continue
             try:
-                report = load_report(file)
+                report = load_report(file, theme)
                 build(report, theme)
             except CabinetReportsError as exc:
                 problems.extend(exc.problems)
@@ -277,7 +277,7 @@ def _job(args: tuple) -> Any:
     """Worker for the process pool: (action, report path, exemption, theme dir, offset, total)."""
     action, path, exemption, theme_dir, offset, total = args
     theme = Theme(theme_dir)
-    report = load_report(path)
+    report = load_report(path, theme)
     if exemption is not None and not report.classification.exempt:
         report = _with_classification(report, Classification(**exemption))
     if action == "count":

@@ -168,6 +168,8 @@ def merge_pdfs(
                 elem.ID = String(prefix + elem_id)
                 id_tree.append((prefix + elem_id, elem))
             top = list(copied.K)
+            if ids:
+                _prefix_headers(top, prefix)
             _merge_map(role_map, copied.RoleMap, top, Name.S, prefix)
             _merge_map(class_map, copied.ClassMap, top, Name.C, prefix)
             part_elem = _graft(out, doc_elem, top, part.bookmark, src.Root.get(Name.Lang), lang)
@@ -376,6 +378,18 @@ def _iter_struct(kids: pikepdf.Object) -> Iterator[Dictionary]:
             yield node
             if Name.K in node:
                 stack.append(node.K)
+
+
+def _prefix_headers(top: list[pikepdf.Object], prefix: str) -> None:
+    """Rename the ids that table cells' /Headers name, as the part's /ID values were renamed.
+
+    (Added for issue 9 by the PDF/UA post-pass, which gives every report an /IDTree.)
+    """
+    for elem in _iter_struct(Array(top)):
+        attrs = elem.get(Name.A)
+        for attr in [attrs] if isinstance(attrs, Dictionary) else list(attrs or []):
+            if isinstance(attr, Dictionary) and isinstance(attr.get(Name.Headers), Array):
+                attr.Headers = Array(String(prefix + str(h)) for h in attr.Headers)
 
 
 def _unlink_objrs(struct_root: Dictionary, dropped: set[tuple[int, int]]) -> None:

@@ -41,11 +41,17 @@ class _Strict(BaseModel):
 
 
 class SectionSpec(_Strict):
-    """One section the theme knows: its key, heading title and whether it is mandatory."""
+    """One section the theme knows: its key, heading title, whether it is mandatory, and guidance.
+
+    ``guidance`` is the council's advice on what the section holds ("set out at least three
+    options, including do nothing"); `make-report new` writes it as a comment, `make-report
+    schema` as the section's hover text. It is never printed in a report.
+    """
 
     key: str
     title: str
     required: bool = False
+    guidance: str | None = None
 
 
 # The fields each format string may name. Formats run through str.format, which would

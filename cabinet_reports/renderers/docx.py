@@ -33,6 +33,7 @@ from typing import Iterable, Iterator
 from .. import docx_tools
 from ..document import Appendix, Block, Document, Heading, ListBlock, Para, Section, SubPoint, TableBlock, roman
 from ..errors import Problem, RenderError, ThemeError
+from ..images import ImageError, docx_picture
 from ..inline import Inline, Span, plain
 from ..theme import Numbering, Theme
 from . import RenderOptions, document_timestamp
@@ -41,7 +42,6 @@ from . import RenderOptions, document_timestamp
 # 2.2em (≈1 cm) gutter; wrapped lines align with the text, not the number.
 NUM_GUTTER_CM = 1.5
 LIST_GUTTER_CM = 1.0
-LOGO_MAX_HEIGHT_CM, LOGO_MAX_WIDTH_CM = 2.5, 6.0
 
 # Styles the renderer names, with the style a missing one is based on (and outline level).
 STYLES: dict[str, tuple[str, int | None]] = {
@@ -448,11 +448,14 @@ class _Writer:
         return title
 
     def logo(self, path: Path) -> None:
+        # The PDF's size (style.css `.logo`): intrinsic size shrunk to fit the logo box. A raster
+        # logo is embedded as it is; an SVG one as the PNG rasterised when it was inspected.
+        try:
+            data, width_cm, height_cm = docx_picture(path)
+        except ImageError as exc:
+            raise RenderError(Problem(str(exc), field="council.logo")) from None
         p = self.w.add_paragraph(style="Title Block")
-        shape = p.add_run().add_picture(str(path), height=_cm(LOGO_MAX_HEIGHT_CM))
-        if shape.width > _cm(LOGO_MAX_WIDTH_CM):
-            ratio = _cm(LOGO_MAX_WIDTH_CM) / shape.width
-            shape.width, shape.height = _cm(LOGO_MAX_WIDTH_CM), int(shape.height * ratio)
+        shape = p.add_run().add_picture(io.BytesIO(data), width=_cm(width_cm), height=_cm(height_cm))
         shape._inline.docPr.set("descr", self.doc.logo_alt)  # the same words as the PDF's <img alt>
 
     def details(self) -> None:

@@ -124,8 +124,10 @@ def _wrap_css():
 
 def write_tagged_pdf(document, day: dt.date) -> bytes:
     """Write a document laid out by :func:`layout_html` as tagged, reproducible PDF/UA-1 bytes."""
+    from .pdf_tags import fix_tags  # the PDF/UA post-pass (issue 9)
+
     with source_date(day):
-        return document.write_pdf(pdf_variant="pdf/ua-1")
+        return fix_tags(document.write_pdf(pdf_variant="pdf/ua-1"))
 
 
 def render_overlay_pdf(html: str, theme: Theme, day: dt.date) -> bytes:
