@@ -35,6 +35,7 @@ class Preview:
         self.path = Path(report)  # as given, so problems name it as the user typed it
         self.report = self.path.absolute()
         self.outdir = Path(outdir)
+        self._outputs = self.outdir.resolve()
         self.formats = parse_formats(formats)
         self.theme_dir = Path(theme_dir).resolve() if theme_dir is not None else None
         self.say, self.warn = say, warn
@@ -78,7 +79,10 @@ class Preview:
     def matters(self, _change: object, path: str) -> bool:
         """Return True for a change to the report, its logo or a theme file (a watchfiles filter)."""
         changed = Path(path)
-        return changed == self.report or (self.logo is not None and changed == self.logo) or self.in_theme(changed)
+        if changed == self.report or (self.logo is not None and changed == self.logo):
+            return True
+        # Our own outputs never count, even in a theme folder: each write would render again, for ever.
+        return self.in_theme(changed) and not changed.is_relative_to(self._outputs)
 
     def changed(self, paths: Iterable[str]) -> None:
         """Render again after these files changed; a theme change reloads the theme first."""

@@ -180,3 +180,7 @@ def test_only_the_report_its_logo_and_the_theme_matter(tmp_path):
                           (folder / "salford.pdf", False), (folder / ".report.yaml.swp", False),
                           (folder / "notes.txt", False), (folder / "images" / "other.png", False)]:
         assert preview.matters(None, str(path)) is matters, path
+    # Outputs written inside the theme folder would otherwise render again on every write.
+    inside = Preview(folder / "report.yaml", theme / "preview", theme_dir=theme, say=print, warn=print)
+    assert inside.matters(None, str(theme / "preview" / "salford.pdf")) is False
+    assert inside.matters(None, str(theme / "style.css")) is True
