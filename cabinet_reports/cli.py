@@ -233,10 +233,9 @@ def _check_json(args: argparse.Namespace) -> int:
         for path in args.reports:
             try:
                 job = prepare(path, theme)
+                findings += lint_report(job.report, job.doc, theme, job.options)
             except CabinetReportsError as exc:
                 findings += [Finding(exc.category, "error", p.message, p.file, p.line, p.field) for p in exc.problems]
-            else:
-                findings += lint_report(job.report, job.doc, theme, job.options)
     except CabinetReportsError as exc:  # the theme itself: no report can be checked
         findings += [Finding(exc.category, "error", p.message, p.file, p.line, p.field) for p in exc.problems]
     print(json.dumps([f.as_dict() for f in findings], indent=2, ensure_ascii=False))
