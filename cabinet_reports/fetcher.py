@@ -13,6 +13,13 @@ Policy:
   resolved, percent-escapes decoded) lies inside one of the allowed roots.
 * Everything else (``http``, ``https``, ``ftp``, unknown schemes) is refused, so there is
   no network access and therefore no redirect to worry about.
+* No embedded files at all. WeasyPrint 70 embeds the target of every ``<link rel="attachment">``
+  (as a document attachment, ``/EmbeddedFiles``) and of every ``<a rel="attachment">`` (as a
+  ``/FileAttachment`` annotation), fetched through this same fetcher, which cannot tell such a
+  fetch from a stylesheet's. Inside the allowed folders that would still let a theme embed any
+  file of the report's folder, such as a Part B report lying beside a public one. So
+  :func:`attachment_links` finds those elements the way WeasyPrint does, and the theme refuses
+  the page before WeasyPrint sees it (``Theme.render``).
 
 A refused URL raises :class:`URLRefused`, an ordinary :class:`ValueError`. WeasyPrint turns
 ordinary exceptions into a logged error and simply does not load the resource; it only
@@ -24,6 +31,7 @@ from __future__ import annotations
 
 import mimetypes
 import os
+import re
 import stat
 from collections.abc import Sequence
 from email.utils import formatdate
@@ -35,7 +43,7 @@ from urllib.request import url2pathname
 # .ci/system-deps); without it WeasyPrint warns at import, and the test suite fails on purpose.
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-__all__ = ["LockedURLFetcher", "URLRefused", "make_url_fetcher"]
+__all__ = ["LockedURLFetcher", "URLRefused", "attachment_links", "make_url_fetcher"]
 
 # Schemes we serve. Kept as a tuple so the intent ("this and nothing else") is explicit.
 _ALLOWED_SCHEMES = ("data", "file")
@@ -146,3 +154,29 @@ def make_url_fetcher(allowed_roots: Sequence[Path | str]) -> LockedURLFetcher:
     ``data:`` URLs only.
     """
     return LockedURLFetcher(allowed_roots)
+
+
+# Any "rel=" in any case: every element with a rel attribute holding a value contains this, so
+# HTML without it needs no parsing (the built-in theme's pages never have one).
+_REL_ATTRIBUTE = re.compile(r"rel[\t\n\f\r ]*=", re.IGNORECASE)
+
+
+def attachment_links(html: str) -> list[str]:
+    """Return the href of every element WeasyPrint would embed as a file: an empty list for none.
+
+    The HTML is parsed as WeasyPrint parses it (tinyhtml5, then its own ``rel`` test), so
+    entity-encoded values (``rel="&#97;ttachment"``), odd case and odd spacing are all found;
+    ``<a>`` and ``<link>`` in any namespace count.
+    """
+    if not _REL_ATTRIBUTE.search(html):
+        return []
+    import weasyprint  # only for pages that carry a rel attribute at all
+    from weasyprint.html import element_has_link_type
+
+    parsed = weasyprint.HTML(string=html, url_fetcher=LockedURLFetcher([]))
+    found = []
+    for element in parsed.etree_element.iter():
+        tag = element.tag if isinstance(element.tag, str) else ""
+        if tag.rsplit("}", 1)[-1] in ("a", "link") and element_has_link_type(element, "attachment"):
+            found.append(element.get("href") or "(no href)")
+    return found

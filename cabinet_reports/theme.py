@@ -7,25 +7,28 @@ files and falls back to the built-in theme for the rest, like Sphinx and MkDocs 
 ``theme.yaml`` is merged key by key over the built-in one, so a council can rename one heading
 without copying the rest.
 
-Every template runs in Jinja's sandbox: themes may come from other councils, and a template
-must not reach Python internals.
+Themes may come from other councils, so their templates are untrusted: every template runs in
+:class:`~cabinet_reports.sandbox.ThemeSandbox`, sees only plain data (:func:`Theme.text` and
+:func:`Theme.render` pass every context through :func:`~cabinet_reports.sandbox.plain`), reads
+only files inside its theme folder, and any failure while rendering one is a located ThemeError.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 import string
 import traceback
 from pathlib import Path
 from typing import Any, Literal
 
 import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
-from .errors import Problem, ThemeError
-from .loader import Source, format_field_path, parse_text, read_text
+from .errors import CabinetReportsError, Problem, ThemeError
+from .loader import MAX_INPUT_BYTES, Source, format_field_path, parse_text
+from .sandbox import Helper, ThemeLoader, ThemeSandbox, decode_theme_text, plain, read_theme_file, theme_file
 from .validation import problems_from
 
 
@@ -64,8 +67,17 @@ FORMAT_FIELDS = {
 }
 
 
+# The format specs a numbering or date format may use: an optional fill and alignment, a zero and
+# a width of at most two digits, and d or s ("{n:02d}", "{s:>3}"). A bigger width
+# ("{p:>300000000}") would build a string of that size for every number.
+_FORMAT_SPEC = re.compile(r"(?:[^{}]?[<>^])?0?[0-9]{0,2}[ds]?")
+# The type of each field's value, to try a format once when the theme loads.
+_SAMPLE = {"number": "1.0", "title": "Title", "a": "a", "A": "A", "i": "i", "I": "I", "when": "May",
+           "day_ordinal": "1st", "month_name": "May", "month_short": "May", "weekday": "Monday"}
+
+
 def check_format(fmt: str, allowed: set[str]) -> str:
-    """Return ``fmt`` if it is a str.format template naming only ``allowed`` fields."""
+    """Return ``fmt`` if it is a str.format template naming only ``allowed`` fields with small specs."""
     try:
         fields = [(name, spec, conv) for _, name, spec, conv in string.Formatter().parse(fmt) if name is not None]
     except ValueError as exc:
@@ -74,6 +86,13 @@ def check_format(fmt: str, allowed: set[str]) -> str:
         if name not in allowed or "{" in (spec or "") or conv:
             names = ", ".join("{" + n + "}" for n in sorted(allowed)) or "none"
             raise ValueError(f"a format here may only use {names}")
+        if spec and not _FORMAT_SPEC.fullmatch(spec):
+            raise ValueError(f"format spec ':{spec}' is not allowed here: use at most a fill, an alignment "
+                             "and a width under 100 (such as '{n:02d}' or '{n:>3}')")
+    try:
+        fmt.format(**{name: _SAMPLE.get(name, 1) for name in allowed})
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"not a valid format: {exc}") from None
     return fmt
 
 
@@ -197,7 +216,7 @@ def join_and(items: Any, last: str = " and ") -> str:
 
 
 class Theme:
-    """A resolved theme: its folders (user first, built-in last), config and Jinja environment."""
+    """A resolved theme: its folders (user first, built-in last), config and Jinja environments."""
 
     def __init__(self, user_dir: str | Path | None = None):
         builtin = builtin_theme_dir()
@@ -209,37 +228,48 @@ class Theme:
             self.dirs.append(user.resolve())
         self.dirs.append(builtin.resolve())
         self.config = self._load_config()
-        self.env = ImmutableSandboxedEnvironment(
-            loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(d)) for d in self.dirs]),
+        # Both environments come from the sandbox, which owns what a template may see and call.
+        self.env = ThemeSandbox(
+            loader=ThemeLoader(self.dirs),
             autoescape=jinja2.select_autoescape(enabled_extensions=("html", "xhtml", "j2"),
                                                 default_for_string=False),
-            undefined=jinja2.StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
         )
-        self.text_env = ImmutableSandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
+        self.text_env = ThemeSandbox(text=True, autoescape=False)
         for env in (self.env, self.text_env):
-            env.filters["join_and"] = join_and
-            env.filters["ordinal"] = ordinal
+            env.add_filter("join_and", join_and)
+            env.add_filter("ordinal", ordinal)
+        self.env.add_function("asset", self.asset)
 
     # ------------------------------------------------------------------ files
     def find(self, name: str) -> Path:
-        """Return the first theme folder's copy of ``name`` (user theme before built-in)."""
+        """Return the first theme folder's copy of ``name`` (user theme before built-in).
+
+        The path returned is the file's real path; a theme file that is a symlink to somewhere
+        outside its theme folder is a ThemeError, not a way to read that file.
+        """
         for d in self.dirs:
-            candidate = d / name
-            if candidate.is_file():
-                return candidate
+            real = theme_file(d, name)
+            if real is not None and real.is_file():
+                return real
         raise ThemeError(Problem(f"theme file '{name}' not found in {', '.join(str(d) for d in self.dirs)}"))
+
+    def asset(self, name: str) -> str:
+        """Return the file: URL of a theme file, for templates (``{{ asset('fonts/x.ttf') }}``)."""
+        return self.find(str(name)).as_uri()
 
     def _load_config(self) -> ThemeConfig:
         self._sources: list[tuple[Source, Any]] = []  # each theme.yaml read, user's first
         merged: dict[str, Any] = {}
         for d in reversed(self.dirs):  # built-in first, user's keys win
-            path = d / "theme.yaml"
-            if not path.is_file():
+            found = read_theme_file(d, "theme.yaml", MAX_INPUT_BYTES)
+            if found is None:
                 continue
-            data, lines = parse_text(read_text(path), str(path))
+            shown, raw = found
+            path = Path(shown)
+            data, lines = parse_text(decode_theme_text(raw, shown), shown)
             if data is None:
                 continue
             if not isinstance(data, dict):
@@ -298,27 +328,71 @@ class Theme:
     def text(self, source: str, context: dict[str, Any], key: tuple[str | int, ...] = ()) -> str:
         """Render a theme text template (a title-block line, boilerplate) to plain text.
 
-        ``key`` is where the template sits in theme.yaml (``("words", "exempt_reason")``), so
-        an error names the file, line and field that hold it.
+        The context is converted to plain data first, whoever calls. ``key`` is where the
+        template sits in theme.yaml (``("words", "exempt_reason")``), so any error, from a
+        syntax error to a template that exhausts a limit, names the file, line and field.
         """
+        data = plain(context)  # outside the try: a context that is not data is the caller's bug
         try:
-            return " ".join(self._text_template(source).render(context).split())
-        except jinja2.TemplateError as exc:
-            message = exc.message if isinstance(exc, jinja2.TemplateSyntaxError) else str(exc)
+            return " ".join(self._text_template(source).render(data).split())
+        except Exception as exc:  # noqa: BLE001 - the theme door: every failure becomes a located error
             file, line = self.locate(key)
-            raise ThemeError(Problem(f"template error: {message} in {source!r}", file, line,
-                                     format_field_path(key) or None)) from None
+            message = f"template error: {_explain(exc)} in {_shorten(source)!r}"
+            raise ThemeError(Problem(message, file, line, format_field_path(key) or None)) from None
 
-    def render(self, name: str, context: dict[str, Any]) -> str:
-        """Render a theme template file, turning template errors into located ThemeErrors."""
+    def render(self, name: str, context: dict[str, Any], helpers: dict[str, Any] | None = None) -> str:
+        """Render a theme template file to HTML, turning every failure into a located ThemeError.
+
+        The context is converted to plain data first (a caller's ``asset`` helper is replaced by
+        the theme's own), and HTML that would make WeasyPrint embed a file is refused.
+        """
+        data = plain({key: value for key, value in context.items() if key != "asset"})
+        # Functions our own renderers lend this one render (the web page's font embedder).
+        data.update({key: Helper(func) for key, func in (helpers or {}).items()})
         try:
-            return self.env.get_template(name).render(context)
+            html = self.env.get_template(name).render(data)
+        except CabinetReportsError as exc:  # a theme file refused while rendering (an asset, an include)
+            file, line = _template_frame(exc, name)
+            # A problem that names its own file (a symlinked include) keeps it; others get the template's.
+            raise type(exc)([p if p.file else Problem(p.message, file, line, p.field) for p in exc.problems]) from None
         except jinja2.TemplateSyntaxError as exc:
             raise ThemeError(Problem(f"template error: {exc.message}", exc.filename or exc.name or name,
                                      exc.lineno)) from None
-        except jinja2.TemplateError as exc:
+        except Exception as exc:  # noqa: BLE001 - the theme door: every failure becomes a located error
             file, line = _template_frame(exc, name)
-            raise ThemeError(Problem(f"template error: {exc}", file, line)) from None
+            raise ThemeError(Problem(f"template error: {_explain(exc)}", file, line)) from None
+        from .fetcher import attachment_links  # here: it imports WeasyPrint only when it must look
+
+        links = attachment_links(html)
+        if links:
+            raise ThemeError(Problem(f"the page links a file to embed in the PDF ({_shorten(links[0])}); "
+                                     "themes may not attach files", str(self._template_path(name))))
+        return html
+
+    def _template_path(self, name: str) -> Path | str:
+        try:
+            return self.find(name)
+        except ThemeError:
+            return name
+
+
+def _shorten(text: str, limit: int = 120) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _explain(exc: BaseException) -> str:
+    """Return a one-line reason for a template failure, whatever exception it raised."""
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        return exc.message or str(exc)
+    if isinstance(exc, jinja2.TemplateError):
+        return str(exc)
+    if isinstance(exc, RecursionError):
+        return "templates call or include each other too deeply (does one include or call itself?)"
+    if isinstance(exc, MemoryError):
+        return "the template needs more memory than there is"
+    # Python names the sandbox's plain containers in its own messages: say dict, list, tuple.
+    text = re.sub(r"\bPlain(Dict|List|Tuple)\b", lambda m: m.group(1).lower(), str(exc))
+    return _shorten(f"{text} ({type(exc).__name__})", 300)
 
 
 def _template_frame(exc: BaseException, default: str) -> tuple[str, int | None]:

@@ -25,7 +25,7 @@ import pypdf
 import pytest
 from PIL import Image
 
-from cabinet_reports.fetcher import LockedURLFetcher, URLRefused, make_url_fetcher  # isort: skip
+from cabinet_reports.fetcher import LockedURLFetcher, URLRefused, attachment_links, make_url_fetcher  # isort: skip
 from weasyprint import HTML  # isort: skip
 from weasyprint.urls import URLFetcher  # isort: skip
 
@@ -503,3 +503,54 @@ def test_root_given_through_symlink(tmp_path: Path, layout: Layout) -> None:
     response = make_url_fetcher([alias]).fetch((alias / "a.png").as_uri())
     response.close()
     assert os.path.basename(response.url) == "a.png"
+
+
+# ---------------------------------------------------------------------------------------
+# Embedded files: refused entirely, found the way WeasyPrint finds them
+# ---------------------------------------------------------------------------------------
+
+
+def embedded_files(pdf_bytes: bytes) -> int:
+    """Count the files a PDF embeds: document attachments and /FileAttachment annotations."""
+    with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
+        annots = sum(1 for p in pdf.pages for a in p.get("/Annots", []) if a.get("/Subtype") == "/FileAttachment")
+        return len(pdf.attachments) + annots
+
+
+# (markup, does WeasyPrint 70 embed the file?) Spellings a naive text search would miss.
+ATTACHMENT_MARKUP = [
+    ('<link rel="attachment" href="partb.yaml">', True),
+    ('<LINK REL="Attachment" HREF="partb.yaml">', True),
+    ('<link rel="&#97;ttachment" href="partb.yaml">', True),
+    ('<link rel="stylesheet attachment" href="partb.yaml">', True),
+    ('<link rel="\tattachment\n" href="partb.yaml">', True),
+    ('<a rel="attachment" href="partb.yaml">file</a>', True),
+    ("<a/rel=attachment href=partb.yaml>file</a>", True),
+    ('<a title=">" rel="attachment" href="partb.yaml">file</a>', True),
+    ('<a x="1"rel=attachment href="partb.yaml">file</a>', True),
+    ('<a rel = \'attachment\' href="partb.yaml" download="x.txt">file</a>', True),
+    ("<template><link rel=attachment href=partb.yaml></template>", True),
+    ("<noscript><link rel=attachment href=partb.yaml></noscript>", True),
+    ('<a rel="nofollow" href="partb.yaml">file</a>', False),
+    ('&lt;link rel="attachment" href="partb.yaml"&gt;', False),
+    ('<!-- <link rel="attachment" href="partb.yaml"> -->', False),
+    ('<textarea><link rel="attachment" href="partb.yaml"></textarea>', False),
+    ("<p>rel=attachment</p>", False),
+]
+
+
+@pytest.mark.parametrize("markup, embeds", ATTACHMENT_MARKUP, ids=range(len(ATTACHMENT_MARKUP)))
+def test_attachment_links_finds_every_file_weasyprint_would_embed(layout: Layout, markup: str, embeds: bool) -> None:
+    """Inside the allowed folder the locked fetcher serves a Part B file; attachment_links sees each such link."""
+    (layout.allowed / "partb.yaml").write_text(f"title: {layout.marker}\n", encoding="utf-8")
+    html = page(markup)
+    pdf_bytes = render(html, layout.allowed, layout.fetcher())
+    assert (embedded_files(pdf_bytes) > 0) is embeds  # the control: this spelling does (or does not) embed
+    assert bool(attachment_links(html)) is embeds
+    if embeds:
+        assert layout.marker.encode() in pdf_haystack(pdf_bytes)
+        assert attachment_links(html) == ["partb.yaml"]
+
+
+def test_attachment_links_of_a_page_without_rel_is_empty() -> None:
+    assert attachment_links(page('<a href="https://example.org">x</a><link href="x.css">')) == []
