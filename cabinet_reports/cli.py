@@ -46,10 +46,30 @@ def _parser() -> argparse.ArgumentParser:
                              "authors: print CSS, not the web page; cannot be combined with --format html)")
     render.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
 
-    check = sub.add_parser("check", help="validate report files without rendering",
-                           description="Validate and number report files; print problems, write nothing.")
+    check = sub.add_parser(
+        "check", help="validate and lint report files without rendering",
+        description="Validate and number report files, then run the theme's report lint (expected sections, "
+                    "length, word limits, readability, acronyms, placeholders, link text, forward plan, "
+                    "background papers); print problems, write nothing. Lint findings print one a line on "
+                    "stderr as FILE:LINE: FIELD: SEVERITY: MESSAGE [CHECK]; a file that passes prints FILE: ok.")
     check.add_argument("reports", nargs="+", metavar="REPORT", type=Path, help="report file (.yaml, .yml, .json or .md)")
     check.add_argument("-t", "--theme", type=Path, metavar="DIR", help="theme folder (see render)")
+    check.add_argument("--strict", action="store_true", help="lint warnings fail the check too (exit 2)")
+    check.add_argument("--format", choices=["text", "json"], default="text", dest="output",
+                       help="text (default), or json: one JSON list on stdout of every problem and finding "
+                            "(file, line, field, check, severity, message), for editors and CI")
+
+    watch = sub.add_parser(
+        "watch", help="render a report again every time it is saved (live preview)",
+        description="Render REPORT into OUTDIR, then again on every save of the report, its logo or the "
+                    "theme folder, keeping the theme loaded so a re-render is quick. An invalid save prints its "
+                    "located problems and keeps the last good output. Ctrl-C stops (exit 0).")
+    watch.add_argument("report", metavar="REPORT", type=Path, help="report file (.yaml, .yml, .json or .md)")
+    watch.add_argument("-o", "--outdir", type=Path, required=True, metavar="OUTDIR",
+                       help="folder to write into (created if missing)")
+    watch.add_argument("-f", "--format", default="pdf", metavar="FORMATS",
+                       help="comma-separated output formats: pdf, docx, html (default: pdf)")
+    watch.add_argument("-t", "--theme", type=Path, metavar="DIR", help="theme folder (see render); watched too")
 
     pack = sub.add_parser(
         "pack", help="build a meeting's agenda and reports packs",
@@ -182,10 +202,62 @@ def _render(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from .api import resolve_theme
+    from .lint import lint_report
 
-    _prepare_all(args.reports, resolve_theme(args.theme))
-    for path in args.reports:
-        print(f"{path}: ok")
+    if args.output == "json":
+        return _check_json(args)
+    theme = resolve_theme(args.theme)
+    jobs = _prepare_all(args.reports, theme)
+    failed = False
+    for path, job in zip(args.reports, jobs):
+        findings = lint_report(job.report, job.doc, theme, job.options)
+        for finding in findings:
+            print(finding, file=sys.stderr)
+        if any(f.severity == "error" or args.strict for f in findings):
+            failed = True
+        else:
+            print(f"{path}: ok")
+    return EXIT_INPUT if failed else EXIT_OK
+
+
+def _check_json(args: argparse.Namespace) -> int:
+    """`check --format json`: every problem of every file, validation and lint alike, as one list."""
+    import json
+
+    from .api import prepare, resolve_theme
+    from .lint import Finding, lint_report
+
+    findings: list[Finding] = []
+    try:
+        theme = resolve_theme(args.theme)
+        for path in args.reports:
+            try:
+                job = prepare(path, theme)
+                findings += lint_report(job.report, job.doc, theme, job.options)
+            except CabinetReportsError as exc:
+                findings += [Finding(exc.category, "error", p.message, p.file, p.line, p.field) for p in exc.problems]
+    except CabinetReportsError as exc:  # the theme itself: no report can be checked
+        findings += [Finding(exc.category, "error", p.message, p.file, p.line, p.field) for p in exc.problems]
+    print(json.dumps([f.as_dict() for f in findings], indent=2, ensure_ascii=False))
+    failed = any(f.severity == "error" or args.strict for f in findings)
+    return EXIT_INPUT if failed else EXIT_OK
+
+
+def _watch(args: argparse.Namespace) -> int:
+    from .watch import Preview
+
+    def say(line: str) -> None:
+        print(line, flush=True)
+
+    def warn(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    preview = Preview(args.report, args.outdir, formats=args.format, theme_dir=args.theme, say=say, warn=warn)
+    say(f"watching {args.report}" + (f" and {args.theme}" if args.theme else "") + " for changes (Ctrl-C to stop)")
+    try:
+        preview.watch()
+    except KeyboardInterrupt:
+        say("stopped watching")
     return EXIT_OK
 
 
@@ -223,6 +295,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _check(args)
         if args.command == "pack":
             return _pack(args)
+        if args.command == "watch":
+            return _watch(args)
         if args.command == "new":
             return _new(args)
         if args.command == "schema":

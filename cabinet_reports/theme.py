@@ -134,6 +134,39 @@ class KindSpec(_Strict):
     details: list[tuple[str, str]] = Field(default_factory=list)
 
 
+# The report checks `make-report check` runs (see lint.py), each set to one severity.
+LINT_CHECKS = ("sections", "length", "word_count", "readability", "acronyms", "placeholders", "link_text",
+               "forward_plan", "background_papers")
+Severity = Literal["error", "warning", "off"]
+
+
+class LintSettings(_Strict):
+    """The ``lint:`` key of theme.yaml: which report checks run, their severity, and their limits.
+
+    The built-in theme.yaml holds the real defaults; these only make a bare ``lint: {}`` valid.
+    """
+
+    checks: dict[Literal[LINT_CHECKS], Severity] = Field(default_factory=dict)  # a check not named is off
+    expected_sections: list[str] = Field(default_factory=list)  # besides the theme's required ones
+    max_sides: int | None = Field(default=None, ge=1)  # A4 sides before the first appendix
+    max_words: dict[str, int] = Field(default_factory=dict)  # section key -> words
+    min_reading_ease: float = 30.0  # Flesch reading ease, per section
+    readability_min_words: int = Field(default=40, ge=1)  # shorter sections are not scored
+    longest_sentences: int = Field(default=2, ge=0)  # how many to quote when a section reads hard
+    acronyms: dict[str, str | None] = Field(default_factory=dict)  # known ones: need no spelling out
+    placeholders: list[str] = Field(default_factory=list)
+    vague_link_text: list[str] = Field(default_factory=list)
+    papers_section: str = "background_papers"
+
+    @field_validator("checks", mode="before")
+    @classmethod
+    def _unquoted_off(cls, value: Any) -> Any:
+        # YAML reads an unquoted `off` as false; a council writing `length: off` means "off".
+        if isinstance(value, dict):
+            return {key: "off" if severity is False else severity for key, severity in value.items()}
+        return value
+
+
 class ThemeConfig(_Strict):
     """The parsed ``theme.yaml``."""
 
@@ -143,6 +176,7 @@ class ThemeConfig(_Strict):
     other_sections_before: str = "recommendations"
     kinds: dict[str, KindSpec] = Field(default_factory=dict)
     words: dict[str, str] = Field(default_factory=dict)
+    lint: LintSettings = Field(default_factory=LintSettings)
 
     @field_validator("date_format")
     @classmethod

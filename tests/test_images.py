@@ -15,6 +15,7 @@ import os
 import struct
 import subprocess
 import sys
+import tempfile
 import zipfile
 import zlib
 from pathlib import Path
@@ -294,17 +295,31 @@ def test_a_9000_pixel_square_png_is_refused_by_check_and_render_without_decoding
     assert not (tmp_path / "out").exists()
 
 
+def test_run_measured_reports_the_commands_memory_not_this_test_process(tmp_path):
+    held = bytearray(150 * 1024 * 1024)
+    held[::4096] = b"1" * len(held[::4096])  # resident, not just reserved
+    assert run_measured(["true"])[3] < 60
+    script = "x = bytearray(100 * 1024 * 1024); x[::4096] = b'1' * len(x[::4096])"
+    assert run_measured([sys.executable, "-c", script])[3] >= 100
+    del held
+
+
 def run_measured(cmd: list[str]) -> tuple[int, str, str, float]:
     """Run a command; return its exit code, stdout, stderr and peak resident memory in MB.
 
-    os.wait4 gives this one child's resource use (RUSAGE_CHILDREN would mix in every earlier
-    child of the test process, LibreOffice included).
+    The command runs under a small launcher process that reads its one child's ru_maxrss:
+    Linux keeps, across exec, the resident size of the process a child was forked from, so a
+    child of this test process would report at least the test run's own size (which grows
+    with every in-process test) whatever the command used.
     """
-    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as child:
-        stdout, stderr = child.stdout.read(), child.stderr.read()  # a few lines: no pipe can fill
-        _, status, usage = os.wait4(child.pid, 0)
-        child.returncode = os.waitstatus_to_exitcode(status)
-    return child.returncode, stdout, stderr, usage.ru_maxrss / 1024
+    launcher = ("import resource, subprocess, sys\n"
+                "code = subprocess.call(sys.argv[2:])\n"
+                "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
+                "sys.exit(code)\n")
+    with tempfile.TemporaryDirectory() as tmp:
+        rss = Path(tmp) / "maxrss"
+        run = subprocess.run([sys.executable, "-c", launcher, str(rss), *cmd], capture_output=True, text=True)
+        return run.returncode, run.stdout, run.stderr, int(rss.read_text()) / 1024
 
 
 def test_inspection_happens_once_per_file_version(tmp_path, monkeypatch):
