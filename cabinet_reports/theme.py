@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 import string
 import traceback
 from pathlib import Path
@@ -52,14 +53,42 @@ class SectionSpec(_Strict):
     title: str
     required: bool = False
     guidance: str | None = None
+    # None: as the document kind's numbering says. False: an unnumbered section; the
+    # numbered ones are still counted from 1.
+    numbered: bool | None = None
+    # "cover-top" (before the header table), "cover" (after it) or "body". Cover sections
+    # are never numbered.
+    place: Literal["cover-top", "cover", "body"] = "body"
+    # Draw the section as a bordered box ("Note: exempt information").
+    box: bool = False
+    # Marker formats of lettered lists in this section, by nesting level, e.g. ["{n}.", "{a}."]
+    # for recommendations numbered 1., 2. with a., b. beneath.
+    letters: list[str] | None = None
+
+    @field_validator("letters")
+    @classmethod
+    def _letter_formats(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return value
+        if not value:
+            raise ValueError("give at least one letter format")
+        return [check_format(v, FORMAT_FIELDS["letters"]) for v in value]
+
+
+class CoverField(_Strict):
+    """A cover field a theme declares; reports fill it in under ``cover:``."""
+
+    label: str
+    type: Literal["text", "date", "list", "bool", "email"] = "text"
+    required: bool = False
 
 
 # The fields each format string may name. Formats run through str.format, which would
 # otherwise let a theme reach attributes ("{s.__class__}") or crash on an unknown name.
 FORMAT_FIELDS = {
     "heading": {"number", "title"}, "section": {"s"}, "paragraph": {"s", "p"}, "subpoint": {"s", "p", "q"},
-    "letters": {"a", "A", "i", "I", "n"}, "bullet": set(), "appendix": {"n"},
-    "appendix_heading": {"number", "title"}, "timeline": {"when"},
+    "letters": {"a", "A", "i", "I", "n"}, "bullet": set(), "appendix": {"n", "a", "A", "i", "I"},
+    "appendix_heading": {"number", "title"}, "appendix_list": {"number", "title"}, "timeline": {"when"},
     "date_format": {"day", "day_ordinal", "month", "month_name", "month_short", "year", "weekday"},
 }
 
@@ -89,10 +118,12 @@ class Numbering(_Strict):
     bullet: str = "•"
     appendix: str = "Appendix {n}"
     appendix_heading: str = "{number}: {title}"
+    # One line of an appendix_list block ("Appendix A – Action plan").
+    appendix_list: str = "{number} – {title}"
     timeline: str = "{when} - "
 
     @field_validator("heading", "section", "paragraph", "subpoint", "bullet", "appendix", "appendix_heading",
-                     "timeline")
+                     "appendix_list", "timeline")
     @classmethod
     def _known_fields(cls, value: str, info: ValidationInfo) -> str:
         return check_format(value, FORMAT_FIELDS[info.field_name])
@@ -111,7 +142,18 @@ class KindSpec(_Strict):
     numbering: Numbering = Field(default_factory=Numbering)
     section_order: Literal["theme", "file"] = "theme"
     title_block: list[tuple[str, str]] = Field(default_factory=list)
-    details: list[tuple[str, str]] = Field(default_factory=list)
+    # Rows of the header table: [label, cell, cell …]; a cell's lines are separated by "\n".
+    details: list[list[str]] = Field(default_factory=list)
+    # Print the title as a heading before the body (after the cover area) as well.
+    title_before_body: bool = False
+
+    @field_validator("details")
+    @classmethod
+    def _rows_have_cells(cls, value: list[list[str]]) -> list[list[str]]:
+        for i, row in enumerate(value):
+            if len(row) < 2:
+                raise ValueError(f"row {i + 1} needs a label and at least one cell: [label, value]")
+        return value
 
 
 class ThemeConfig(_Strict):
@@ -123,6 +165,16 @@ class ThemeConfig(_Strict):
     other_sections_before: str = "recommendations"
     kinds: dict[str, KindSpec] = Field(default_factory=dict)
     words: dict[str, str] = Field(default_factory=dict)
+    # Extra cover fields reports fill in under `cover:` (key: {label, type, required}).
+    cover_fields: dict[str, CoverField] = Field(default_factory=dict)
+
+    @field_validator("cover_fields")
+    @classmethod
+    def _cover_keys(cls, value: dict[str, CoverField]) -> dict[str, CoverField]:
+        for key in value:
+            if not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", key):
+                raise ValueError(f"cover field key '{key}' must be lower-case letters, digits and _")
+        return value
 
     @field_validator("date_format")
     @classmethod
@@ -274,6 +326,19 @@ class Theme:
             file, line = self.locate(key)
             raise ThemeError(Problem(f"template error: {message} in {source!r}", file, line,
                                      format_field_path(key) or None)) from None
+
+    def lines(self, source: str, context: dict[str, Any], key: tuple[str | int, ...] = ()) -> list[str]:
+        """Render a theme text template to its non-empty lines (a header-table cell's stacked lines).
+
+        Lines are split at newlines the template prints (``{{ names | join('\\n') }}``); each
+        line's whitespace is collapsed as in :meth:`text`.
+        """
+        try:
+            rendered = self._text_template(source).render(context)
+        except jinja2.TemplateError:
+            self.text(source, context, key)  # raises the located ThemeError
+            raise
+        return [line for line in (" ".join(part.split()) for part in rendered.split("\n")) if line]
 
     def render(self, name: str, context: dict[str, Any]) -> str:
         """Render a theme template file, turning template errors into located ThemeErrors."""
