@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Union
 
 from . import models as m
-from .errors import InputError, Problem
+from .errors import InputError, Problem, ThemeError
 from .inline import Inline, MalformedReference, Span, UnknownReference, parse_inline
 from .loader import PathKey, format_field_path
 from .theme import KindSpec, Numbering, Theme
@@ -132,8 +132,9 @@ class TitleLine:
 class DetailRow:
     """One row of the header table: a label and one or more cells, each cell a list of lines."""
 
-    label: str
+    label: str | None  # None: a continuation row under the label of the row above
     cells: list[list[str]]
+    span: int = 1  # rows the label heads (a row per contact officer)
 
 
 @dataclass
@@ -502,12 +503,7 @@ class _Builder:
         context = self.title_context(cover)
         title_lines = [TitleLine(role, text) for i, (role, src) in enumerate(self.spec.title_block)
                        if (text := theme.text(src, context, ("kinds", report.kind, "title_block", i, 1)))]
-        details = []
-        for i, (label_src, *cell_srcs) in enumerate(self.spec.details):
-            where = ("kinds", report.kind, "details", i)
-            cells = [theme.lines(src, context, where + (j + 1,)) for j, src in enumerate(cell_srcs)]
-            if any(cells):
-                details.append(DetailRow(theme.text(label_src, context, where + (0,)), cells))
+        details = self.detail_rows(context)
         marking: list[str] = []
         cls = report.classification
         if cls.exempt:
@@ -532,6 +528,30 @@ class _Builder:
             title_in_block=any(line.role == "title" for line in title_lines),
             title_before_body=self.spec.title_before_body,
         )
+
+    def detail_rows(self, context: dict[str, Any]) -> list[DetailRow]:
+        """Render the header table's rows; rows whose cells are all empty are left out."""
+        theme, out = self.theme, []
+        for i, spec in enumerate(self.spec.details):
+            where: tuple[str | int, ...] = ("kinds", self.report.kind, "details", i)
+            if isinstance(spec, list):
+                cells = [theme.lines(src, context, where + (j + 1,)) for j, src in enumerate(spec[1:])]
+                if any(cells):
+                    out.append(DetailRow(theme.text(spec[0], context, where + (0,)), cells))
+                continue
+            items = context.get(spec.each)
+            if not isinstance(items, list):
+                file, line = theme.locate(where + ("each",))
+                lists = ", ".join(k for k, v in context.items() if isinstance(v, list))
+                raise ThemeError(Problem(f"'each: {spec.each}' is not a list of the report (lists: {lists})",
+                                         file, line, format_field_path(where + ("each",))))
+            rows = [cells for item in items
+                    if any(cells := [theme.lines(src, dict(context, item=item), where + ("cells", j))
+                                     for j, src in enumerate(spec.cells)])]
+            for j, cells in enumerate(rows):
+                out.append(DetailRow(theme.text(spec.label, context, where + ("label",)) if j == 0 else None,
+                                     cells, len(rows) if j == 0 else 1))
+        return out
 
     def cover_values(self) -> dict[str, Any]:
         """Check the report's ``cover:`` values against the theme's declarations; return them as plain data."""

@@ -136,6 +136,19 @@ class Numbering(_Strict):
         return [check_format(v, FORMAT_FIELDS["letters"]) for v in value]
 
 
+class DetailRows(_Strict):
+    """Header-table rows repeated for each element of a list (one row per contact officer).
+
+    ``each`` names a list of the title context (contacts, meetings, portfolio_holder …);
+    ``cells`` are text templates that see the element as ``item``. The label heads the
+    first row and spans the others.
+    """
+
+    label: str
+    each: str
+    cells: list[str] = Field(min_length=1)
+
+
 class KindSpec(_Strict):
     """Settings for one kind of document (a cabinet report, a briefing note)."""
 
@@ -143,15 +156,15 @@ class KindSpec(_Strict):
     section_order: Literal["theme", "file"] = "theme"
     title_block: list[tuple[str, str]] = Field(default_factory=list)
     # Rows of the header table: [label, cell, cell …]; a cell's lines are separated by "\n".
-    details: list[list[str]] = Field(default_factory=list)
+    details: list[list[str] | DetailRows] = Field(default_factory=list)
     # Print the title as a heading before the body (after the cover area) as well.
     title_before_body: bool = False
 
     @field_validator("details")
     @classmethod
-    def _rows_have_cells(cls, value: list[list[str]]) -> list[list[str]]:
+    def _rows_have_cells(cls, value: list[list[str] | DetailRows]) -> list[list[str] | DetailRows]:
         for i, row in enumerate(value):
-            if len(row) < 2:
+            if isinstance(row, list) and len(row) < 2:
                 raise ValueError(f"row {i + 1} needs a label and at least one cell: [label, value]")
         return value
 

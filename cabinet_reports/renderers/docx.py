@@ -477,9 +477,12 @@ class _Writer:
         table = self.w.add_table(rows=len(doc.details), cols=1 + width)
         if "Table Grid" in self.w.styles:
             table.style = self.w.styles["Table Grid"]
-        for row, detail in zip(table.rows, doc.details):
-            row.cells[0].paragraphs[0].style = self.w.styles["Table Header"]
-            row.cells[0].paragraphs[0].add_run(detail.label)
+        for i, (row, detail) in enumerate(zip(table.rows, doc.details)):
+            if detail.label is None:  # a continuation row: the label above spans it (the PDF's rowspan)
+                table.rows[i - 1].cells[0].merge(row.cells[0])
+            else:
+                row.cells[0].paragraphs[0].style = self.w.styles["Table Header"]
+                row.cells[0].paragraphs[0].add_run(detail.label)
             cells = list(row.cells[1:])
             if len(detail.cells) < width:  # the last cell spans the rest, as the PDF's colspan
                 cells[len(detail.cells) - 1].merge(cells[-1])
