@@ -220,6 +220,28 @@ def bookmark_targets(doc: Document) -> set[str]:
     return targets & linked
 
 
+def _box_borders(p) -> None:
+    """Give a paragraph element a single-line border on all four sides (a boxed note)."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    ppr = p.get_or_add_pPr()
+    borders = OxmlElement("w:pBdr")
+    for side in ("top", "left", "bottom", "right"):
+        edge = OxmlElement(f"w:{side}")
+        for key, value in (("w:val", "single"), ("w:sz", "12"), ("w:space", "4"), ("w:color", "000000")):
+            edge.set(qn(key), value)
+        borders.append(edge)
+    # pBdr's place in pPr's sequence: after the numbering and keep properties, before shading.
+    order = ("w:pStyle", "w:keepNext", "w:keepLines", "w:pageBreakBefore", "w:framePr", "w:widowControl",
+             "w:numPr", "w:suppressLineNumbers")
+    index = 0
+    for i, child in enumerate(ppr):
+        if child.tag in {qn(t) for t in order}:
+            index = i + 1
+    ppr.insert(index, borders)
+
+
 # --------------------------------------------------------------------------- the writer
 def _cm(value: float):
     from docx.shared import Cm
@@ -497,6 +519,18 @@ class _Writer:
         docx_tools.set_table_alt_text(table, caption)
 
     def section(self, s: Section) -> None:
+        from docx.oxml.ns import qn
+
+        body = self.w.element.body
+        before = set(body.iterchildren(qn("w:p")))  # new paragraphs go before the final sectPr
+        self._section(s)
+        if s.box:
+            # Consecutive paragraphs with the same borders make one box in Word, as the PDF's .box.
+            for element in body.iterchildren(qn("w:p")):
+                if element not in before:
+                    _box_borders(element)
+
+    def _section(self, s: Section) -> None:
         if s.heading:
             if s.number and self.report_num is not None:
                 label = self.plan.heading_lead.replace("{number}", s.number)
