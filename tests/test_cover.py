@@ -182,3 +182,18 @@ def test_contact_and_contacts_both_work_and_bad_contacts_are_located():
     with pytest.raises(InputError) as exc:
         report_from_data(report(purpose="to decide"))
     assert exc.value.problems[0].field == "purpose"
+
+
+def test_the_schema_offers_the_theme_cover_fields(tmp_path):
+    import jsonschema
+
+    from cabinet_reports.schema import report_schema
+
+    schema = report_schema(theme(tmp_path, FIELDS_THEME))
+    cover = schema["properties"]["cover"]
+    assert cover["properties"]["call_in"] == {"type": "boolean", "description": "Subject to call-in"}
+    assert cover["required"] == ["call_in"]
+    validator = jsonschema.Draft202012Validator(schema)
+    good = report(cover={"call_in": True, "scrutiny": "2026-01-05"})
+    assert not list(validator.iter_errors(good))
+    assert list(validator.iter_errors(report(cover={"call_in": True, "colour": "red"})))
