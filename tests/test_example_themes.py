@@ -98,6 +98,7 @@ def test_cross_references_give_body_numbers(rendered):
     assert ("(3)", "notes the consultation responses summarised in section 7.") in welsh
     assert ("ii.", "the walking distances set out in paragraph 2.1.") in welsh
     assert ("1", "PURPOSE OF THE REPORT") in welsh
+    assert welsh[0] == ("(1)", "approves the revised School Transport Policy at Appendix I;")
 
 
 COVER_TEXTS = {
@@ -134,3 +135,20 @@ def test_header_table_has_a_row_per_contact_with_three_cells(rendered):
                         "jo.analyst@example.gov.uk"]]
     # A one-cell row spans the remaining columns.
     assert [row for row in rows if row[0] == "Decision maker"] == [["Decision maker"] + ["Cabinet"] * 3]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_example_theme_pdfs_have_a_clean_structure_tree(rendered, name):
+    from pdf_structure import problems
+
+    assert problems(rendered[name]["pdf"]) == []
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_example_theme_docx_uses_real_word_numbering(rendered, name):
+    import docx
+
+    paragraphs = docx.Document(rendered[name]["docx"]).paragraphs
+    numbered = [p.text for p in paragraphs if p.style.name in ("Numbered Paragraph", "List Letter")]
+    # Word computes the numbers (an inserted paragraph gets the next one): none is typed in.
+    assert numbered and not any(re.match(r"\(?[0-9a-z]{1,4}[.)]?\t", text) for text in numbered)
