@@ -105,6 +105,18 @@ def test_a_theme_without_a_title_line_gets_no_forced_title(tmp_path):
     assert titles == []
 
 
+def test_a_title_block_without_a_title_line_adds_none(tmp_path):
+    # Only the title block changes: the old templates added <h1>Test report</h1> and a DOCX Title.
+    import io
+
+    import docx
+    t = theme(tmp_path, 'kinds: {report: {title_block: [[council, "{{ council.name }}"]]}}\n')
+    data = report_from_data(report())
+    assert "<h1" not in render_html(build(data, t), t)
+    paragraphs = docx.Document(io.BytesIO(render_bytes(data, "docx", theme=t))).paragraphs
+    assert "Test report" not in [p.text for p in paragraphs]
+
+
 def test_a_theme_can_repeat_the_title_before_the_body(tmp_path):
     t = theme(tmp_path, FIELDS_THEME + "    title_before_body: true\n")
     doc = build(report_from_data(report(**FULL)), t)
