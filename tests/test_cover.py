@@ -209,3 +209,17 @@ def test_the_schema_offers_the_theme_cover_fields(tmp_path):
     good = report(cover={"call_in": True, "scrutiny": "2026-01-05"})
     assert not list(validator.iter_errors(good))
     assert list(validator.iter_errors(report(cover={"call_in": True, "colour": "red"})))
+
+
+@pytest.mark.parametrize("extra", ["", "    title_before_body: true\n"])
+def test_the_web_page_always_starts_with_the_title_heading(tmp_path, extra):
+    import re
+
+    t = theme(tmp_path, FIELDS_THEME + extra)
+    page = render_bytes(report_from_data(report(**FULL, sections={
+        "summary": {"place": "cover", "blocks": [{"text": "In short."}]},
+        "purpose": ["P."], "recommendations": ["R."]})), "html", theme=t).decode()
+    headings = re.findall(r"<h([1-6])[^>]*>([^<]*)", page)
+    assert headings[0] == ("1", "Test report")
+    assert [level for level, _ in headings].count("1") == 1
+    assert "In short." in page
