@@ -223,3 +223,40 @@ def test_the_web_page_always_starts_with_the_title_heading(tmp_path, extra):
     assert headings[0] == ("1", "Test report")
     assert [level for level, _ in headings].count("1") == 1
     assert "In short." in page
+
+
+def test_running_header_names_the_report_without_a_title_heading(tmp_path):
+    from readers import pdftotext
+
+    t = theme(tmp_path, 'kinds: {report: {title_block: [[council, "{{ council.name }}"]]}}\n')
+    pdf = tmp_path / "x.pdf"
+    pdf.write_bytes(render_bytes(report_from_data(report()), "pdf", theme=t))
+    lines = [line for line in pdftotext(pdf, page=1).splitlines() if line.strip()]
+    assert lines[0] == "Test report"  # the running header
+    assert lines.count("Test report") == 1  # and no title line in the body
+
+
+def test_cover_sections_sit_before_or_after_the_header_table(tmp_path):
+    t = theme(tmp_path, """
+sections:
+  - {key: exempt_note, title: "Note: exempt information", place: cover-top, box: true}
+  - {key: summary, title: Executive Summary, place: cover}
+  - {key: purpose, title: PURPOSE}
+  - {key: recommendations, title: RECOMMENDATIONS}
+""")
+    data = report_from_data(report(sections={
+        "exempt_note": [{"text": "Appendix 2 is exempt."}], "summary": [{"table": {"header": ["A"], "rows": [["1"]]}}],
+        "purpose": ["P."], "recommendations": ["R."]}))
+    doc = build(data, t)
+    assert [(s.key, s.number, s.place, s.box) for s in doc.sections] == [
+        ("exempt_note", None, "cover-top", True), ("summary", None, "cover", False),
+        ("purpose", "1.0", "body", False), ("recommendations", "2.0", "body", False)]
+    html = render_html(doc, t)
+    order = [html.index(marker) for marker in ('section-exempt_note cover-section box', '<table class="details',
+                                               'section-summary cover-section', "<main>", "1.0 PURPOSE")]
+    assert order == sorted(order)
+    import io
+
+    import docx
+    body = [p.text for p in docx.Document(io.BytesIO(render_bytes(data, "docx", theme=t))).paragraphs]
+    assert body.index("Note: exempt information") < body.index("Report details") < body.index("Executive Summary")

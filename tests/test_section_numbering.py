@@ -132,3 +132,16 @@ def test_bad_section_spec_letters_are_a_theme_error(tmp_path):
 def test_markers_and_appendix_numbers():
     assert [letter_marker("{i}.", n) for n in (1, 4, 9)] == ["i.", "iv.", "ix."]
     assert appendix_number("Appendix {A}", 27) == "Appendix AA"
+
+
+@pytest.mark.parametrize("numbering, title, heading, para", [
+    ('{section: "{s}.0"}', "PURPOSE", "1.0 PURPOSE", "1.1"),
+    ('{section: "{s}."}', "Purpose/Executive Summary", "1. Purpose/Executive Summary", "1.1"),
+    ('{section: "{s}"}', "PURPOSE OF THE REPORT", "1 PURPOSE OF THE REPORT", "1.1"),
+])
+def test_heading_formats(tmp_path, numbering, title, heading, para):
+    t = theme(tmp_path, f"sections: [{{key: purpose, title: {title}}}, {{key: recommendations, title: R}}]\n"
+                        f"kinds: {{report: {{numbering: {numbering}}}}}\n")
+    doc = build(report_from_data(report()), t)
+    assert doc.sections[0].heading == heading
+    assert doc.numbered_labels()[1] == para
