@@ -152,3 +152,16 @@ def test_example_theme_docx_uses_real_word_numbering(rendered, name):
     numbered = [p.text for p in paragraphs if p.style.name in ("Numbered Paragraph", "List Letter")]
     # Word computes the numbers (an inserted paragraph gets the next one): none is typed in.
     assert numbered and not any(re.match(r"\(?[0-9a-z]{1,4}[.)]?\t", text) for text in numbered)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("suffix", [".yaml", ".md"])
+def test_make_report_new_writes_a_starter_that_checks_with_each_example_theme(tmp_path, name, suffix):
+    from cabinet_reports import Theme
+    from cabinet_reports.starter import write_starter
+
+    theme = Theme(THEMES / name)
+    path = write_starter(tmp_path / f"report{suffix}", theme)  # checked before it is written
+    text = path.read_text(encoding="utf-8")
+    for key in theme.config.cover_fields:
+        assert f"  {key}: " in text
