@@ -91,6 +91,7 @@ def test_cross_references_give_body_numbers(rendered):
     assert ("3.1", "Option 3 is recommended because it gives the lowest cost over the building's life, "
                    "as section 4 explains.") in cover
     assert ("1.", "INTRODUCTION AND BACKGROUND") in cover
+    assert ("6.1", "An equality impact assessment is at Appendix B.") in cover
     classic = dict(labelled(rendered["classic-1-0"]["lo"]))
     assert classic["(c)"] == "notes that charges were last changed as set out in paragraph 2.1."
     assert classic["4.1"] == "The tiered tariff would raise about £180,000 a year, as explained at 2.2.1."
