@@ -145,3 +145,19 @@ def test_heading_formats(tmp_path, numbering, title, heading, para):
     doc = build(report_from_data(report()), t)
     assert doc.sections[0].heading == heading
     assert doc.numbered_labels()[1] == para
+
+
+def test_a_list_format_word_cannot_express_falls_back_to_literal_numbers():
+    import io
+
+    import docx
+
+    from cabinet_reports.api import render_bytes
+
+    def texts(fmt):
+        data = report_from_data(report(recommendations=[{"text": "That Cabinet:"},
+                                                        {"letters": ["agrees;", "notes."], "format": fmt}]))
+        return [p.text for p in docx.Document(io.BytesIO(render_bytes(data, "docx"))).paragraphs
+                if p.style.name == "List Letter"]
+    assert texts("{n}.") == ["agrees;", "notes."]  # Word numbering shows 1., 2.
+    assert texts("{n}%") == ["1%\tagrees;", "2%\tnotes."]  # "%" cannot be in a Word level text

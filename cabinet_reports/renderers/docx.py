@@ -357,23 +357,25 @@ class _Writer:
         return p
 
     def list_num(self, style: str, letter_level: int, left: float, fmt: str | None = None) -> int:
-        """Return a fresh, restarting list instance for one lettered or bullet list."""
+        """Return a fresh, restarting list instance for one lettered or bullet list.
+
+        ``fmt`` is a lettered list's own marker format (the model's, e.g. "{n}." for
+        recommendations); a format Word cannot express means literal numbers throughout.
+        """
         key = (style, letter_level, round(left * 100), fmt)
-        if style == "letters" and fmt is not None:
-            level = letter_level_text(fmt)
+        level: tuple[str, str] | None = None
+        if style == "letters":
+            level = (letter_level_text(fmt) if fmt is not None
+                     else self.plan.letters[min(letter_level, len(self.plan.letters) - 1)])
             if level is None:
                 raise MustUseLiteral(f"list format {fmt!r}")
         if key not in self.abstracts:
-            if style == "letters":
-                text, num_fmt = level if fmt is not None else self.plan.letters[min(letter_level, len(self.plan.letters) - 1)]
-            else:
-                text, num_fmt = self.doc.numbering.bullet, "bullet"
+            text, num_fmt = level if level is not None else (self.doc.numbering.bullet, "bullet")
             self.abstracts[key] = docx_tools.add_multilevel_numbering(
                 self.w, [text], [num_fmt], indents=[(_cm(left + LIST_GUTTER_CM), _cm(LIST_GUTTER_CM))])
         num_id = docx_tools.add_num(self.w, self.abstracts[key], restart=True)
-        if style == "letters":
-            text, num_fmt = level if fmt is not None else self.plan.letters[min(letter_level, len(self.plan.letters) - 1)]
-            self.lists[num_id] = ([text], [num_fmt])
+        if level is not None:
+            self.lists[num_id] = ([level[0]], [level[1]])
         return num_id
 
     # ------------------------------------------------------------------ blocks
