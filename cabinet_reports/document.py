@@ -15,12 +15,13 @@ decides which sections appear, their order and heading text, and how numbers rea
 from __future__ import annotations
 
 import datetime as dt
+import re
 import string
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Union
 
 from . import models as m
-from .errors import InputError, Problem
+from .errors import InputError, Problem, ThemeError
 from .inline import Inline, MalformedReference, Span, UnknownReference, parse_inline
 from .limits import check_report
 from .loader import PathKey, format_field_path
@@ -78,6 +79,7 @@ class ListBlock:
     items: list[Item]
     level: int = 0
     kind: str = "list"
+    format: str | None = None  # a lettered list's marker format ("({a})", "{n}."), for Word numbering
 
 
 @dataclass
@@ -104,6 +106,8 @@ class Section:
     heading: str
     anchor: str
     blocks: list[Block]
+    place: str = "body"  # "cover-top" (before the header table), "cover" (after it) or "body"
+    box: bool = False  # drawn as a bordered box
 
 
 @dataclass
@@ -126,6 +130,15 @@ class TitleLine:
 
 
 @dataclass
+class DetailRow:
+    """One row of the header table: a label and one or more cells, each cell a list of lines."""
+
+    label: str | None  # None: a continuation row under the label of the row above
+    cells: list[list[str]]
+    span: int = 1  # rows the label heads (a row per contact officer)
+
+
+@dataclass
 class Document:
     """Everything a renderer needs, already numbered and worded."""
 
@@ -133,7 +146,7 @@ class Document:
     language: str
     title: str
     title_lines: list[TitleLine]
-    details: list[tuple[str, str]]
+    details: list[DetailRow]
     sections: list[Section]
     appendices: list[Appendix]
     signatories: list[tuple[str, str]]
@@ -146,6 +159,19 @@ class Document:
     labels: dict[str, str] = field(default_factory=dict)
     numbering: Numbering = field(default_factory=Numbering)
     logo_alt: str = ""
+    # Whether the title block holds the title (role "title"); if not, the title is printed
+    # only where the theme asks: before the body (title_before_body) or in the header table.
+    title_in_block: bool = True
+    title_before_body: bool = False
+
+    def cover_sections(self, place: str) -> list[Section]:
+        """Return the sections placed in the cover area ``place`` ("cover-top" or "cover")."""
+        return [s for s in self.sections if s.place == place]
+
+    @property
+    def body_sections(self) -> list[Section]:
+        """Return the sections of the body, in order."""
+        return [s for s in self.sections if s.place == "body"]
 
     def numbered_labels(self) -> list[str]:
         """Return every printed number in reading order (for tests and parity checks)."""
@@ -199,6 +225,14 @@ def letter_marker(fmt: str, n: int) -> str:
     return fmt.format(a=_letters(n), A=_letters(n).upper(), i=roman(n), I=roman(n).upper(), n=n)
 
 
+def appendix_number(fmt: str, n: int) -> str:
+    """Format the n-th appendix's number with a theme format ("Appendix {n}", "Appendix {A}")."""
+    return fmt.format(n=n, a=_letters(n), A=_letters(n).upper(), i=roman(n), I=roman(n).upper())
+
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
 # --------------------------------------------------------------------------- the builder
 class _Builder:
     """Walks the authored report twice: numbering first, then inline text."""
@@ -213,6 +247,9 @@ class _Builder:
         self._ids = 0
         self._depth = 0
         self._pending: list[tuple[Callable[[], None], PathKey]] = []
+        # (number, title) of every appendix, known before the body that lists them.
+        self.appendix_numbers: list[tuple[str, str]] = []
+        self.appendix_anchors: list[str] = []
 
     # anchors are sequential per document; the pack merger makes them unique per report
     def anchor(self) -> str:
@@ -326,6 +363,12 @@ class _Builder:
                     items.append(Item(self.fmt.bullet, self._prefixed(lead, entry.text, at + ("timeline", j, "text")),
                                       self.blocks(entry.blocks, at + ("timeline", j, "blocks"), ctx)))
                 out.append(ListBlock("timeline", items))
+            elif isinstance(block, m.AppendixList):
+                if not self.appendix_numbers:
+                    self.problems.append(Problem("an appendix_list needs appendices in the report",
+                                                 field=format_field_path(at)))
+                for j, (number, title) in enumerate(self.appendix_numbers):
+                    out.append(Para(self._appendix_link(j, self.fmt.appendix_list.format(number=number, title=title))))
             elif isinstance(block, m.Table):
                 spec = block.table
                 anchor = self.anchor()
@@ -335,6 +378,13 @@ class _Builder:
                      for r, row in enumerate(spec.rows)],
                     self.inline(spec.caption, at + ("table", "caption")), anchor))
         return out
+
+    def _appendix_link(self, index: int, line: str) -> Inline:
+        # The appendix's anchor is given out after the body's (ids follow reading order), so
+        # the link is filled in with the other deferred text.
+        holder: list[Any] = []
+        self._pending.append((lambda: holder.append(Span(line, href="#" + self.appendix_anchors[index])), ()))
+        return holder  # type: ignore[return-value]
 
     def _prefixed(self, lead: str, text: str, where: PathKey) -> Inline:
         holder = self.inline(text, where)
@@ -349,8 +399,9 @@ class _Builder:
 
     def letters(self, block: m.LetteredList, at: PathKey, ctx: dict[str, Any]) -> ListBlock:
         level = ctx["letter_level"]
-        fmts = self.fmt.letters
-        fmt = fmts[min(level, len(fmts) - 1)]
+        # The list's own format, else the section's (theme) formats, else the kind's, by level.
+        fmts = ctx.get("letter_formats") or self.fmt.letters
+        fmt = block.format or fmts[min(level, len(fmts) - 1)]
         items = []
         inner = dict(ctx, letter_level=level + 1)
         # A reference to an item reads "3.1(c)": the number the list belongs to (paragraph,
@@ -364,7 +415,7 @@ class _Builder:
             items.append(Item(marker, self.inline(it.text, at + ("letters", j, "text")),
                               self.blocks(it.blocks, at + ("letters", j, "blocks"), inner), anchor))
             ctx.update({k: inner[k] for k in ("p", "q")})
-        return ListBlock("letters", items, level)
+        return ListBlock("letters", items, level, format=fmt)
 
     # ------------------------------------------------------------------ sections
     def ordered_sections(self) -> list[tuple[str, m.Section, str]]:
@@ -401,10 +452,23 @@ class _Builder:
 
     def build(self) -> Document:
         report, theme, fmt = self.report, self.theme, self.fmt
+        self.appendix_numbers = [(appendix_number(fmt.appendix, i + 1), appx.title)
+                                 for i, appx in enumerate(report.appendices)]
+        known = {spec.key: spec for spec in theme.config.sections}
         sections: list[Section] = []
         s = 0
+        placed = {"cover-top": [], "cover": [], "body": []}
         for key, section, title in self.ordered_sections():
-            numbered = fmt.numbered
+            spec = known.get(key)
+            place = section.place or (spec.place if spec else "body")
+            placed[place].append((key, section, title, spec, place))
+        # Cover sections come first in reading order, so body numbering starts after them.
+        for key, section, title, spec, place in placed["cover-top"] + placed["cover"] + placed["body"]:
+            numbered = fmt.numbered and place == "body"
+            if section.numbered is not None:
+                numbered = numbered and section.numbered
+            elif spec is not None and spec.numbered is not None:
+                numbered = numbered and spec.numbered
             number = None
             if numbered:
                 s += 1
@@ -414,14 +478,17 @@ class _Builder:
             at: PathKey = ("sections", key)
             if number:
                 self.label(f"section:{key}", number, anchor, at)
-            ctx = {"numbered": numbered, "s": s, "p": 0, "q": 0, "letter_level": 0, "owner": number}
+            ctx = {"numbered": numbered, "s": s, "p": 0, "q": 0, "letter_level": 0, "owner": number,
+                   "letter_formats": spec.letters if spec else None}
             blocks = self.blocks(section.blocks, at, ctx)
-            sections.append(Section(key, number, title, heading, anchor, blocks))
+            sections.append(Section(key, number, title, heading, anchor, blocks, place,
+                                    bool(spec and spec.box)))
 
         appendices = []
         for i, appx in enumerate(report.appendices):
-            number = fmt.appendix.format(n=i + 1)
+            number = self.appendix_numbers[i][0]
             anchor = self.anchor()
+            self.appendix_anchors.append(anchor)
             at = ("appendices", i)
             self.label(appx.label, number, anchor, at)
             ctx = {"numbered": False, "s": 0, "p": 0, "q": 0, "letter_level": 0}
@@ -429,15 +496,15 @@ class _Builder:
             appendices.append(Appendix(number, appx.title, fmt.appendix_heading.format(number=number, title=appx.title),
                                        anchor, blocks))
 
+        cover = self.cover_values()
         self.finish()
         if self.problems:
             raise InputError(self.problems)
 
-        context = self.title_context()
+        context = self.title_context(cover)
         title_lines = [TitleLine(role, text) for i, (role, src) in enumerate(self.spec.title_block)
                        if (text := theme.text(src, context, ("kinds", report.kind, "title_block", i, 1)))]
-        details = [(label, value) for i, (label, src) in enumerate(self.spec.details)
-                   if (value := theme.text(src, context, ("kinds", report.kind, "details", i, 1)))]
+        details = self.detail_rows(context)
         marking: list[str] = []
         cls = report.classification
         if cls.exempt:
@@ -459,16 +526,122 @@ class _Builder:
             labels={k: v[0] for k, v in self.labels.items()},
             logo_alt=theme.text(theme.word("logo_alt"), {"council": report.council.name}, ("words", "logo_alt")),
             numbering=fmt,
+            title_in_block=any(line.role == "title" for line in title_lines),
+            title_before_body=self.spec.title_before_body,
         )
 
-    def title_context(self) -> dict[str, Any]:
-        r = self.report
+    def detail_rows(self, context: dict[str, Any]) -> list[DetailRow]:
+        """Render the header table's rows; rows whose cells are all empty are left out."""
+        theme, out = self.theme, []
+        for i, spec in enumerate(self.spec.details):
+            where: tuple[str | int, ...] = ("kinds", self.report.kind, "details", i)
+            if isinstance(spec, list):
+                cells = [theme.lines(src, context, where + (j + 1,)) for j, src in enumerate(spec[1:])]
+                if any(cells):
+                    out.append(DetailRow(theme.text(spec[0], context, where + (0,)), cells))
+                continue
+            items = context.get(spec.each)
+            if not isinstance(items, list):
+                file, line = theme.locate(where + ("each",))
+                lists = ", ".join(k for k, v in context.items() if isinstance(v, list))
+                raise ThemeError(Problem(f"'each: {spec.each}' is not a list of the report (lists: {lists})",
+                                         file, line, format_field_path(where + ("each",))))
+            rows = [cells for item in items
+                    if any(cells := [theme.lines(src, dict(context, item=item), where + ("cells", j))
+                                     for j, src in enumerate(spec.cells)])]
+            for j, cells in enumerate(rows):
+                out.append(DetailRow(theme.text(spec.label, context, where + ("label",)) if j == 0 else None,
+                                     cells, len(rows) if j == 0 else 1))
+        return out
+
+    def cover_values(self) -> dict[str, Any]:
+        """Check the report's ``cover:`` values against the theme's declarations; return them as plain data."""
+        declared = self.theme.config.cover_fields
+        given = self.report.cover
+        out: dict[str, Any] = {}
+        for key, value in given.items():
+            where = format_field_path(("cover", key))
+            if key not in declared:
+                names = ", ".join(declared) or "none"
+                self.problems.append(Problem(f"the theme declares no cover field '{key}' (cover fields: {names})",
+                                             field=where))
+                continue
+            try:
+                out[key] = self._cover_value(declared[key].type, value)
+            except ValueError as exc:
+                self.problems.append(Problem(f"{declared[key].label}: {exc}", field=where))
+        for key, spec in declared.items():
+            if key not in given:
+                if spec.required and self.report.kind == "report":
+                    self.problems.append(Problem(f"the theme requires the cover field '{key}' ({spec.label})",
+                                                 field=format_field_path(("cover", key))))
+                out[key] = [] if spec.type == "list" else (False if spec.type == "bool" else "")
+        return out
+
+    def _cover_value(self, kind: str, value: Any) -> Any:
+        def text(v: Any) -> str:
+            if isinstance(v, bool) or not isinstance(v, (str, int, float)):
+                raise ValueError(f"expected text, got {type(v).__name__}")
+            v = str(v).strip()
+            if not v:
+                raise ValueError("must not be empty")
+            if len(v) > m.MAX_TEXT:
+                raise ValueError(f"is longer than {m.MAX_TEXT} characters")
+            return m._xml_safe(v)
+        if kind == "bool":
+            if not isinstance(value, bool):
+                raise ValueError("expected true or false")
+            return value
+        if kind == "date":
+            if isinstance(value, dt.datetime) or not isinstance(value, (dt.date, str)):
+                raise ValueError("expected a date written YYYY-MM-DD")
+            if isinstance(value, str):
+                try:
+                    value = dt.date.fromisoformat(value.strip())
+                except ValueError:
+                    raise ValueError(f"'{value}' is not a date written YYYY-MM-DD") from None
+            return self.theme.format_date(value)
+        if kind == "list":
+            items = [value] if isinstance(value, (str, int, float)) and not isinstance(value, bool) else value
+            if not isinstance(items, list):
+                raise ValueError("expected a list of text")
+            if len(items) > m.MAX_ITEMS:
+                raise ValueError(f"has more than {m.MAX_ITEMS} items")
+            return [text(v) for v in items]
+        v = text(value)
+        if kind == "email" and not _EMAIL.match(v):
+            raise ValueError(f"'{v}' is not an email address such as name@council.gov.uk")
+        return v
+
+    def title_context(self, cover: dict[str, Any]) -> dict[str, Any]:
+        """Return the plain data (dicts, lists, text) the title block and header table see."""
+        r, fmt_date = self.report, self.theme.format_date
+
+        def contact(c: m.Contact) -> dict[str, Any]:
+            return {"name": c.name, "role": c.role or "", "phone": c.phone or "", "email": c.email or ""}
+
+        def meeting(mt: m.Meeting | m.MeetingRef) -> dict[str, Any]:
+            return {"body": mt.body, "date": fmt_date(mt.date), "iso_date": mt.date.isoformat(),
+                    "item": mt.item or ""}
+
+        meetings = ([r.meeting] if r.meeting else []) + list(r.meetings)
+        cls = r.classification
         return {
-            "council": r.council, "meeting": r.meeting, "date": self.theme.format_date(r.issue_date),
-            "issued": r.issue_date,
-            "title": r.title, "subtitle": r.subtitle, "report_of": r.report_of, "reference": r.reference,
-            "contact": r.contact, "wards": r.wards, "key_decision": r.key_decision,
-            "classification": r.classification, "kind": r.kind,
+            "council": {"name": r.council.name, "logo": r.council.logo or ""},
+            "meeting": meeting(r.meeting) if r.meeting else None,
+            "meetings": [meeting(x) for x in sorted(meetings, key=lambda x: x.date)],
+            "date": fmt_date(r.issue_date), "issued": r.issue_date,
+            "title": r.title, "subtitle": r.subtitle, "report_of": list(r.report_of), "reference": r.reference,
+            "contact": contact(r.contact) if r.contact else None,
+            "contacts": [contact(c) for c in r.all_contacts],
+            "portfolio_holder": list(r.portfolio_holder), "decision_maker": r.decision_maker or "",
+            "lead_officer": list(r.lead_officer), "purpose": r.purpose or "", "urgency": r.urgency or "",
+            "wards": list(r.wards),
+            "key_decision": ({"key": r.key_decision.key, "forward_plan": r.key_decision.forward_plan or ""}
+                             if r.key_decision else None),
+            "classification": {"status": cls.status, "exempt": cls.exempt, "paragraphs": list(cls.paragraphs),
+                               "jurisdiction": cls.jurisdiction, "reason": cls.reason or ""},
+            "exempt": cls.exempt, "kind": r.kind, "language": r.language, "cover": cover,
         }
 
 

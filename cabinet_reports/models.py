@@ -114,10 +114,36 @@ class SubPoint(Model):
         return self
 
 
+# A list's own numbering format: "{n}." reads 1., 2.; "({a})" (a), (b); "{i}." i., ii. …
+ListFormat = Annotated[str, StringConstraints(min_length=1, max_length=20), XmlSafe]
+
+
 class LetteredList(Model):
-    """A lettered list: (a), (b) … restarting for every list."""
+    """A lettered (or numbered) list: (a), (b) … restarting for every list.
+
+    ``format`` chooses the markers ("{n}.", "({n})", "({a})", "{a}.", "{i}.", "({i})");
+    without it the theme's format for the section, or for the nesting level, applies.
+    """
 
     letters: list[Item] = Field(min_length=1, max_length=MAX_ITEMS)
+    format: ListFormat | None = None
+
+    @field_validator("format")
+    @classmethod
+    def _format_fields(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        from .theme import FORMAT_FIELDS, check_format  # theme imports nothing from models
+        check_format(value, FORMAT_FIELDS["letters"])
+        if not any(f"{{{name}}}" in value for name in FORMAT_FIELDS["letters"]):
+            raise ValueError("a list format needs one of {n}, {a}, {A}, {i} or {I}, e.g. \"{n}.\" or \"({a})\"")
+        return value
+
+
+class AppendixList(Model):
+    """A list of the report's appendices ("Appendix A – Action plan"), made from ``appendices``."""
+
+    appendix_list: bool = True
 
 
 class BulletList(Model):
@@ -172,6 +198,7 @@ BLOCK_KINDS = {
     "bullets": "BulletList",
     "timeline": "Timeline",
     "table": "Table",
+    "appendix_list": "AppendixList",
 }
 
 
@@ -191,7 +218,7 @@ def _block_kind(value: Any) -> str | None:
 
 # Keys that only one kind of block has are checked first: a sub-point may also carry
 # ``text`` (and a list item's follow-on blocks ``heading``), so ``text`` alone must not win.
-_DETECT_ORDER = ("subpoint", "letters", "bullets", "timeline", "table", "p", "heading", "text")
+_DETECT_ORDER = ("subpoint", "letters", "bullets", "timeline", "table", "appendix_list", "p", "heading", "text")
 assert set(_DETECT_ORDER) == set(BLOCK_KINDS)
 
 
@@ -210,6 +237,7 @@ Block = Annotated[
         Annotated[BulletList, Tag("bullets")],
         Annotated[Timeline, Tag("timeline")],
         Annotated[Table, Tag("table")],
+        Annotated[AppendixList, Tag("appendix_list")],
     ],
     Discriminator(
         _block_kind,
@@ -249,8 +277,16 @@ class Meeting(Model):
     item: Annotated[str, StringConstraints(max_length=20), XmlSafe] | None = None
 
 
+class MeetingRef(Model):
+    """Another meeting at which the report will be considered (scrutiny before Cabinet, then Council)."""
+
+    body: Text
+    date: dt.date
+    item: Annotated[str, StringConstraints(max_length=20), XmlSafe] | None = None
+
+
 class Contact(Model):
-    """The contact officer."""
+    """A contact officer or author."""
 
     name: Text
     role: Text | None = None
@@ -319,10 +355,20 @@ class Signatory(Model):
     title: Text | None = None
 
 
+Place = Literal["cover-top", "cover", "body"]
+
+
 class Section(Model):
-    """A report section: optional heading override and its blocks."""
+    """A report section: optional heading override, numbering and place, and its blocks.
+
+    ``numbered`` and ``place`` override the theme's choice for this section: ``numbered:
+    false`` keeps it out of the section numbering; ``place: cover-top`` (before the header
+    table) or ``cover`` (after it) puts it in the cover area, unnumbered.
+    """
 
     heading: Text | None = None
+    numbered: bool | None = None
+    place: Place | None = None
     blocks: list[Block] = Field(default_factory=list, max_length=MAX_ITEMS)
 
 
@@ -356,6 +402,14 @@ class Report(Model):
     reference: Annotated[str, StringConstraints(max_length=80), XmlSafe] | None = None
     report_of: Annotated[list[Text], BeforeValidator(_listify)] = Field(default_factory=list, max_length=10)
     contact: Contact | None = None
+    contacts: Annotated[list[Contact], BeforeValidator(_listify)] = Field(default_factory=list, max_length=20)
+    portfolio_holder: Annotated[list[Text], BeforeValidator(_listify)] = Field(default_factory=list, max_length=10)
+    decision_maker: Text | None = None
+    lead_officer: Annotated[list[Text], BeforeValidator(_listify)] = Field(default_factory=list, max_length=10)
+    meetings: Annotated[list[MeetingRef], BeforeValidator(_listify)] = Field(default_factory=list, max_length=10)
+    purpose: Literal["decision", "discussion", "noting", "information", "consultation"] | None = None
+    urgency: Text | None = None
+    cover: dict[SectionKey, Any] = Field(default_factory=dict, max_length=60)
     wards: Annotated[list[Text], BeforeValidator(_listify)] = Field(default_factory=list, max_length=100)
     key_decision: Annotated[KeyDecision, BeforeValidator(_key_decision)] | None = None
     classification: Annotated[Classification, BeforeValidator(_classification)] = Field(
@@ -375,6 +429,11 @@ class Report(Model):
         if self.meeting is None and self.date is None:
             raise ValueError("a note needs a date")
         return self
+
+    @property
+    def all_contacts(self) -> list[Contact]:
+        """Return every contact officer: ``contact`` first, then ``contacts``."""
+        return ([self.contact] if self.contact else []) + list(self.contacts)
 
     @property
     def issue_date(self) -> dt.date:

@@ -81,6 +81,15 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
         "reference": "The report's reference number.",
         "report_of": "Whose report it is: one job title or a list, e.g. [the Chief Executive].",
         "contact": "The contact officer: name, role, phone and email.",
+        "contacts": "More contact officers or authors: [{name, role, phone, email}] (after contact).",
+        "portfolio_holder": "The cabinet member(s) / portfolio holder(s), e.g. Councillor A. Name, Cabinet Member "
+                            "for Housing.",
+        "decision_maker": "Who takes the final decision, e.g. Cabinet, Council, the Director of Place.",
+        "lead_officer": "The lead head of service or director(s).",
+        "meetings": "Other meetings that will consider the report: [{body, date: YYYY-MM-DD, item}].",
+        "purpose": "What the meeting is asked to do: decision, discussion, noting, information or consultation.",
+        "urgency": "Why the report is urgent or a late item.",
+        "cover": "Cover fields your theme declares (theme.yaml cover_fields), by key.",
         "wards": "The wards affected, e.g. [All] or [Castle, Priory].",
         "key_decision": "false, true, a forward plan reference (FP/830/05/17) or {key, forward_plan}.",
         "classification": "public, or {status: exempt, paragraphs: [3], jurisdiction: england}.",
@@ -106,6 +115,8 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
     },
     "Signatory": {"name": "The signatory's name.", "title": "Their job title."},
     "Section": {"heading": "This report's own heading for the section (instead of the theme's).",
+                "numbered": "false: leave this section out of the numbering (its paragraphs are unnumbered).",
+                "place": "cover-top (before the header table), cover (after it) or body (the default).",
                 "blocks": "The section's content: paragraphs, sub-points, lists, tables."},
     "Appendix": {"title": "The appendix's title (\"Appendix N\" is added for you).",
                  "label": "A name to refer to it with [[label]] (\"Appendix 2\").",
@@ -119,7 +130,11 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
                  "text": "The sub-point's text, on the same line as its number.",
                  "label": "A name to refer to this sub-point with [[label]] (\"2.1.1\").",
                  "blocks": "What follows the sub-point's heading; a p here continues the section's numbering."},
-    "LetteredList": {"letters": "Lettered items (a), (b) …: strings or {text, label, blocks}."},
+    "LetteredList": {"letters": "Lettered items (a), (b) …: strings or {text, label, blocks}.",
+                     "format": "The markers: \"{n}.\" (1.), \"({n})\", \"({a})\", \"{a}.\", \"{i}.\", \"({i})\" …"},
+    "AppendixList": {"appendix_list": "true: list the report's appendices here (\"Appendix A – Title\")."},
+    "MeetingRef": {"body": "The body meeting: Council, a scrutiny committee.", "date": "The meeting date, YYYY-MM-DD.",
+                   "item": "The agenda item number there."},
     "BulletList": {"bullets": "Bulleted items: strings or {text, label, blocks}."},
     "ListItem": {"text": "The item's text.", "label": "A name to refer to this item with [[label]] (\"3.1(c)\").",
                  "blocks": "Blocks under the item (a nested list, a follow-on paragraph)."},
@@ -248,11 +263,20 @@ def _theme_sections(schema: dict[str, Any], theme: Theme) -> None:
 
 
 def _theme_cover_fields(schema: dict[str, Any], theme: Theme) -> None:
-    """Add the cover fields a theme declares.
-
-    Hook: theme.yaml cannot declare cover fields yet. When it can, add each declared field to
-    ``schema["properties"]`` here (with its description) so editors offer it.
-    """
+    """Add the cover fields a theme declares (theme.yaml ``cover_fields``) under ``cover``."""
+    types = {"text": _TEXT, "date": {"type": "string", "format": "date"},
+             "list": {"anyOf": [_TEXT, {"type": "array", "items": _TEXT}]}, "bool": {"type": "boolean"},
+             "email": {"type": "string", "pattern": r"^[^@\s]+@[^@\s]+\.[^@\s]+$"}}
+    declared = theme.config.cover_fields
+    if not declared:
+        return
+    cover = schema["properties"]["cover"]
+    cover.pop("patternProperties", None)
+    cover["properties"] = {key: {**types[spec.type], "description": spec.label} for key, spec in declared.items()}
+    cover["additionalProperties"] = False
+    required = [key for key, spec in declared.items() if spec.required]
+    if required:
+        cover["required"] = required
 
 
 def report_schema(theme: Theme | None = None) -> dict[str, Any]:

@@ -76,6 +76,20 @@ def _cover(kind: Kind, today: dt.date) -> list[str]:
     return lines
 
 
+def _theme_cover(theme: Theme, today: dt.date) -> list[str]:
+    """Return the theme's own cover fields (theme.yaml cover_fields) as YAML lines with placeholders."""
+    declared = theme.config.cover_fields
+    if not declared:
+        return []
+    lines = ["cover:                          # the fields your theme adds"]
+    for key, spec in declared.items():
+        value = {"date": today.isoformat(), "bool": "false", "email": "name@council.gov.uk",
+                 "list": f"[{_q(f'[Insert {spec.label.lower()}]')}]"}.get(spec.type, _q(f"[Insert {spec.label.lower()}]"))
+        note = f"{spec.label} ({spec.type}, {'mandatory' if spec.required else 'optional'})"
+        lines.append(f"  {key}: {value}".ljust(31) + f" # {note}")
+    return lines
+
+
 def _intro(kind: Kind, theme: Theme, fmt: Format, name: str) -> list[str]:
     what = "report" if kind == "report" else "briefing note"
     text = (f"A starter {what} from `make-report new` (theme: {theme.config.name}). Replace every "
@@ -90,7 +104,7 @@ def markdown_starter(theme: Theme, kind: Kind = "report", today: dt.date | None 
                      name: str = "report.md") -> str:
     """Return the text of a starter report in Markdown (front matter and one section per theme section)."""
     today = today or dt.date.today()
-    lines = ["---", *_intro(kind, theme, "md", name), *_cover(kind, today), "---", ""]
+    lines = ["---", *_intro(kind, theme, "md", name), *_cover(kind, today), *_theme_cover(theme, today), "---", ""]
     paragraph = "numbered paragraph" if theme.kind(kind).numbering.numbered else "paragraph"
     lines += ["<!--", *textwrap.wrap(
         f"How to write the body: '# Title' starts a section; each paragraph is a {paragraph}; "
@@ -116,7 +130,8 @@ def yaml_starter(theme: Theme, kind: Kind = "report", today: dt.date | None = No
                  name: str = "report.yaml") -> str:
     """Return the text of a starter report in YAML, one section per theme section, guidance as comments."""
     today = today or dt.date.today()
-    lines = [*_intro(kind, theme, "yaml", name), *_cover(kind, today), "", "sections:"]
+    lines = [*_intro(kind, theme, "yaml", name), *_cover(kind, today), *_theme_cover(theme, today), "",
+             "sections:"]
     for spec in theme.config.sections:
         lines += _comment(f"{spec.title} ({_status(spec, kind)})." + (f" {spec.guidance}" if spec.guidance else ""),
                           "  ")

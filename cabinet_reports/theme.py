@@ -56,14 +56,42 @@ class SectionSpec(_Strict):
     title: str
     required: bool = False
     guidance: str | None = None
+    # None: as the document kind's numbering says. False: an unnumbered section; the
+    # numbered ones are still counted from 1.
+    numbered: bool | None = None
+    # "cover-top" (before the header table), "cover" (after it) or "body". Cover sections
+    # are never numbered.
+    place: Literal["cover-top", "cover", "body"] = "body"
+    # Draw the section as a bordered box ("Note: exempt information").
+    box: bool = False
+    # Marker formats of lettered lists in this section, by nesting level, e.g. ["{n}.", "{a}."]
+    # for recommendations numbered 1., 2. with a., b. beneath.
+    letters: list[str] | None = None
+
+    @field_validator("letters")
+    @classmethod
+    def _letter_formats(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return value
+        if not value:
+            raise ValueError("give at least one letter format")
+        return [check_format(v, FORMAT_FIELDS["letters"]) for v in value]
+
+
+class CoverField(_Strict):
+    """A cover field a theme declares; reports fill it in under ``cover:``."""
+
+    label: str
+    type: Literal["text", "date", "list", "bool", "email"] = "text"
+    required: bool = False
 
 
 # The fields each format string may name. Formats run through str.format, which would
 # otherwise let a theme reach attributes ("{s.__class__}") or crash on an unknown name.
 FORMAT_FIELDS = {
     "heading": {"number", "title"}, "section": {"s"}, "paragraph": {"s", "p"}, "subpoint": {"s", "p", "q"},
-    "letters": {"a", "A", "i", "I", "n"}, "bullet": set(), "appendix": {"n"},
-    "appendix_heading": {"number", "title"}, "timeline": {"when"},
+    "letters": {"a", "A", "i", "I", "n"}, "bullet": set(), "appendix": {"n", "a", "A", "i", "I"},
+    "appendix_heading": {"number", "title"}, "appendix_list": {"number", "title"}, "timeline": {"when"},
     "date_format": {"day", "day_ordinal", "month", "month_name", "month_short", "year", "weekday"},
 }
 
@@ -109,10 +137,12 @@ class Numbering(_Strict):
     bullet: str = "•"
     appendix: str = "Appendix {n}"
     appendix_heading: str = "{number}: {title}"
+    # One line of an appendix_list block ("Appendix A – Action plan").
+    appendix_list: str = "{number} – {title}"
     timeline: str = "{when} - "
 
     @field_validator("heading", "section", "paragraph", "subpoint", "bullet", "appendix", "appendix_heading",
-                     "timeline")
+                     "appendix_list", "timeline")
     @classmethod
     def _known_fields(cls, value: str, info: ValidationInfo) -> str:
         return check_format(value, FORMAT_FIELDS[info.field_name])
@@ -125,13 +155,37 @@ class Numbering(_Strict):
         return [check_format(v, FORMAT_FIELDS["letters"]) for v in value]
 
 
+class DetailRows(_Strict):
+    """Header-table rows repeated for each element of a list (one row per contact officer).
+
+    ``each`` names a list of the title context (contacts, meetings, portfolio_holder …);
+    ``cells`` are text templates that see the element as ``item``. The label heads the
+    first row and spans the others.
+    """
+
+    label: str
+    each: str
+    cells: list[str] = Field(min_length=1)
+
+
 class KindSpec(_Strict):
     """Settings for one kind of document (a cabinet report, a briefing note)."""
 
     numbering: Numbering = Field(default_factory=Numbering)
     section_order: Literal["theme", "file"] = "theme"
     title_block: list[tuple[str, str]] = Field(default_factory=list)
-    details: list[tuple[str, str]] = Field(default_factory=list)
+    # Rows of the header table: [label, cell, cell …]; a cell's lines are separated by "\n".
+    details: list[list[str] | DetailRows] = Field(default_factory=list)
+    # Print the title as a heading before the body (after the cover area) as well.
+    title_before_body: bool = False
+
+    @field_validator("details")
+    @classmethod
+    def _rows_have_cells(cls, value: list[list[str] | DetailRows]) -> list[list[str] | DetailRows]:
+        for i, row in enumerate(value):
+            if isinstance(row, list) and len(row) < 2:
+                raise ValueError(f"row {i + 1} needs a label and at least one cell: [label, value]")
+        return value
 
 
 # The report checks `make-report check` runs (see lint.py), each set to one severity.
@@ -177,6 +231,16 @@ class ThemeConfig(_Strict):
     kinds: dict[str, KindSpec] = Field(default_factory=dict)
     words: dict[str, str] = Field(default_factory=dict)
     lint: LintSettings = Field(default_factory=LintSettings)
+    # Extra cover fields reports fill in under `cover:` (key: {label, type, required}).
+    cover_fields: dict[str, CoverField] = Field(default_factory=dict)
+
+    @field_validator("cover_fields")
+    @classmethod
+    def _cover_keys(cls, value: dict[str, CoverField]) -> dict[str, CoverField]:
+        for key in value:
+            if not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", key):
+                raise ValueError(f"cover field key '{key}' must be lower-case letters, digits and _")
+        return value
 
     @field_validator("date_format")
     @classmethod
@@ -340,6 +404,22 @@ class Theme:
             file, line = self.locate(key)
             message = f"template error: {_explain(exc)} in {_shorten(source)!r}"
             raise ThemeError(Problem(message, file, line, format_field_path(key) or None)) from None
+
+    def lines(self, source: str, context: dict[str, Any], key: tuple[str | int, ...] = ()) -> list[str]:
+        """Render a theme text template to its non-empty lines (a header-table cell's stacked lines).
+
+        Lines are split at newlines the template prints (``{{ names | join('\\n') }}``); each
+        line's whitespace is collapsed as in :meth:`text`. The same door as :meth:`text`: plain
+        data in, every failure a located ThemeError.
+        """
+        data = plain(context)
+        try:
+            rendered = self._text_template(source).render(data)
+        except Exception as exc:  # noqa: BLE001 - the theme door: every failure becomes a located error
+            file, line = self.locate(key)
+            message = f"template error: {_explain(exc)} in {_shorten(source)!r}"
+            raise ThemeError(Problem(message, file, line, format_field_path(key) or None)) from None
+        return [line for line in (" ".join(part.split()) for part in rendered.split("\n")) if line]
 
     def render(self, name: str, context: dict[str, Any], helpers: dict[str, Any] | None = None) -> str:
         """Render a theme template file to HTML, turning every failure into a located ThemeError.

@@ -138,14 +138,20 @@ def plan_numbering(fmt: Numbering) -> NumberingPlan | None:
         return None
     letters = []
     for letter_fmt in fmt.letters:
-        fields = [name for _, name, _, _ in string.Formatter().parse(letter_fmt) if name is not None]
-        if len(fields) != 1 or fields[0] not in _LETTER_FIELDS:
+        level = letter_level_text(letter_fmt)
+        if level is None:
             return None
-        text = level_text(letter_fmt, {fields[0]: "%1"})
-        if text is None:
-            return None
-        letters.append((text, _LETTER_FIELDS[fields[0]]))
+        letters.append(level)
     return NumberingPlan(report, lead, sep, letters)
+
+
+def letter_level_text(letter_fmt: str) -> tuple[str, str] | None:
+    """Return (Word level text, numFmt) for a list marker format ("({a})" → "(%1)", lowerLetter), or None."""
+    fields = [name for _, name, _, _ in string.Formatter().parse(letter_fmt) if name is not None]
+    if len(fields) != 1 or fields[0] not in _LETTER_FIELDS:
+        return None
+    text = level_text(letter_fmt, {fields[0]: "%1"})
+    return None if text is None else (text, _LETTER_FIELDS[fields[0]])
 
 
 def simulate_word(records: list[tuple[object, int]], lists: dict[object, tuple[list[str], list[str]]]) -> list[str]:
@@ -212,6 +218,28 @@ def bookmark_targets(doc: Document) -> set[str]:
     linked = {s.href[1:] for b in _all_blocks(doc) for spans in _inlines(b) for s in spans
               if s.href and s.href.startswith("#")}
     return targets & linked
+
+
+def _box_borders(p) -> None:
+    """Give a paragraph element a single-line border on all four sides (a boxed note)."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    ppr = p.get_or_add_pPr()
+    borders = OxmlElement("w:pBdr")
+    for side in ("top", "left", "bottom", "right"):
+        edge = OxmlElement(f"w:{side}")
+        for key, value in (("w:val", "single"), ("w:sz", "12"), ("w:space", "4"), ("w:color", "000000")):
+            edge.set(qn(key), value)
+        borders.append(edge)
+    # pBdr's place in pPr's sequence: after the numbering and keep properties, before shading.
+    order = ("w:pStyle", "w:keepNext", "w:keepLines", "w:pageBreakBefore", "w:framePr", "w:widowControl",
+             "w:numPr", "w:suppressLineNumbers")
+    index = 0
+    for i, child in enumerate(ppr):
+        if child.tag in {qn(t) for t in order}:
+            index = i + 1
+    ppr.insert(index, borders)
 
 
 # --------------------------------------------------------------------------- the writer
@@ -328,20 +356,26 @@ class _Writer:
         self.bookmark(p, anchor)
         return p
 
-    def list_num(self, style: str, letter_level: int, left: float) -> int:
-        """Return a fresh, restarting list instance for one lettered or bullet list."""
-        key = (style, letter_level, round(left * 100))
+    def list_num(self, style: str, letter_level: int, left: float, fmt: str | None = None) -> int:
+        """Return a fresh, restarting list instance for one lettered or bullet list.
+
+        ``fmt`` is a lettered list's own marker format (the model's, e.g. "{n}." for
+        recommendations); a format Word cannot express means literal numbers throughout.
+        """
+        key = (style, letter_level, round(left * 100), fmt)
+        level: tuple[str, str] | None = None
+        if style == "letters":
+            level = (letter_level_text(fmt) if fmt is not None
+                     else self.plan.letters[min(letter_level, len(self.plan.letters) - 1)])
+            if level is None:
+                raise MustUseLiteral(f"list format {fmt!r}")
         if key not in self.abstracts:
-            if style == "letters":
-                text, num_fmt = self.plan.letters[min(letter_level, len(self.plan.letters) - 1)]
-            else:
-                text, num_fmt = self.doc.numbering.bullet, "bullet"
+            text, num_fmt = level if level is not None else (self.doc.numbering.bullet, "bullet")
             self.abstracts[key] = docx_tools.add_multilevel_numbering(
                 self.w, [text], [num_fmt], indents=[(_cm(left + LIST_GUTTER_CM), _cm(LIST_GUTTER_CM))])
         num_id = docx_tools.add_num(self.w, self.abstracts[key], restart=True)
-        if style == "letters":
-            text, num_fmt = self.plan.letters[min(letter_level, len(self.plan.letters) - 1)]
-            self.lists[num_id] = ([text], [num_fmt])
+        if level is not None:
+            self.lists[num_id] = ([level[0]], [level[1]])
         return num_id
 
     # ------------------------------------------------------------------ blocks
@@ -381,7 +415,8 @@ class _Writer:
         letters = b.style == "letters"
         left = ctx.list_indent if letters else ctx.bullet_indent
         literal = letters and self.plan is None
-        num_id = None if literal else self.list_num("letters" if letters else "bullets", b.level, left)
+        num_id = None if literal else self.list_num("letters" if letters else "bullets", b.level, left,
+                                                     b.format if letters else None)
         style = "List Letter" if letters else "List Bullet"
         text_at = left + LIST_GUTTER_CM
         for item in b.items:
@@ -440,9 +475,9 @@ class _Writer:
                 title = title or line.text
             else:
                 self.para("Title Block", (Span(line.text),))
-        if title is None:
-            self.para("Title", (Span(doc.title),))
-            title = doc.title
+        # A theme that leaves the title out of the title block gets no extra title line
+        # (it may repeat the title before the body, or print it in the header table).
+        title = title or doc.title
         if doc.exempt and len(doc.marking) > 1:
             self.para("Exempt Reason", (Span(doc.marking[1]),))
         return title
@@ -465,18 +500,42 @@ class _Writer:
         caption = doc.words.get("details_caption", "")
         if caption:
             self.para("Caption", (Span(caption),)).paragraph_format.keep_with_next = True
-        table = self.w.add_table(rows=len(doc.details), cols=2)
+        width = max(len(row.cells) for row in doc.details)
+        table = self.w.add_table(rows=len(doc.details), cols=1 + width)
         if "Table Grid" in self.w.styles:
             table.style = self.w.styles["Table Grid"]
-        for row, (label, value) in zip(table.rows, doc.details):
-            row.cells[0].paragraphs[0].style = self.w.styles["Table Header"]
-            row.cells[0].paragraphs[0].add_run(label)
-            row.cells[1].paragraphs[0].add_run(value)
+        for i, (row, detail) in enumerate(zip(table.rows, doc.details)):
+            if detail.label is None:  # a continuation row: the label above spans it (the PDF's rowspan)
+                table.rows[i - 1].cells[0].merge(row.cells[0])
+            else:
+                row.cells[0].paragraphs[0].style = self.w.styles["Table Header"]
+                row.cells[0].paragraphs[0].add_run(detail.label)
+            cells = list(row.cells[1:])
+            if len(detail.cells) < width:  # the last cell spans the rest, as the PDF's colspan
+                cells[len(detail.cells) - 1].merge(cells[-1])
+            for cell, lines in zip(cells, detail.cells):
+                run = cell.paragraphs[0].add_run()
+                for i, line in enumerate(lines):
+                    if i:
+                        run.add_break()
+                    run.add_text(line)
         # The first column holds row headers (the PDF's <th scope="row">).
         self._look(table, first_row=False, first_column=True)
         docx_tools.set_table_alt_text(table, caption)
 
     def section(self, s: Section) -> None:
+        from docx.oxml.ns import qn
+
+        body = self.w.element.body
+        before = set(body.iterchildren(qn("w:p")))  # new paragraphs go before the final sectPr
+        self._section(s)
+        if s.box:
+            # Consecutive paragraphs with the same borders make one box in Word, as the PDF's .box.
+            for element in body.iterchildren(qn("w:p")):
+                if element not in before:
+                    _box_borders(element)
+
+    def _section(self, s: Section) -> None:
         if s.heading:
             if s.number and self.report_num is not None:
                 label = self.plan.heading_lead.replace("{number}", s.number)
@@ -527,8 +586,14 @@ class _Writer:
     def render(self) -> bytes:
         doc = self.doc
         title = self.title_block()
+        for s in doc.cover_sections("cover-top"):
+            self.section(s)
         self.details()
-        for s in doc.sections:
+        for s in doc.cover_sections("cover"):
+            self.section(s)
+        if doc.title_before_body:
+            self.para("Title", (Span(doc.title),))
+        for s in doc.body_sections:
             self.section(s)
         self.signatories()
         for a in doc.appendices:
