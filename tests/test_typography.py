@@ -1,0 +1,132 @@
+"""Typography defects of issue 8, read back from the PDF (poppler's word boxes) and from the
+DOCX through LibreOffice: what a reader of the printed page sees, not what the HTML says.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from cabinet_reports.cli import main
+from readers import BODY_TOP, pdfinfo, pdftotext, require
+
+ROOT = Path(__file__).resolve().parent.parent
+DUDLEY = ROOT / "examples" / "dudley-2005-partnership-strategy" / "report.yaml"
+
+LONG = "so that the text runs on over more than one line of the page and we can see where it wraps"
+LONG_TITLE = ("The disposal of the former depot site at Lower Gornal and the acquisition of land for the new "
+              "integrated transport interchange")
+SAMPLE = f"""\
+council: {{name: Test Borough Council}}
+meeting: {{body: Cabinet, date: 2026-01-14}}
+title: {LONG_TITLE}
+classification: {{status: exempt, paragraphs: [3]}}
+sections:
+  purpose:
+    - p: Numberedpara starts here {LONG}.
+    - subpoint: Heading
+      text: Subpointtext starts here {LONG}.
+    - letters:
+        - Letteredone starts here {LONG}.
+        - text: Letteredtwo sees [[app]] {LONG}.
+    - bullets:
+        - Bodybullet starts here {LONG}.
+  recommendations: ["That it be approved."]
+signatories: [{{name: Ann Officer, title: Director}}]
+appendices:
+  - title: Plan
+    label: app
+    blocks:
+      - text: Appendixtext at the margin.
+      - bullets:
+          - Appendixbullet starts here {LONG}.
+      - letters:
+          - Appendixletter starts here {LONG}.
+"""
+
+
+def words(pdf: Path, page: int | None = None) -> list[tuple[str, float, float, int]]:
+    """Return (word, xMin, yMin, page) for every word poppler finds."""
+    cmd = [require("pdftotext"), "-bbox"]
+    if page is not None:
+        cmd += ["-f", str(page), "-l", str(page)]
+    html = subprocess.run(cmd + [str(pdf), "-"], check=True, capture_output=True, text=True).stdout
+    out = []
+    for n, chunk in enumerate(html.split("<page ")[1:], start=page or 1):
+        for m in re.finditer(r'<word xMin="([\d.]+)" yMin="([\d.]+)"[^>]*>([^<]*)</word>', chunk):
+            out.append((m.group(3), float(m.group(1)), float(m.group(2)), n))
+    return out
+
+
+def lines(pdf: Path) -> list[list[tuple[str, float]]]:
+    """Return the PDF's lines in reading order, each a list of (word, xMin)."""
+    rows: dict[tuple[int, int], list[tuple[str, float]]] = {}
+    for word, x, y, page in words(pdf):
+        rows.setdefault((page, round(y)), []).append((word, x))
+    return [sorted(rows[key], key=lambda w: w[1]) for key in sorted(rows)]
+
+
+def first_and_wrapped(pdf: Path, first_word: str) -> tuple[float, float]:
+    """Return the x of ``first_word`` and of the first word of the line after it."""
+    found = lines(pdf)
+    for i, line in enumerate(found):
+        if any(w == first_word for w, _ in line):
+            x = next(x for w, x in line if w == first_word)
+            return x, found[i + 1][0][1]
+    raise AssertionError(f"{first_word!r} not in the PDF")
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("typo")
+    src = folder / "sample.yaml"
+    src.write_text(SAMPLE, encoding="utf-8")
+    assert main(["render", str(src), "-o", str(folder), "--quiet"]) == 0
+    return folder
+
+
+@pytest.mark.parametrize("first", ["Numberedpara", "Letteredone", "Letteredtwo", "Bodybullet", "Appendixbullet",
+                                   "Appendixletter"])
+def test_the_first_line_of_a_hanging_item_starts_where_its_wrapped_lines_do(sample, first):
+    # The old templates put a space between the number's gutter and the text: the first line
+    # sat 3.3 pt to the right of the lines under it.
+    x, wrapped = first_and_wrapped(sample / "sample.pdf", first)
+    assert abs(x - wrapped) < 0.5, f"{first} starts at {x:.1f} pt, its next line at {wrapped:.1f} pt"
+
+
+def test_appendix_lists_start_at_the_appendix_text_margin(sample):
+    # The old style sheet indented appendix lists by the 3.4em paragraph-number gutter,
+    # although nothing in an appendix is numbered: the bullets sat far right of the text.
+    found = {w: x for w, x, _, _ in words(sample / "sample.pdf")}
+    margin = found["Appendixtext"]
+    body_bullet_text, appendix_bullet_text = found["Bodybullet"], found["Appendixbullet"]
+    body_numbered_text = found["Numberedpara"]
+    # In the body a bullet hangs under the numbered paragraph's text; in an appendix it hangs
+    # from the margin by the same list gutter.
+    assert appendix_bullet_text - margin == pytest.approx(body_bullet_text - body_numbered_text, abs=0.5)
+    assert found["Appendixletter"] == pytest.approx(appendix_bullet_text, abs=0.5)
+
+
+def test_the_running_title_and_the_marking_stay_on_one_line(sample):
+    pdf = sample / "sample.pdf"
+    header = [(w, x, y) for w, x, y, page in words(pdf) if page == 2 and y < BODY_TOP]
+    assert {w for w, _, _ in header} >= {"NOT", "FOR", "PUBLICATION", "THE", "DISPOSAL"}
+    assert len({round(y) for _, _, y in header}) == 1, f"the running header has several lines: {header}"
+    # The full title is still the document's title.
+    assert pdfinfo(pdf)["Title"] == LONG_TITLE
+
+
+def test_the_signatory_is_never_alone_on_a_page(tmp_path):
+    # The Dudley example put "Linda Sanders, Director of Social Services" alone on page 3.
+    assert main(["render", str(DUDLEY), "-o", str(tmp_path), "--format", "pdf", "--quiet"]) == 0
+    pdf = tmp_path / "dudley-2005-partnership-strategy.pdf"
+    pages = int(pdfinfo(pdf)["Pages"])
+    (page,) = [n for n in range(1, pages + 1) if "Linda Sanders" in pdftotext(pdf, page=n)]
+    body = pdftotext(pdf, page=page, body_only=True)
+    others = [line for line in body.splitlines() if line.strip() and line.strip() not in
+              ("Linda Sanders", "Director of Social Services")]
+    assert others, f"page {page} holds only the signature"
+    assert "8.0 BACKGROUND DOCUMENTS" in body
