@@ -80,6 +80,27 @@ def _yaml_error(name: str, exc: yaml.YAMLError) -> InputError:
     return InputError(Problem(message, name, line))
 
 
+class SourceInt(int):
+    """An integer read from a file, with the text it was written as (``010``, ``1_000``)."""
+
+    source_text: str
+
+
+class SourceFloat(float):
+    """A decimal read from a file, with the text it was written as (``0.50`` reads as 0.5)."""
+
+    source_text: str
+
+
+def _with_source_text(value: Any, text: str) -> Any:
+    """Return a number that remembers its source text, so a table cell prints it as written."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    number = SourceInt(value) if isinstance(value, int) else SourceFloat(value)
+    number.source_text = text
+    return number
+
+
 class _Seen:
     """The nodes constructed so far and how many were constructed again through aliases."""
 
@@ -117,7 +138,7 @@ def _construct(loader: yaml.SafeLoader, node: yaml.Node, path: PathKey, lines: d
     if isinstance(node, yaml.SequenceNode):
         return [_construct(loader, item, path + (i,), lines, name, seen) for i, item in enumerate(node.value)]
     try:
-        return loader.construct_object(node, deep=True)
+        return _with_source_text(loader.construct_object(node, deep=True), node.value)
     except (ValueError, TypeError, OverflowError):
         # A scalar that looks like a date but is not one (2005-13-16): keep the text and let
         # validation report it against its field, with its path.
@@ -129,7 +150,8 @@ def parse_text(text: str, name: str, *, json_syntax: bool = False) -> tuple[Any,
     if json_syntax:
         # json.loads gives exact JSON semantics; YAML composition below only supplies lines.
         try:
-            data = json.loads(text)
+            data = json.loads(text, parse_int=lambda t: _with_source_text(int(t), t),
+                              parse_float=lambda t: _with_source_text(float(t), t))
         except json.JSONDecodeError as exc:
             raise InputError(Problem(f"invalid JSON: {exc.msg}", name, exc.lineno)) from None
         except RecursionError:
