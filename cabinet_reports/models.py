@@ -149,9 +149,9 @@ def _cell_text(value: Any) -> Any:
     """Accept a number (or a date) where a table cell's text is expected, as it was written.
 
     YAML reads ``12500``, ``-300`` and ``0.50`` as numbers; the loader keeps the text each was
-    written as, so ``0.50`` still prints "0.50". Spellings YAML changes beyond recognition
-    (``1_000`` is 1000, ``010`` is 8, ``1:30`` is 90, ``yes`` is true) are refused with what to
-    write instead.
+    written as, so ``0.50`` still prints "0.50" (and ``010`` "010"). Spellings that would not
+    print as a figure (``1_000``, ``1e3``, ``1:30``, which YAML reads as 90) and ``yes``/``no``
+    (read as true/false) are refused with what to write instead.
     """
     if isinstance(value, bool):
         raise ValueError(f"YAML read this cell as {'true' if value else 'false'} (from yes/no, on/off or "
