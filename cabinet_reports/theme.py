@@ -123,6 +123,8 @@ class ThemeConfig(_Strict):
     other_sections_before: str = "recommendations"
     kinds: dict[str, KindSpec] = Field(default_factory=dict)
     words: dict[str, str] = Field(default_factory=dict)
+    # Papers are printed: the PDF shows each web link's address after its text.
+    print_link_urls: bool = False
 
     @field_validator("date_format")
     @classmethod
