@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from cabinet_reports.cli import main
-from readers import BODY_TOP, pdfinfo, pdftotext, require
+from readers import BODY_TOP, normalise, pdfinfo, pdftotext, require
 
 ROOT = Path(__file__).resolve().parent.parent
 DUDLEY = ROOT / "examples" / "dudley-2005-partnership-strategy" / "report.yaml"
@@ -130,3 +130,69 @@ def test_the_signatory_is_never_alone_on_a_page(tmp_path):
               ("Linda Sanders", "Director of Social Services")]
     assert others, f"page {page} holds only the signature"
     assert "8.0 BACKGROUND DOCUMENTS" in body
+
+
+# --------------------------------------------------------------------------- DOCX as the PDF
+@pytest.fixture(scope="module")
+def sample_docx_pdf(sample, libreoffice) -> Path:
+    (converted,) = libreoffice([sample / "sample.docx"])
+    return converted
+
+
+@pytest.mark.parametrize("first", ["Numberedpara", "Letteredone", "Bodybullet", "Appendixbullet", "Appendixletter"])
+def test_docx_hanging_items_align_as_in_the_pdf(sample_docx_pdf, first):
+    x, wrapped = first_and_wrapped(sample_docx_pdf, first)
+    assert abs(x - wrapped) < 0.5, f"{first} starts at {x:.1f} pt, its next line at {wrapped:.1f} pt"
+
+
+def test_docx_appendix_lists_start_at_the_appendix_text_margin(sample, sample_docx_pdf):
+    # The DOCX indented appendix lists by the 1.5 cm number gutter too.
+    found = {w: x for w, x, _, _ in words(sample_docx_pdf)}
+    pdf = {w: x for w, x, _, _ in words(sample / "sample.pdf")}
+    docx_indent = found["Appendixbullet"] - found["Appendixtext"]
+    pdf_indent = pdf["Appendixbullet"] - pdf["Appendixtext"]
+    assert docx_indent == pytest.approx(pdf_indent, abs=4), (docx_indent, pdf_indent)
+
+
+def word_heights(pdf: Path) -> dict[str, float]:
+    cmd = [require("pdftotext"), "-bbox", str(pdf), "-"]
+    html = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    out: dict[str, float] = {}
+    for m in re.finditer(r'<word [^>]*yMin="([\d.]+)"[^>]*yMax="([\d.]+)">([^<]*)</word>', html):
+        # The largest occurrence: the title's words are also in the smaller running header.
+        out[m.group(3)] = max(out.get(m.group(3), 0.0), float(m.group(2)) - float(m.group(1)))
+    return out
+
+
+def test_docx_title_and_heading_sizes_are_the_pdfs(sample, sample_docx_pdf):
+    # The DOCX set the title at 16 pt and headings at 14 pt over 12 pt text; the PDF sets
+    # the title and section headings at the text size and appendix headings at 13 pt.
+    pdf, docx = word_heights(sample / "sample.pdf"), word_heights(sample_docx_pdf)
+    for word in ("DISPOSAL", "PURPOSE", "Plan"):  # title, section heading, appendix heading
+        pdf_ratio, docx_ratio = pdf[word] / pdf["Numberedpara"], docx[word] / docx["Numberedpara"]
+        assert docx_ratio == pytest.approx(pdf_ratio, rel=0.04), (word, pdf_ratio, docx_ratio)
+
+
+def test_agenda_members_with_a_bracketed_role_print_without_nested_brackets(tmp_path):
+    from cabinet_reports.pack import build_pack
+
+    meeting = tmp_path / "meeting.yaml"
+    meeting.write_text("""\
+council: Test Borough Council
+body: Cabinet
+date: 2026-01-14
+time: "6.00 pm"
+venue: Council House
+contact: {name: Democratic Services, email: ds@example.gov.uk}
+membership:
+  - {name: Councillor A. Leader, role: Leader of the Council (Chair)}
+  - {name: Councillor B. Deputy, role: Deputy Leader}
+items:
+  - {title: Apologies for absence, text: To receive apologies for absence.}
+""", encoding="utf-8")
+    out = tmp_path / "pack"
+    build_pack(meeting, out, jobs=1)
+    text = normalise(pdftotext(out / "agenda.pdf"))
+    assert "Councillor A. Leader, Leader of the Council (Chair)" in text
+    assert "Councillor B. Deputy, Deputy Leader" in text
+    assert "))" not in text
