@@ -196,3 +196,29 @@ items:
     assert "Councillor A. Leader, Leader of the Council (Chair)" in text
     assert "Councillor B. Deputy, Deputy Leader" in text
     assert "))" not in text
+
+
+def test_an_item_with_a_reference_does_not_break_after_its_first_word(tmp_path):
+    # Reported as "(a) Notes" alone on a line. Not reproduced on the built-in theme: this
+    # guard moves the reference through every position of the first line.
+    lead = "the progress with the capital programme and asks for more on it while".split()
+    items = "".join(f'        - "Notes {" ".join(lead[:n])} [[app]] and the rest of the sentence that goes on."\n'
+                    for n in range(len(lead) + 1))
+    src = tmp_path / "refs.yaml"
+    src.write_text(f"""\
+council: {{name: Test Borough Council}}
+meeting: {{body: Cabinet, date: 2026-01-14}}
+title: References
+sections:
+  purpose:
+    - p: Intro.
+    - letters:
+{items}  recommendations: ["That it be approved."]
+appendices:
+  - title: The long appendix title of the capital programme for 2004/05
+    label: app
+    blocks: [text: x]
+""", encoding="utf-8")
+    assert main(["render", str(src), "-o", str(tmp_path), "--format", "pdf", "--quiet"]) == 0
+    alone = [line for line in lines(tmp_path / "refs.pdf") if [w for w, _ in line][1:] == ["Notes"]]
+    assert not alone, alone

@@ -585,13 +585,11 @@ def _list_depth(tree: _Tree, lst: Dictionary) -> int:
 def _split_label(tree: _Tree, item: Dictionary, pages: dict[Key, _PageContent]) -> Dictionary | None:
     """Make the marker span at the start of an LI's body its Lbl; return it, or None.
 
-    Our templates write ``<li><span class="marker">(a)</span><span class="item-text">``, so
+    Our templates write ``<li><span class="marker">(a)</span> <span class="item-text">``, so
     the marker is the first element of the body's first line (through WeasyPrint's
     anonymous NonStruct blocks) when it is a span of its own (holding a text run, not a bare
-    one) followed by the item text's span; a theme may also put a space between the two
-    (the bare run of the space then follows the marker). The rest of an item continued from
-    the previous page starts with its text, and gets no label: without the space, the
-    first span must read like a marker (a bullet or a short number or letter).
+    one) followed by the bare run of the space. The rest of an item continued from the
+    previous page starts with its text, and gets no label.
     """
     body = next(iter(tree.children(item, "LBody")), None)
     if body is None:
@@ -609,10 +607,7 @@ def _split_label(tree: _Tree, item: Dictionary, pages: dict[Key, _PageContent]) 
     if tree.role(first) != "Span" or not inner or any(k.elem is None for k in inner) or len(kids) < 2:
         return None
     space = kids[1].elem
-    if space is None:
-        return None
-    bare_space = not any(k.elem is not None for k in tree.kids[space.objgen]) and not tree.text(space, pages)
-    if not bare_space and not _looks_like_marker(tree.text(first, pages)):
+    if space is None or any(k.elem is not None for k in tree.kids[space.objgen]) or tree.text(space, pages):
         return None
     tree.set_kids(holder, kids[1:])
     first.S = Name.Lbl
@@ -621,15 +616,6 @@ def _split_label(tree: _Tree, item: Dictionary, pages: dict[Key, _PageContent]) 
     at = next(i for i, k in enumerate(siblings) if k.elem is not None and k.elem.objgen == body.objgen)
     tree.set_kids(item, siblings[:at] + [kids[0]] + siblings[at:])
     return first
-
-
-def _looks_like_marker(text: str) -> bool:
-    """Return True for a list marker's text: a bullet, "1.", "(a)", "ii)", not a word of text."""
-    core = re.sub(r"^[(\[]|[).:\]]$", "", text.strip()).strip(" ()[].:")
-    if len(text.strip()) > 8 or not core:
-        return False
-    return (core in _BULLETS or core.isdigit() or (len(core) <= 2 and core.isalpha())
-            or bool(_ROMAN.match(core.lower())))
 
 
 def _continue_item(tree: _Tree, previous: Dictionary | None, item: Dictionary) -> bool:
