@@ -22,6 +22,7 @@ from pydantic import (
     Field,
     StringConstraints,
     Tag,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -174,7 +175,13 @@ def _suggest(value: int | float, text: str) -> str:
     return text if re.fullmatch(r"[-+]?[\d:]+", text) else f"{value:,}"
 
 
-CellText = Annotated[str, StringConstraints(max_length=MAX_TEXT), XmlSafe, BeforeValidator(_cell_text)]
+# The schema says what the validator accepts, so an editor does not flag an unquoted 12500.
+_CELL_SCHEMA = {"type": ["string", "number"], "maxLength": MAX_TEXT}
+CellText = Annotated[str, StringConstraints(max_length=MAX_TEXT), XmlSafe, BeforeValidator(_cell_text),
+                     WithJsonSchema(_CELL_SCHEMA)]
+# One total row, or a list of them.
+_FOOTER_SCHEMA = {"anyOf": [{"type": "array", "items": _CELL_SCHEMA, "minItems": 1},
+                            {"type": "array", "items": {"type": "array", "items": _CELL_SCHEMA}, "maxItems": 20}]}
 Align = Literal["left", "right", "centre", "center"]
 
 
@@ -188,7 +195,8 @@ class TableSpec(Model):
 
     header: list[Text] = Field(min_length=1, max_length=50)
     rows: list[list[CellText]] = Field(default_factory=list, max_length=10_000)
-    footer: list[list[CellText]] = Field(default_factory=list, max_length=20)
+    footer: Annotated[list[list[CellText]], WithJsonSchema(_FOOTER_SCHEMA)] = Field(default_factory=list,
+                                                                                     max_length=20)
     caption: Text | None = None
     align: list[Align] | None = None
     widths: list[Annotated[float, Field(gt=0, le=1000)]] | None = None

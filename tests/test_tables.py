@@ -169,3 +169,16 @@ def test_json_figures_print_as_written(tmp_path):
     src.write_text(json.dumps(data, default=str).replace('"__HALF__"', "0.50"), encoding="utf-8")
     assert main(["render", str(src), "-o", str(tmp_path), "--format", "pdf", "--quiet"]) == 0
     assert " 0.50 " in " ".join(pdftotext(tmp_path / "finance.pdf").split())
+
+
+def test_the_schema_lets_an_editor_accept_unquoted_figures():
+    import datetime as dt
+
+    import jsonschema
+    import yaml
+
+    from cabinet_reports.schema import report_schema
+
+    data = yaml.safe_load(FINANCE)
+    data["meeting"]["date"] = dt.date(2026, 1, 14).isoformat()  # as a YAML 1.2 editor reads it
+    jsonschema.Draft202012Validator(report_schema()).validate(data)
