@@ -10,6 +10,7 @@ located problems for anything the user can get wrong.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -151,8 +152,12 @@ def prepare(report: Report | str | Path, theme: Theme | str | Path | None = None
 
 
 def render_jobs(jobs: Iterable[Job], outdir: str | Path, *, formats: str | Iterable[str] = ("pdf", "docx"),
-                theme: Theme | str | Path | None = None, html: bool = False) -> list[Path]:
+                theme: Theme | str | Path | None = None, html: bool = False,
+                print_link_urls: bool | None = None) -> list[Path]:
     """Render prepared reports into ``outdir`` and return the written paths.
+
+    ``print_link_urls`` prints each link's address after its text in the PDF (None: as the
+    theme says).
 
     Everything is rendered in memory first and then written as one atomic set, so a failure
     in any report or format leaves every previous output untouched and nothing half-written.
@@ -173,6 +178,9 @@ def render_jobs(jobs: Iterable[Job], outdir: str | Path, *, formats: str | Itera
     if clashes:
         raise InputError(Problem(f"several inputs would write {', '.join(clashes)}: render them into separate folders"))
     files: dict[Path, bytes] = {}
+    if print_link_urls is not None:
+        jobs = [dataclasses.replace(job, options=dataclasses.replace(job.options, print_link_urls=print_link_urls))
+                for job in jobs]
     for job in jobs:
         for fmt in wanted:
             files[outdir / f"{job.stem}{suffix(fmt)}"] = get_renderer(fmt)(job.doc, theme, job.options)

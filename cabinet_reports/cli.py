@@ -44,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--html", action="store_true",
                         help="also write the HTML intermediate the PDF is made from, as NAME.html (for theme "
                              "authors: print CSS, not the web page; cannot be combined with --format html)")
+    render.add_argument("--print-link-urls", action=argparse.BooleanOptionalAction, default=None,
+                        help="print each web link's address after its text in the PDF, for paper "
+                             "(default: the theme's print_link_urls setting)")
     render.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
 
     check = sub.add_parser(
@@ -193,7 +196,8 @@ def _render(args: argparse.Namespace) -> int:
     formats = parse_formats(args.format)
     theme = resolve_theme(args.theme)
     jobs = _prepare_all(args.reports, theme)
-    written = render_jobs(jobs, args.outdir, formats=formats, theme=theme, html=args.html)
+    written = render_jobs(jobs, args.outdir, formats=formats, theme=theme, html=args.html,
+                          print_link_urls=args.print_link_urls)
     if not args.quiet:
         for target in written:
             print(f"wrote {target}")

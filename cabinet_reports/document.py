@@ -84,13 +84,20 @@ class ListBlock:
 
 @dataclass
 class TableBlock:
-    """A table with one header row."""
+    """A table: one header row, body rows, total (footer) rows, and its columns' layout.
+
+    ``align`` holds "left", "right" or "center" per column; ``widths`` the columns' shares
+    of the table width (summing to 1), or None to size columns by their content.
+    """
 
     header: list[Inline]
     rows: list[list[Inline]]
     caption: Inline = ()
     anchor: str | None = None
     kind: str = "table"
+    footer: list[list[Inline]] = field(default_factory=list)
+    align: list[str] = field(default_factory=list)
+    widths: list[float] | None = None
 
 
 Block = Union[Para, Heading, SubPoint, ListBlock, TableBlock]
@@ -376,7 +383,11 @@ class _Builder:
                     [self.inline(h, at + ("table", "header", j)) for j, h in enumerate(spec.header)],
                     [[self.inline(c, at + ("table", "rows", r, j)) if c else () for j, c in enumerate(row)]
                      for r, row in enumerate(spec.rows)],
-                    self.inline(spec.caption, at + ("table", "caption")), anchor))
+                    self.inline(spec.caption, at + ("table", "caption")), anchor,
+                    footer=[[self.inline(c, at + ("table", "footer", r, j)) if c else () for j, c in enumerate(row)]
+                            for r, row in enumerate(spec.footer)],
+                    align=spec.column_align(),
+                    widths=[w / sum(spec.widths) for w in spec.widths] if spec.widths else None))
         return out
 
     def _appendix_link(self, index: int, line: str) -> Inline:

@@ -131,3 +131,43 @@ def plain(spans: Inline) -> str:
 def literal(text: str) -> Inline:
     """Return text as one unformatted span (for values that are not Markdown, like names)."""
     return (Span(text),) if text else ()
+
+
+# --------------------------------------------------------------------------- printed links
+def _bare_address(href: str) -> str:
+    """Return a link's address as a reader would type it: no mailto:/tel:, no trailing slash."""
+    for scheme in ("mailto:", "tel:"):
+        if href.lower().startswith(scheme):
+            return href[len(scheme):]
+    return href
+
+
+def _same_address(text: str, href: str) -> bool:
+    def key(value: str) -> str:
+        value = _bare_address(value.strip()).lower()
+        value = re.sub(r"^https?://", "", value)
+        return value.removeprefix("www.").rstrip("/")
+    return key(text) == key(href)
+
+
+def with_printed_urls(spans: Inline) -> Inline:
+    """Return spans with each web, e-mail or phone link's address printed after its text.
+
+    For paper: "the guidance (https://www.gov.uk/…)". Cross-references ("#…") and links
+    whose text already is the address are left as they are.
+    """
+    out: list[Span] = []
+    for i, s in enumerate(spans):
+        out.append(s)
+        if not s.href or s.href.startswith("#"):
+            continue
+        if i + 1 < len(spans) and spans[i + 1].href == s.href:
+            continue  # the link goes on (bold within it …): print the address after its last part
+        start = i
+        while start > 0 and spans[start - 1].href == s.href:
+            start -= 1
+        text = "".join(part.text for part in spans[start:i + 1])
+        if not _same_address(text, s.href):
+            out.append(Span(f" ({_bare_address(s.href)})", s.bold, s.italic))
+    return tuple(out)
+

@@ -132,6 +132,27 @@ def _describe(value: Any) -> str:
     return shown if len(shown) <= 40 else shown[:37] + "..."
 
 
+class SourceInt(int):
+    """An integer read from a file, with the text it was written as (``010``, ``1_000``)."""
+
+    source_text: str
+
+
+class SourceFloat(float):
+    """A decimal read from a file, with the text it was written as (``0.50`` reads as 0.5)."""
+
+    source_text: str
+
+
+def _with_source_text(value: Any, text: str) -> Any:
+    """Return a number that remembers its source text, so a table cell prints it as written."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    number = SourceInt(value) if isinstance(value, int) else SourceFloat(value)
+    number.source_text = text
+    return number
+
+
 class _Seen:
     """The nodes constructed so far, and how many values and characters aliases repeated."""
 
@@ -195,7 +216,7 @@ def _construct(loader: yaml.SafeLoader, node: yaml.Node, path: PathKey, lines: d
     if node.tag == _STR_TAG:
         return node.value  # what construct_object gives for text, without its bookkeeping (most nodes)
     try:
-        return loader.construct_object(node, deep=True)
+        return _with_source_text(loader.construct_object(node, deep=True), node.value)
     except yaml.YAMLError:
         raise
     except Exception:  # noqa: BLE001 - PyYAML's constructors raise ValueError, AttributeError …
@@ -224,7 +245,8 @@ def _parse_json(text: str, name: str) -> tuple[Any, dict[PathKey, int]]:
     # json.loads gives exact JSON semantics; the YAML composition only supplies lines (and,
     # for a duplicate key, its line and path).
     try:
-        data = json.loads(text, object_pairs_hook=_unique_pairs)
+        data = json.loads(text, object_pairs_hook=_unique_pairs, parse_int=lambda t: _with_source_text(int(t), t),
+                          parse_float=lambda t: _with_source_text(float(t), t))
     except json.JSONDecodeError as exc:
         where = f" (column {exc.colno})" if exc.colno > 1 else ""
         raise InputError(Problem(f"invalid JSON: {exc.msg}{where}", name, exc.lineno)) from None

@@ -22,6 +22,7 @@ from pydantic import (
     Field,
     StringConstraints,
     Tag,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -166,20 +167,93 @@ class Timeline(Model):
     timeline: list[TimelineEntry] = Field(min_length=1, max_length=MAX_ITEMS)
 
 
+# Plain numbers the way a reader expects them printed: "12500", "-300", "1.5", "0.50", "1,250.00".
+_PLAIN_FIGURE = re.compile(r"^[-+]?(\d+|\d{1,3}(,\d{3})+)(\.\d+)?$")
+
+
+def _cell_text(value: Any) -> Any:
+    """Accept a number (or a date) where a table cell's text is expected, as it was written.
+
+    YAML reads ``12500``, ``-300`` and ``0.50`` as numbers; the loader keeps the text each was
+    written as, so ``0.50`` still prints "0.50" (and ``010`` "010"). Spellings that would not
+    print as a figure (``1_000``, ``1e3``, ``1:30``, which YAML reads as 90) and ``yes``/``no``
+    (read as true/false) are refused with what to write instead.
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"YAML read this cell as {'true' if value else 'false'} (from yes/no, on/off or "
+                         "true/false): put the text in quotes, for example \"Yes\"")
+    if isinstance(value, (int, float)):
+        text = getattr(value, "source_text", None)
+        if text is None:  # given from Python, or by a reader that does not keep the text
+            text = str(value)
+        if not _PLAIN_FIGURE.match(text):
+            raise ValueError(f"YAML read {text} as the number {value!r}, which would not print as written: "
+                             f"put the figure in quotes as it should be printed, for example \"{_suggest(value, text)}\"")
+        return text
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _suggest(value: int | float, text: str) -> str:
+    # "010" and "1:30" were meant as written; "1_000" and "1e3" as the figure.
+    return text if re.fullmatch(r"[-+]?[\d:]+", text) else f"{value:,}"
+
+
+# The schema says what the validator accepts, so an editor does not flag an unquoted 12500.
+_CELL_SCHEMA = {"type": ["string", "number"], "maxLength": MAX_TEXT}
+CellText = Annotated[str, StringConstraints(max_length=MAX_TEXT), XmlSafe, BeforeValidator(_cell_text),
+                     WithJsonSchema(_CELL_SCHEMA)]
+# One total row, or a list of them.
+_FOOTER_SCHEMA = {"anyOf": [{"type": "array", "items": _CELL_SCHEMA, "minItems": 1},
+                            {"type": "array", "items": {"type": "array", "items": _CELL_SCHEMA}, "maxItems": 20}]}
+Align = Literal["left", "right", "centre", "center"]
+
+
 class TableSpec(Model):
-    """A table with one header row."""
+    """A table: one header row, body rows, optional total (footer) rows, and column layout.
+
+    ``align`` gives each column's alignment (figures are right-aligned: ``[left, right,
+    right]``); ``widths`` gives relative column widths (``[3, 1, 1]``: the first column three
+    times as wide as each other). ``footer`` rows (totals) print bold under a rule.
+    """
 
     header: list[Text] = Field(min_length=1, max_length=50)
-    rows: list[list[Annotated[str, StringConstraints(max_length=MAX_TEXT), XmlSafe]]] = Field(
-        default_factory=list, max_length=10_000)
+    rows: list[list[CellText]] = Field(default_factory=list, max_length=10_000)
+    footer: Annotated[list[list[CellText]], WithJsonSchema(_FOOTER_SCHEMA)] = Field(default_factory=list,
+                                                                                     max_length=20)
     caption: Text | None = None
+    align: list[Align] | None = None
+    widths: list[Annotated[float, Field(gt=0, le=1000)]] | None = None
+
+    @field_validator("footer", mode="before")
+    @classmethod
+    def _one_footer_row(cls, value: Any) -> Any:
+        # "footer: [Total, 1200]" is one row; a list of lists is several.
+        if isinstance(value, list) and value and not any(isinstance(v, list) for v in value):
+            return [value]
+        return value
 
     @model_validator(mode="after")
     def _rows_fit_header(self) -> "TableSpec":
-        for i, row in enumerate(self.rows):
-            if len(row) != len(self.header):
-                raise ValueError(f"row {i + 1} has {len(row)} cells but the header has {len(self.header)}")
+        columns = len(self.header)
+        for name, rows in (("row", self.rows), ("footer row", self.footer)):
+            for i, row in enumerate(rows):
+                if len(row) != columns:
+                    hint = ""
+                    if len(row) > columns:
+                        hint = ("; in a [flow, list] a comma separates cells, so quote figures with commas: "
+                                "[Staff, \"1,000\"]")
+                    raise ValueError(f"{name} {i + 1} has {len(row)} cells but the header has {columns}{hint}")
+        for key in ("align", "widths"):
+            given = getattr(self, key)
+            if given is not None and len(given) != columns:
+                raise ValueError(f"{key} gives {len(given)} columns but the header has {columns}")
         return self
+
+    def column_align(self) -> list[str]:
+        """Return each column's alignment: "left", "right" or "center"."""
+        return ["center" if a == "centre" else a for a in (self.align or ["left"] * len(self.header))]
 
 
 class Table(Model):

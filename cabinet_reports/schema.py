@@ -144,7 +144,10 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
     "Table": {"table": "A table: {caption, header: [...], rows: [[...], ...]}.",
               "label": "A name for the table."},
     "TableSpec": {"header": "The header row's cells.", "rows": "The rows; each has as many cells as the header.",
-                  "caption": "The table's caption."},
+                  "caption": "The table's caption.",
+                  "footer": "Total row(s) under the rows, printed bold under a rule: [Total, \"12,500\"].",
+                  "align": "Each column's alignment: left, right (figures) or centre, e.g. [left, right, right].",
+                  "widths": "Relative column widths, e.g. [3, 1, 1]; without them columns are sized by content."},
     # The meeting format
     "MeetingFile": {
         "language": "The agenda's language tag, e.g. en-GB.",

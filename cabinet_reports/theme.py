@@ -241,6 +241,8 @@ class ThemeConfig(_Strict):
             if not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", key):
                 raise ValueError(f"cover field key '{key}' must be lower-case letters, digits and _")
         return value
+    # Papers are printed: the PDF shows each web link's address after its text.
+    print_link_urls: bool = False
 
     @field_validator("date_format")
     @classmethod

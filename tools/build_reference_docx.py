@@ -32,6 +32,9 @@ Style decisions:
 - "Title Block" is left-aligned and bold: centred blocks are harder to read for
   people with dyslexia or using screen magnifiers.
 - "Exempt Marking" is bold capitals, no colour, so it survives black-and-white print.
+- Sizes follow the PDF (style.css): title and section headings at the 12 pt body size,
+  bold; appendix headings ("Heading 1") 13 pt; "Table Header" and "Table Text" 11 pt.
+  Widow/orphan control is on for every paragraph, as the PDF's orphans and widows.
 """
 
 from __future__ import annotations
@@ -62,6 +65,7 @@ DEFAULT_OUTPUT = ROOT / "templates" / "reference.docx"
 FONT = "Arial"
 LANGUAGE = "en-GB"
 BODY_SIZE = Pt(12)
+TABLE_SIZE = Pt(11)
 
 # A4 with 2.54 cm (1 inch = 1440 twips) margins.
 PAGE_WIDTH, PAGE_HEIGHT = Twips(11906), Twips(16838)
@@ -75,6 +79,7 @@ CUSTOM_PARAGRAPH_STYLES = {
     "Numbered Paragraph": ("Normal", "Numbered Paragraph", False, False),
     "List Letter": ("Normal", "List Letter", False, False),
     "Table Header": ("Normal", "Table Header", True, False),
+    "Table Text": ("Normal", "Table Text", False, False),
     "Signature": ("Normal", "Signature", False, False),
     "Exempt Marking": ("Normal", "Normal", True, True),
     "Numbered Sub-point": ("Normal", "Numbered Sub-point", False, False),
@@ -127,7 +132,13 @@ def _configure_defaults(doc) -> None:
     lang = rpr.find(qn("w:lang"))
     lang.set(qn("w:val"), LANGUAGE)
     lang.set(qn("w:eastAsia"), LANGUAGE)
-    spacing = defaults.find(f"{qn('w:pPrDefault')}/{qn('w:pPr')}/{qn('w:spacing')}")
+    ppr = defaults.find(f"{qn('w:pPrDefault')}/{qn('w:pPr')}")
+    # Widow and orphan control, as the PDF's `orphans: 2; widows: 2` (Word's own Normal has
+    # it; python-docx's template does not, and LibreOffice then left headings alone at the
+    # foot of a page although they keep with the next paragraph).
+    if ppr.find(qn("w:widowControl")) is None:
+        ppr.insert(0, OxmlElement("w:widowControl"))
+    spacing = ppr.find(qn("w:spacing"))
     spacing.set(qn("w:after"), "120")  # 6 pt
     spacing.set(qn("w:line"), "240")  # single
     spacing.set(qn("w:lineRule"), "auto")
@@ -153,13 +164,15 @@ def _configure_builtin_styles(doc) -> None:
     ppr = title.element.get_or_add_pPr()
     for border in ppr.findall(qn("w:pBdr")):
         ppr.remove(border)
-    title.font.size = Pt(16)
+    # The PDF's sizes (style.css): title block and section headings at body size, bold;
+    # appendix headings (Heading 1) 13 pt; tables 11 pt.
+    title.font.size = BODY_SIZE
     title.font.bold = True
     title.paragraph_format.space_after = Pt(12)
     title.paragraph_format.keep_with_next = True
 
     for name, size, before in (
-        ("Heading 1", Pt(14), Pt(18)),
+        ("Heading 1", Pt(13), Pt(18)),
         ("Heading 2", Pt(12), Pt(12)),
         ("Heading 3", Pt(12), Pt(12)),
     ):
@@ -214,6 +227,9 @@ def _add_custom_styles(doc) -> None:
     signature.paragraph_format.keep_together = True
     styles["Title Block"].paragraph_format.alignment = WD_ALIGN_PARAGRAPH.LEFT
     styles["Table Header"].paragraph_format.keep_with_next = True
+    for name in ("Table Header", "Table Text"):
+        styles[name].font.size = TABLE_SIZE
+        styles[name].paragraph_format.space_after = Pt(0)
 
     for name, (base, level) in NUMBERED_HEADING_STYLES.items():
         heading = styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
@@ -221,6 +237,7 @@ def _add_custom_styles(doc) -> None:
         heading.next_paragraph_style = styles["Numbered Paragraph"]
         heading.quick_style = True
         heading.font.bold = True
+        heading.font.size = BODY_SIZE
         # Explicit outline level although the base heading already has it: some
         # readers do not follow basedOn when deciding what is a heading.
         ppr = heading.element.get_or_add_pPr()

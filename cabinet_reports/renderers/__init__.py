@@ -28,6 +28,7 @@ class RenderOptions:
     logo: Path | None = None
     page_offset: int = 0  # pages before this document in a pack
     total_pages: int | None = None  # pack length, printed as "of N"; None: this document's own
+    print_link_urls: bool | None = None  # PDF: print each link's address after it; None: the theme's setting
 
 
 # Every moment stamped into an output (the document's date, or SOURCE_DATE_EPOCH) lies in

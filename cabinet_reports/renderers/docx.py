@@ -64,6 +64,7 @@ STYLES: dict[str, tuple[str, int | None]] = {
     "List Bullet": ("Normal", None),
     "Caption": ("Normal", None),
     "Table Header": ("Normal", None),
+    "Table Text": ("Normal", None),
     "Signature": ("Normal", None),
 }
 
@@ -203,7 +204,7 @@ def _inlines(b: Block) -> Iterator[Inline]:
     elif isinstance(b, TableBlock):
         yield b.caption
         yield from b.header
-        for row in b.rows:
+        for row in [*b.rows, *b.footer]:
             yield from row
 
 
@@ -240,6 +241,97 @@ def _box_borders(p) -> None:
         if child.tag in {qn(t) for t in order}:
             index = i + 1
     ppr.insert(index, borders)
+
+
+# --------------------------------------------------------------------------- keeping together
+_HEADING_STYLES = {"Title", "Section Heading", "Sub-point Heading", "Caption"} | {f"Heading {n}" for n in range(1, 7)}
+
+
+def keep_headings_with_next(p, style: str) -> None:
+    """Keep a heading (or caption) on the page of what follows it, whatever the reference says."""
+    if style in _HEADING_STYLES:
+        p.paragraph_format.keep_with_next = True
+
+
+# --------------------------------------------------------------------------- tables
+# As style.css: 0.25em × 0.4em cell padding at the tables' 11 pt (in twips), #e8e8e8 headers,
+# a 1.5 pt rule over the totals.
+CELL_PADDING_TWIPS = (55, 90)
+HEADER_FILL = "E8E8E8"
+
+
+def content_widths(b: TableBlock) -> list[float]:
+    """Return column shares of the table width from the cells' text, as CSS auto layout does.
+
+    Each column wants its longest cell on one line and needs at least its longest word;
+    columns get what they want when it fits, else their minimum plus a share of the rest in
+    proportion to how much more they want.
+    """
+    rows = [b.header, *b.rows, *b.footer]
+    texts = [[plain(row[c]) if c < len(row) else "" for row in rows] for c in range(len(b.header))]
+    # Characters at 11 pt; +2 for the cell padding, a cap so one long cell cannot take the page.
+    wants = [min(max((len(t) for t in col), default=0), 60) + 2 for col in texts]
+    needs = [min(max((len(w) for t in col for w in t.split()), default=0), 25) + 2 for col in texts]
+    page = 85  # characters of 11 pt text across the text width
+    if sum(wants) <= page:
+        widths = wants
+    elif sum(needs) >= page:
+        widths = needs
+    else:
+        spare, extra = page - sum(needs), sum(w - n for w, n in zip(wants, needs))
+        widths = [n + (w - n) * spare / extra for w, n in zip(wants, needs)]
+    total = sum(widths)
+    return [w / total for w in widths]
+
+
+def lay_out_table(table, widths: list[int]) -> None:
+    """Give a table fixed column widths (twips) filling the text width, with cell padding,
+    its border on the text margin, as the PDF's tables."""
+    from docx.oxml.ns import qn
+
+    tbl_pr = table._tbl.tblPr
+    for tag in ("w:tblW", "w:tblInd", "w:tblLayout", "w:tblCellMar"):
+        for old in tbl_pr.findall(qn(tag)):
+            tbl_pr.remove(old)
+    top, side = CELL_PADDING_TWIPS
+    order = ("w:tblStyle", "w:tblpPr", "w:tblOverlap", "w:bidiVisual", "w:tblStyleRowBandSize",
+             "w:tblStyleColBandSize", "w:tblW", "w:jc", "w:tblCellSpacing", "w:tblInd", "w:tblBorders",
+             "w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook", "w:tblCaption", "w:tblDescription")
+    docx_tools._insert_in_order(tbl_pr, docx_tools._el("w:tblW", w=sum(widths), type="dxa"), order)
+    # Word 2010 layout (the reference's compatibility mode) puts the cell text, not the border,
+    # at the indent: indent by the cell padding to put the border on the margin.
+    docx_tools._insert_in_order(tbl_pr, docx_tools._el("w:tblInd", w=side, type="dxa"), order)
+    docx_tools._insert_in_order(tbl_pr, docx_tools._el("w:tblLayout", type="fixed"), order)
+    margins = docx_tools._el("w:tblCellMar")
+    for edge, size in (("top", top), ("left", side), ("bottom", top), ("right", side)):
+        margins.append(docx_tools._el(f"w:{edge}", w=size, type="dxa"))
+    docx_tools._insert_in_order(tbl_pr, margins, order)
+    grid = table._tbl.tblGrid
+    for col, width in zip(grid.findall(qn("w:gridCol")), widths):
+        col.set(qn("w:w"), str(width))
+    for row in table.rows:
+        for cell, width in zip(row.cells, widths):
+            tc_pr = cell._tc.get_or_add_tcPr()
+            for old in tc_pr.findall(qn("w:tcW")):
+                tc_pr.remove(old)
+            tc_pr.insert(0, docx_tools._el("w:tcW", w=width, type="dxa"))
+
+
+_TC_PR_ORDER = ("w:cnfStyle", "w:tcW", "w:gridSpan", "w:hMerge", "w:vMerge", "w:tcBorders", "w:shd",
+                "w:noWrap", "w:tcMar", "w:textDirection", "w:tcFitText", "w:vAlign", "w:hideMark")
+
+
+def shade_cell(cell, fill: str) -> None:
+    """Fill a cell's background (header cells, as the PDF's grey header row)."""
+    docx_tools._insert_in_order(cell._tc.get_or_add_tcPr(), docx_tools._el("w:shd", val="clear", color="auto",
+                                                                          fill=fill), _TC_PR_ORDER)
+
+
+def rule_above(cell) -> None:
+    """Draw a 1.5 pt rule above a cell (the first totals row)."""
+    borders = docx_tools._el("w:tcBorders")
+    borders.append(docx_tools._el("w:top", val="single", sz=12, space=0, color="000000"))
+    docx_tools._insert_in_order(cell._tc.get_or_add_tcPr(), borders, _TC_PR_ORDER)
 
 
 # --------------------------------------------------------------------------- the writer
@@ -307,6 +399,7 @@ class _Writer:
         self.inline(p, spans)
         if indent:
             p.paragraph_format.left_indent = _cm(indent)
+        keep_headings_with_next(p, style)
         return p
 
     def inline(self, p, spans: Inline) -> None:
@@ -353,6 +446,7 @@ class _Writer:
             p.add_run(number + "\t")
             self.inline(p, spans)
             self.hanging(p, NUM_GUTTER_CM, NUM_GUTTER_CM)
+            keep_headings_with_next(p, style)
         self.bookmark(p, anchor)
         return p
 
@@ -436,22 +530,51 @@ class _Writer:
             self.blocks(item.blocks, inner)
 
     def table(self, b: TableBlock) -> None:
+        from docx.enum.text import WD_ALIGN_PARAGRAPH
+
         if b.caption:
             cap = self.para("Caption", b.caption)
             cap.paragraph_format.keep_with_next = True
-        cols = max([len(b.header)] + [len(r) for r in b.rows])
-        table = self.w.add_table(rows=1 + len(b.rows), cols=cols)
+        cols = len(b.header)
+        table = self.w.add_table(rows=1 + len(b.rows) + len(b.footer), cols=cols)
         if "Table Grid" in self.w.styles:
             table.style = self.w.styles["Table Grid"]
-        for cell, spans in zip(table.rows[0].cells, b.header):
+        aligns = [{"right": WD_ALIGN_PARAGRAPH.RIGHT, "center": WD_ALIGN_PARAGRAPH.CENTER}.get(a)
+                  for a in (b.align or ["left"] * cols)]
+        body_rows = table.rows[1:1 + len(b.rows)]
+        for cell, spans, align in zip(table.rows[0].cells, b.header, aligns):
             cell.paragraphs[0].style = self.w.styles["Table Header"]
             self.inline(cell.paragraphs[0], spans)
-        for row, cells in zip(table.rows[1:], b.rows):
-            for cell, spans in zip(row.cells, cells):
+            shade_cell(cell, HEADER_FILL)
+            if align is not None:
+                cell.paragraphs[0].alignment = align
+        for row, cells in zip(body_rows, b.rows):
+            for cell, spans, align in zip(row.cells, cells, aligns):
+                cell.paragraphs[0].style = self.w.styles["Table Text"]
                 self.inline(cell.paragraphs[0], spans)
+                if align is not None:
+                    cell.paragraphs[0].alignment = align
+        for n, (row, cells) in enumerate(zip(table.rows[1 + len(b.rows):], b.footer)):
+            for cell, spans, align in zip(row.cells, cells, aligns):
+                cell.paragraphs[0].style = self.w.styles["Table Text"]
+                self.inline(cell.paragraphs[0], spans)
+                for run in cell.paragraphs[0].runs:
+                    run.bold = True
+                if align is not None:
+                    cell.paragraphs[0].alignment = align
+                if n == 0:
+                    rule_above(cell)
+        text_width = self.text_width()
+        shares = b.widths or content_widths(b)
+        lay_out_table(table, [round(text_width * share) for share in shares])
         docx_tools.repeat_header_row(table.rows[0], table=table)
         self._look(table, first_row=True, first_column=False)
         docx_tools.set_table_alt_text(table, plain(b.caption))
+
+    def text_width(self) -> int:
+        """Return the width between the page margins in twips."""
+        section = self.w.sections[0]
+        return int((section.page_width - section.left_margin - section.right_margin) / 635)
 
     def _look(self, table, *, first_row: bool, first_column: bool) -> None:
         from docx.oxml.ns import qn
@@ -554,19 +677,43 @@ class _Writer:
         return 0.0 if self.doc.kind == "note" else NUM_GUTTER_CM
 
     def signatories(self) -> None:
-        for name, title in self.doc.signatories:
+        if self.doc.signatories:
+            self.keep_last_with_next()
+        for n, (name, title) in enumerate(self.doc.signatories):
             p = self.w.add_paragraph(style="Signature")
+            p.paragraph_format.keep_with_next = n < len(self.doc.signatories) - 1
             p.add_run(name).bold = True
             if title:
                 run = p.add_run()
                 run.add_break()
                 run.add_text(title)
 
+    def keep_last_with_next(self) -> None:
+        """Keep the body's last paragraph (or a table's last row) with what comes next.
+
+        As the PDF: the signatures take the end of the last section with them.
+        """
+        from docx.oxml.ns import qn
+        from docx.text.paragraph import Paragraph
+
+        content = [el for el in self.w.element.body if el.tag in (qn("w:p"), qn("w:tbl"))]
+        if not content:
+            return
+        last = content[-1]
+        if last.tag == qn("w:tbl"):
+            rows = last.findall(qn("w:tr"))
+            paragraphs = rows[-1].iter(qn("w:p")) if rows else []
+        else:
+            paragraphs = [last]
+        for p in paragraphs:
+            Paragraph(p, self.w._body).paragraph_format.keep_with_next = True
+
     def appendix(self, a: Appendix) -> None:
         p = self.para("Heading 1", (Span(a.heading),))
         docx_tools.page_break_before(p)
         self.bookmark(p, a.anchor)
-        self.blocks(a.blocks, _Ctx(3, bullet_indent=self.bullet_base()))
+        # Nothing in an appendix is numbered: its lists start at the margin (style.css).
+        self.blocks(a.blocks, _Ctx(3, list_indent=0.0, bullet_indent=0.0))
 
     def page_furniture(self, title: str) -> None:
         doc, section = self.doc, self.w.sections[0]

@@ -98,8 +98,40 @@ def created_stamp(day: dt.date) -> str:
     return document_timestamp(day).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def printed_links(doc: Document) -> Document:
+    """Return the document with every web link's address printed after its text (for paper)."""
+    from dataclasses import replace
+
+    from ..document import Heading, ListBlock, Para, SubPoint, TableBlock
+    from ..inline import with_printed_urls as urls
+
+    def block(b):
+        if isinstance(b, (Para, Heading)):
+            return replace(b, text=urls(b.text))
+        if isinstance(b, SubPoint):
+            return replace(b, heading=urls(b.heading), text=urls(b.text), blocks=blocks(b.blocks))
+        if isinstance(b, ListBlock):
+            return replace(b, items=[replace(i, text=urls(i.text), blocks=blocks(i.blocks)) for i in b.items])
+        if isinstance(b, TableBlock):
+            return replace(b, caption=urls(b.caption), header=[urls(h) for h in b.header],
+                           rows=[[urls(c) for c in row] for row in b.rows],
+                           footer=[[urls(c) for c in row] for row in b.footer])
+        return b
+
+    def blocks(items):
+        return [block(b) for b in items]
+
+    return replace(doc, sections=[replace(s, blocks=blocks(s.blocks)) for s in doc.sections],
+                   appendices=[replace(a, blocks=blocks(a.blocks)) for a in doc.appendices])
+
+
 def render_html(doc: Document, theme: Theme, options: RenderOptions = RenderOptions()) -> str:
     """Render the document to the theme's HTML, the readable intermediate before PDF."""
+    printed = options.print_link_urls
+    if printed is None:
+        printed = theme.config.print_link_urls
+    if printed:
+        doc = printed_links(doc)
     def asset(name: str) -> str:
         return theme.find(name).as_uri()
 
