@@ -25,6 +25,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from .errors import Problem, ThemeError
+from .inline import breakable_filter
 from .loader import Source, format_field_path, parse_text, read_text
 from .validation import problems_from
 
@@ -182,6 +183,7 @@ class Theme:
         for env in (self.env, self.text_env):
             env.filters["join_and"] = join_and
             env.filters["ordinal"] = ordinal
+        self.env.filters["breakable"] = breakable_filter  # HTML only: marks URLs and long tokens
 
     # ------------------------------------------------------------------ files
     def find(self, name: str) -> Path:

@@ -114,12 +114,21 @@ def layout_html(html: str, theme: Theme, day: dt.date, asset_dir: Path | None = 
 
 @functools.lru_cache(maxsize=1)
 def _wrap_css():
-    """A stylesheet under every theme's: words longer than their box break instead of running
-    off the page. A long URL or reference in a table cell otherwise widened the table past
-    the right margin, and the text beyond it was not printed at all."""
+    """A stylesheet under every theme's: long unbreakable strings break instead of running off
+    the page (a long URL or reference in a table cell otherwise widened the table past the
+    right margin, and the text beyond it was not printed at all).
+
+    ``break-word`` breaks a word only when it cannot fit a line, and does not change how wide
+    table columns are sized, so ordinary words in narrow columns stay whole. The strings that
+    must be able to break anywhere (URLs, long tokens) are marked in the HTML by the
+    ``breakable`` filter; ``anywhere`` on the whole page made WeasyPrint measure every table
+    cell character by character and doubled the layout time.
+    """
     import weasyprint
 
-    return weasyprint.CSS(string="body { overflow-wrap: anywhere; }")
+    from ..inline import BREAK_ANYWHERE
+
+    return weasyprint.CSS(string=f"body {{ overflow-wrap: break-word; }} .{BREAK_ANYWHERE} {{ overflow-wrap: anywhere; }}")
 
 
 def write_tagged_pdf(document, day: dt.date) -> bytes:
