@@ -10,6 +10,8 @@ located problems for anything the user can get wrong.
 
 from __future__ import annotations
 
+import functools
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -19,7 +21,7 @@ from .errors import CabinetReportsError, InputError, Problem
 from .loader import Source, load_file
 from .models import Report
 from .renderers import RenderOptions, formats, get_renderer, suffix
-from .theme import Theme
+from .theme import Theme, builtin_theme_dir
 from .validation import validate
 
 GENERIC_STEMS = {"report", "index", "input", "meeting"}
@@ -52,8 +54,36 @@ def _locate(exc: CabinetReportsError, report: Report) -> CabinetReportsError:
 
 
 def resolve_theme(theme: Theme | str | Path | None) -> Theme:
-    """Return a Theme from a Theme, a theme folder path, or None for the built-in theme."""
-    return theme if isinstance(theme, Theme) else Theme(theme)
+    """Return a Theme from a Theme, a theme folder path, or None for the built-in theme.
+
+    A folder gives the same Theme object again while none of its files changed, so a process
+    that renders many reports (a pack worker, a preview loop) parses theme.yaml, compiles the
+    templates and loads the fonts once.
+    """
+    if isinstance(theme, Theme):
+        return theme
+    folder = None if theme is None else Path(theme).resolve()
+    return _cached_theme(folder, _theme_stamp(folder))
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_theme(folder: Path | None, stamp: tuple) -> Theme:
+    return Theme(folder)
+
+
+def _theme_stamp(folder: Path | None) -> tuple:
+    """Return the name, size and modification time of every file in the theme's folders."""
+    stamp = []
+    for root in ([folder] if folder is not None else []) + [builtin_theme_dir()]:
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames.sort()
+            for name in sorted(filenames):
+                try:
+                    st = os.stat(os.path.join(dirpath, name))
+                except OSError:
+                    continue
+                stamp.append((dirpath, name, st.st_size, st.st_mtime_ns))
+    return tuple(stamp)
 
 
 def build(report: Report, theme: Theme | str | Path | None = None) -> Document:

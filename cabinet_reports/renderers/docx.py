@@ -256,6 +256,7 @@ class _Writer:
                                      "save it once with a numbered list in Word", str(path))) from None
         for name, (base, outline) in STYLES.items():
             docx_tools.ensure_style(self.w, name, base, outline_level=outline)
+        self.style_ids: dict[str, str | None] = {}
         self.bookmarks = bookmark_targets(self.doc)
         self.bookmark_id = 0
         self.abstracts: dict[tuple[str, int, int], int] = {}
@@ -274,8 +275,27 @@ class _Writer:
             docx_tools.link_style_to_level(self.w, "Numbered Sub-point", self.report_num, 2, back_reference=False)
 
     # ------------------------------------------------------------------ helpers
+    def add_paragraph(self, style: str):
+        """Add an empty body paragraph in the named paragraph style."""
+        p = self.w.add_paragraph()
+        self.set_style(p, style)
+        return p
+
+    def set_style(self, p, style: str) -> None:
+        """Give a paragraph a named style, as ``Paragraph.style = name`` does.
+
+        python-docx looks the name up, and the default style too, by scanning every style in
+        the reference on each call: that was most of a DOCX render. The ids are the same for
+        the whole document, so each name is looked up once.
+        """
+        if style not in self.style_ids:
+            from docx.enum.style import WD_STYLE_TYPE
+
+            self.style_ids[style] = self.w.part.get_style_id(style, WD_STYLE_TYPE.PARAGRAPH)
+        p._p.style = self.style_ids[style]
+
     def para(self, style: str, spans: Inline = (), *, indent: float | None = None):
-        p = self.w.add_paragraph(style=style)
+        p = self.add_paragraph(style)
         self.inline(p, spans)
         if indent:
             p.paragraph_format.left_indent = _cm(indent)
@@ -321,7 +341,7 @@ class _Writer:
             self.records.append(("report", level))
             self.expected.append(number)
         else:
-            p = self.w.add_paragraph(style=style)
+            p = self.add_paragraph(style)
             p.add_run(number + "\t")
             self.inline(p, spans)
             self.hanging(p, NUM_GUTTER_CM, NUM_GUTTER_CM)
@@ -386,7 +406,7 @@ class _Writer:
         text_at = left + LIST_GUTTER_CM
         for item in b.items:
             if literal:
-                p = self.w.add_paragraph(style=style)
+                p = self.add_paragraph(style)
                 p.add_run(item.marker + "\t")
                 self.inline(p, item.text)
                 self.hanging(p, text_at, LIST_GUTTER_CM)
@@ -409,7 +429,7 @@ class _Writer:
         if "Table Grid" in self.w.styles:
             table.style = self.w.styles["Table Grid"]
         for cell, spans in zip(table.rows[0].cells, b.header):
-            cell.paragraphs[0].style = self.w.styles["Table Header"]
+            self.set_style(cell.paragraphs[0], "Table Header")
             self.inline(cell.paragraphs[0], spans)
         for row, cells in zip(table.rows[1:], b.rows):
             for cell, spans in zip(row.cells, cells):
@@ -448,7 +468,7 @@ class _Writer:
         return title
 
     def logo(self, path: Path) -> None:
-        p = self.w.add_paragraph(style="Title Block")
+        p = self.add_paragraph("Title Block")
         shape = p.add_run().add_picture(str(path), height=_cm(LOGO_MAX_HEIGHT_CM))
         if shape.width > _cm(LOGO_MAX_WIDTH_CM):
             ratio = _cm(LOGO_MAX_WIDTH_CM) / shape.width
@@ -466,7 +486,7 @@ class _Writer:
         if "Table Grid" in self.w.styles:
             table.style = self.w.styles["Table Grid"]
         for row, (label, value) in zip(table.rows, doc.details):
-            row.cells[0].paragraphs[0].style = self.w.styles["Table Header"]
+            self.set_style(row.cells[0].paragraphs[0], "Table Header")
             row.cells[0].paragraphs[0].add_run(label)
             row.cells[1].paragraphs[0].add_run(value)
         # The first column holds row headers (the PDF's <th scope="row">).
@@ -493,7 +513,7 @@ class _Writer:
 
     def signatories(self) -> None:
         for name, title in self.doc.signatories:
-            p = self.w.add_paragraph(style="Signature")
+            p = self.add_paragraph("Signature")
             p.add_run(name).bold = True
             if title:
                 run = p.add_run()

@@ -7,16 +7,20 @@ for the duration of the render unless the caller already set it.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import functools
 import datetime as dt
 import os
+import weakref
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
-from ..document import Document
-from ..theme import Theme
 from . import RenderOptions, document_timestamp
+
+if TYPE_CHECKING:  # laying out HTML needs neither: a PDF worker process stays light
+    from ..document import Document
+    from ..theme import Theme
 
 
 def css_string(text: str) -> str:
@@ -102,6 +106,29 @@ def weasy_html(html: str, theme: Theme, asset_dir: Path | None = None):
     return weasyprint.HTML(string=html, base_url=str(theme.dirs[-1]) + "/", url_fetcher=make_url_fetcher(roots))
 
 
+_font_configs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# Dropped before the interpreter tears modules down: FontConfiguration.__del__ removes its
+# temporary font folder and fails noisily once shutil is gone.
+atexit.register(_font_configs.clear)
+
+
+def font_config(theme: Theme):
+    """Return the WeasyPrint font configuration shared by every render with one theme.
+
+    Building one per render re-reads fontconfig's system configuration and the theme's
+    ``@font-face`` fonts, and starts Pango's shaping caches cold. It lives as long as the
+    Theme object (which api.resolve_theme rebuilds when a theme file changes), and is never
+    shared between themes: fonts are registered by family name, and another theme's
+    "Report Sans" must not answer for this one's.
+    """
+    config = _font_configs.get(theme)
+    if config is None:
+        from weasyprint.text.fonts import FontConfiguration
+
+        config = _font_configs[theme] = FontConfiguration()
+    return config
+
+
 def layout_html(html: str, theme: Theme, day: dt.date, asset_dir: Path | None = None):
     """Lay out theme HTML (a report, an agenda, a notice) as PDF/UA-1 without writing a PDF.
 
@@ -109,7 +136,8 @@ def layout_html(html: str, theme: Theme, day: dt.date, asset_dir: Path | None = 
     and :func:`write_tagged_pdf` turns it into bytes without laying it out again.
     """
     with source_date(day):
-        return weasy_html(html, theme, asset_dir).render(pdf_variant="pdf/ua-1", stylesheets=[_wrap_css()])
+        return weasy_html(html, theme, asset_dir).render(pdf_variant="pdf/ua-1", stylesheets=[_wrap_css()],
+                                                         font_config=font_config(theme))
 
 
 @functools.lru_cache(maxsize=1)
@@ -144,7 +172,7 @@ def render_overlay_pdf(html: str, theme: Theme, day: dt.date) -> bytes:
     of its own, so it is not tagged.
     """
     with source_date(day):
-        return weasy_html(html, theme).write_pdf()
+        return weasy_html(html, theme).write_pdf(font_config=font_config(theme))
 
 
 def layout(doc: Document, theme: Theme, options: RenderOptions = RenderOptions()):
