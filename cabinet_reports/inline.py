@@ -14,10 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from jinja2 import pass_eval_context
-from jinja2.nodes import EvalContext
 from markdown_it import MarkdownIt
-from markupsafe import Markup, escape
 
 # Private-use code points fence labels through markdown parsing, so "[[x]]" is never
 # mistaken for link syntax and a label cannot be forged from ordinary text.
@@ -25,13 +22,6 @@ _OPEN, _CLOSE = "\ue000", "\ue001"
 REF_PATTERN = re.compile(r"\[\[([A-Za-z][A-Za-z0-9_.:-]{0,79})\]\]")
 _FENCED = re.compile(_OPEN + r"([^" + _CLOSE + r"]*)" + _CLOSE)
 SAFE_SCHEMES = ("http://", "https://", "mailto:", "tel:")
-
-# A run of this many characters without a space is no longer a word but an unbreakable string
-# (a URL, a long reference or token): the PDF may break it anywhere rather than let it run
-# off the page. Ordinary words, even "Responsibilities" in a narrow table column, stay whole.
-LONG_TOKEN = 20
-_UNBREAKABLE = re.compile(r"\S{%d,}|\S*(?:://|www\.|@)\S*" % (LONG_TOKEN + 1))
-BREAK_ANYWHERE = "break-anywhere"  # the class the theme CSS gives ``overflow-wrap: anywhere``
 
 _md = MarkdownIt("zero").enable(["emphasis", "link", "escape", "backticks"])
 
@@ -141,29 +131,3 @@ def plain(spans: Inline) -> str:
 def literal(text: str) -> Inline:
     """Return text as one unformatted span (for values that are not Markdown, like names)."""
     return (Span(text),) if text else ()
-
-
-def breakable_html(text: str, autoescape: bool = True) -> str:
-    """Return ``text`` as HTML with every unbreakable string marked as breakable anywhere.
-
-    URLs, e-mail addresses and runs longer than :data:`LONG_TOKEN` characters are wrapped in
-    ``<span class="break-anywhere">``. Only these may break mid-string: giving the whole page
-    ``overflow-wrap: anywhere`` made WeasyPrint measure every table cell character by
-    character (twice the layout time) and split ordinary words in narrow columns. The text is
-    escaped (and returned as Markup) unless the template environment turned autoescape off.
-    """
-    esc = escape if autoescape else str
-    out = []
-    pos = 0
-    for m in _UNBREAKABLE.finditer(text):
-        out.append(esc(text[pos:m.start()]))
-        out.append(f'<span class="{BREAK_ANYWHERE}">{esc(m.group())}</span>')
-        pos = m.end()
-    out.append(esc(text[pos:]))
-    return Markup("".join(out)) if autoescape else "".join(out)
-
-
-@pass_eval_context
-def breakable_filter(eval_ctx: EvalContext, text: object) -> str:
-    """Mark unbreakable strings in a template value (the theme's ``breakable`` filter)."""
-    return breakable_html(str(text), eval_ctx.autoescape)

@@ -25,7 +25,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from .errors import Problem, ThemeError
-from .inline import breakable_filter
+from .linebreaks import breakable_html
 from .loader import Source, format_field_path, parse_text, read_text
 from .validation import problems_from
 
@@ -157,6 +157,12 @@ def join_and(items: Any, last: str = " and ") -> str:
     return ", ".join(items[:-1]) + last + items[-1]
 
 
+@jinja2.pass_eval_context
+def breakable(eval_ctx: jinja2.nodes.EvalContext, text: Any) -> str:
+    """Mark URLs and long tokens as breakable anywhere in the PDF (see linebreaks.py)."""
+    return breakable_html(str(text), eval_ctx.autoescape)
+
+
 class Theme:
     """A resolved theme: its folders (user first, built-in last), config and Jinja environment."""
 
@@ -183,7 +189,7 @@ class Theme:
         for env in (self.env, self.text_env):
             env.filters["join_and"] = join_and
             env.filters["ordinal"] = ordinal
-        self.env.filters["breakable"] = breakable_filter  # HTML only: marks URLs and long tokens
+        self.env.filters["breakable"] = breakable  # HTML only
 
     # ------------------------------------------------------------------ files
     def find(self, name: str) -> Path:

@@ -164,7 +164,7 @@ def test_ordinary_words_in_narrow_columns_stay_whole_while_long_tokens_break(tmp
 
 
 def test_only_unbreakable_strings_are_marked_breakable():
-    from cabinet_reports.inline import breakable_html
+    from cabinet_reports.linebreaks import breakable_html
 
     html = breakable_html("See https://x.uk/a?b=1&c=2, mail a@b.uk: Responsibilities " + "y" * 21 + " <b>")
     assert html == ('See <span class="break-anywhere">https://x.uk/a?b=1&amp;c=2,</span> mail '

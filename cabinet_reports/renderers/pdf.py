@@ -154,7 +154,7 @@ def _wrap_css():
     """
     import weasyprint
 
-    from ..inline import BREAK_ANYWHERE
+    from ..linebreaks import BREAK_ANYWHERE
 
     return weasyprint.CSS(string=f"body {{ overflow-wrap: break-word; }} .{BREAK_ANYWHERE} {{ overflow-wrap: anywhere; }}")
 
