@@ -14,7 +14,7 @@ import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from .document import Document, build_document
 from .errors import CabinetReportsError, InputError, Problem
@@ -23,6 +23,9 @@ from .models import Report
 from .renderers import RenderOptions, formats, get_renderer, suffix
 from .theme import Theme, builtin_theme_dir
 from .validation import validate
+
+if TYPE_CHECKING:
+    from .renderers.pdf_worker import PdfWorker
 
 GENERIC_STEMS = {"report", "index", "input", "meeting"}
 
@@ -170,11 +173,14 @@ def prepare(report: Report | str | Path, theme: Theme | str | Path | None = None
 
 
 def render_jobs(jobs: Iterable[Job], outdir: str | Path, *, formats: str | Iterable[str] = ("pdf", "docx"),
-                theme: Theme | str | Path | None = None, html: bool = False) -> list[Path]:
+                theme: Theme | str | Path | None = None, html: bool = False,
+                pdf_worker: PdfWorker | None = None) -> list[Path]:
     """Render prepared reports into ``outdir`` and return the written paths.
 
     Everything is rendered in memory first and then written as one atomic set, so a failure
     in any report or format leaves every previous output untouched and nothing half-written.
+    With a ``pdf_worker`` (the command line's, see renderers/pdf_worker.py) each PDF is laid
+    out in that process while this one renders the other formats.
     """
     from .atomic import write_files
     from .renderers.pdf import render_html
@@ -189,10 +195,18 @@ def render_jobs(jobs: Iterable[Job], outdir: str | Path, *, formats: str | Itera
         raise InputError(Problem(f"several inputs would write {', '.join(clashes)}: render them into separate folders"))
     files: dict[Path, bytes] = {}
     for job in jobs:
+        page = render_html(job.doc, theme, job.options) if html or pdf_worker is not None else None
+        pdf_later = None
+        if pdf_worker is not None and "pdf" in wanted:
+            pdf_later = pdf_worker.submit(page, theme.dirs, job.doc.date, job.options.asset_dir)
         for fmt in wanted:
-            files[outdir / f"{job.stem}{suffix(fmt)}"] = get_renderer(fmt)(job.doc, theme, job.options)
+            target = outdir / f"{job.stem}{suffix(fmt)}"
+            # The PDF's place is kept in the order of formats; its bytes come from the worker.
+            files[target] = b"" if fmt == "pdf" and pdf_later is not None else get_renderer(fmt)(job.doc, theme, job.options)
+        if pdf_later is not None:
+            files[outdir / f"{job.stem}.pdf"] = pdf_later()
         if html:
-            files[outdir / f"{job.stem}.html"] = render_html(job.doc, theme, job.options).encode("utf-8")
+            files[outdir / f"{job.stem}.html"] = page.encode("utf-8")
     return write_files(files)
 
 

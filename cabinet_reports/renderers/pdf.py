@@ -13,6 +13,7 @@ import functools
 import datetime as dt
 import os
 import weakref
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
@@ -94,7 +95,7 @@ def render_html(doc: Document, theme: Theme, options: RenderOptions = RenderOpti
     return theme.render("report.html", context)
 
 
-def weasy_html(html: str, theme: Theme, asset_dir: Path | None = None):
+def weasy_html(html: str, theme: Theme | ThemeFiles, asset_dir: Path | None = None):
     """Return a WeasyPrint HTML object that can load only theme files and the report's assets."""
     import weasyprint  # imported here: it takes ~0.6 s and `--help` should not pay for it
 
@@ -112,7 +113,7 @@ _font_configs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 atexit.register(_font_configs.clear)
 
 
-def font_config(theme: Theme):
+def font_config(theme: Theme | ThemeFiles):
     """Return the WeasyPrint font configuration shared by every render with one theme.
 
     Building one per render re-reads fontconfig's system configuration and the theme's
@@ -129,7 +130,7 @@ def font_config(theme: Theme):
     return config
 
 
-def layout_html(html: str, theme: Theme, day: dt.date, asset_dir: Path | None = None):
+def layout_html(html: str, theme: Theme | ThemeFiles, day: dt.date, asset_dir: Path | None = None):
     """Lay out theme HTML (a report, an agenda, a notice) as PDF/UA-1 without writing a PDF.
 
     Returns WeasyPrint's rendered document: its ``pages`` give the page count and anchors,
@@ -159,6 +160,11 @@ def _wrap_css():
     return weasyprint.CSS(string=f"body {{ overflow-wrap: break-word; }} .{BREAK_ANYWHERE} {{ overflow-wrap: anywhere; }}")
 
 
+def warm_up() -> None:
+    """Import WeasyPrint and parse the base stylesheet now, before the first layout needs them."""
+    _wrap_css()
+
+
 def write_tagged_pdf(document, day: dt.date) -> bytes:
     """Write a document laid out by :func:`layout_html` as tagged, reproducible PDF/UA-1 bytes."""
     with source_date(day):
@@ -180,6 +186,31 @@ def layout(doc: Document, theme: Theme, options: RenderOptions = RenderOptions()
     return layout_html(render_html(doc, theme, options), theme, doc.date, options.asset_dir)
 
 
+def pdf_from_html(html: str, theme: Theme | ThemeFiles, day: dt.date, asset_dir: Path | None = None) -> bytes:
+    """Lay out a report's theme HTML and write it as tagged PDF/UA-1: render_pdf after the HTML.
+
+    The PDF worker process (pdf_worker.py) runs exactly this, so its bytes are the same.
+    """
+    return write_tagged_pdf(layout_html(html, theme, day, asset_dir), day)
+
+
 def render_pdf(doc: Document, theme: Theme, options: RenderOptions = RenderOptions()) -> bytes:
     """Render the document to a tagged, reproducible PDF (PDF/UA-1) and return its bytes."""
-    return write_tagged_pdf(layout(doc, theme, options), doc.date)
+    return pdf_from_html(render_html(doc, theme, options), theme, doc.date, options.asset_dir)
+
+
+@dataclass(frozen=True)
+class ThemeFiles:
+    """All that laying out theme HTML needs of a Theme: its folders, the user's first.
+
+    A PDF worker process has no Theme (that would import Jinja and pydantic); it is given
+    the folders, for the URL fetcher's allow-list and the base URL.
+    """
+
+    dirs: tuple[Path, ...]
+
+
+@functools.lru_cache(maxsize=8)
+def theme_files(dirs: tuple[Path, ...]) -> ThemeFiles:
+    """Return one ThemeFiles per set of folders, so its font configuration is reused."""
+    return ThemeFiles(tuple(dirs))
