@@ -75,18 +75,29 @@ def _cached_theme(folder: Path | None, stamp: tuple) -> Theme:
 
 
 def _theme_stamp(folder: Path | None) -> tuple:
-    """Return the name, size and modification time of every file in the theme's folders."""
+    """Return the name, size and modification time of the files in the theme's folders.
+
+    The files directly in each folder and in its subfolders (``fonts/``): a new override
+    template or font counts as a change, not only an edited one. Not deeper, so pointing
+    ``--theme`` at a big folder by mistake costs little.
+    """
     stamp = []
     for root in ([folder] if folder is not None else []) + [builtin_theme_dir()]:
-        for dirpath, dirnames, filenames in os.walk(root):
-            dirnames.sort()
-            for name in sorted(filenames):
-                try:
-                    st = os.stat(os.path.join(dirpath, name))
-                except OSError:
-                    continue
-                stamp.append((dirpath, name, st.st_size, st.st_mtime_ns))
+        for top in _entries(root):
+            stamp.append(top[:3])
+            if top[3]:
+                stamp.extend(sub[:3] for sub in _entries(Path(root) / top[0]))
     return tuple(stamp)
+
+
+def _entries(folder: Path) -> list[tuple[str, int, int, bool]]:
+    """Return (name, size, mtime, is a folder) for each entry of a folder, sorted by name."""
+    try:
+        with os.scandir(folder) as it:
+            entries = [(e.name, e.stat().st_size, e.stat().st_mtime_ns, e.is_dir()) for e in it]
+    except OSError:
+        return []
+    return sorted(entries)
 
 
 def build(report: Report, theme: Theme | str | Path | None = None) -> Document:
