@@ -11,6 +11,7 @@ import atexit
 import contextlib
 import functools
 import datetime as dt
+import gc
 import os
 import weakref
 from dataclasses import dataclass
@@ -108,9 +109,17 @@ def weasy_html(html: str, theme: Theme | ThemeFiles, asset_dir: Path | None = No
 
 
 _font_configs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-# Dropped before the interpreter tears modules down: FontConfiguration.__del__ removes its
-# temporary font folder and fails noisily once shutil is gone.
-atexit.register(_font_configs.clear)
+
+
+def release_fonts() -> None:
+    """Drop every shared font configuration: WeasyPrint removes its temporary font folder."""
+    _font_configs.clear()
+    gc.collect()  # one still referenced from a garbage cycle (a laid-out document) goes too
+
+
+# Before the interpreter tears modules down: FontConfiguration.__del__ fails noisily once
+# shutil is gone, and leaves its folder behind.
+atexit.register(release_fonts)
 
 
 def font_config(theme: Theme | ThemeFiles):
