@@ -94,11 +94,15 @@ print(json.dumps({"code": code, "weasyprint": "weasyprint" in sys.modules}))
 def test_the_command_line_lays_the_pdf_out_in_a_worker_with_the_same_bytes(small, tmp_path):
     worker_out, in_process = tmp_path / "worker", tmp_path / "in-process"
     args = ["render", str(small), "--html", "--quiet"]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    temp = tmp_path / "temp"  # where WeasyPrint keeps its fonts while it runs
+    temp.mkdir()
+    env = dict(os.environ, TMPDIR=str(temp),
+               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     out = subprocess.run([sys.executable, "-c", OWN_PROGRAM, json.dumps(args + ["-o", str(worker_out)])],
                          cwd=tmp_path, env=env, check=True, capture_output=True, text=True).stdout
     result = json.loads(out.splitlines()[-1])
     assert result["code"] == 0
+    assert list(temp.iterdir()) == []  # the worker removed its font folder before it exited
     # With a second CPU the layout ran in the worker: this process never imported WeasyPrint.
     two_cpus = len(os.sched_getaffinity(0)) >= 2
     assert result["weasyprint"] is not two_cpus
