@@ -230,6 +230,41 @@ class _Ctx:
     bullet_indent: float = NUM_GUTTER_CM
 
 
+class _StyleIndex:
+    """The reference document's styles by name, read once.
+
+    python-docx finds a style by scanning every style of the document, and does so twice to
+    set a paragraph's style (the name, then the default style it must not write): with ~150
+    styles in a reference that was most of a DOCX render. This gives the same answers.
+    """
+
+    def __init__(self, w) -> None:
+        from docx.enum.style import WD_STYLE_TYPE
+        from docx.styles import BabelFish
+
+        self._w, self._ui2internal, self._paragraph = w, BabelFish.ui2internal, WD_STYLE_TYPE.PARAGRAPH
+        self._by_name: dict[str, object] = {}
+        for elm in w.styles.element.style_lst:
+            self._by_name.setdefault(elm.name_val, elm)  # the first of a name wins, as in python-docx
+        default = w.styles.default(self._paragraph)
+        self._default = default.element if default is not None else None
+        self._ids: dict[str, str | None] = {}
+
+    def __contains__(self, name: str) -> bool:
+        """Tell whether a style of this name exists, as ``name in document.styles`` does."""
+        return self._ui2internal(name) in self._by_name
+
+    def paragraph_style_id(self, name: str) -> str | None:
+        """Return the w:pStyle python-docx writes for a paragraph style (None for the default)."""
+        if name not in self._ids:
+            elm = self._by_name.get(self._ui2internal(name))
+            if elm is None or elm.type != self._paragraph:  # let python-docx raise its own error
+                self._ids[name] = self._w.part.get_style_id(name, self._paragraph)
+            else:
+                self._ids[name] = None if elm is self._default else elm.styleId
+        return self._ids[name]
+
+
 class MustUseLiteral(Exception):
     """Word's numbering would not show the model's numbers: render with literal numbers."""
 
@@ -254,9 +289,13 @@ class _Writer:
         except NotImplementedError:
             raise ThemeError(Problem("the reference document has no numbering part (word/numbering.xml); "
                                      "save it once with a numbered list in Word", str(path))) from None
-        for name, (base, outline) in STYLES.items():
+        self.styles = _StyleIndex(self.w)
+        missing = [name for name in STYLES if name not in self.styles]
+        for name in missing:
+            base, outline = STYLES[name]
             docx_tools.ensure_style(self.w, name, base, outline_level=outline)
-        self.style_ids: dict[str, str | None] = {}
+        if missing:
+            self.styles = _StyleIndex(self.w)
         self.bookmarks = bookmark_targets(self.doc)
         self.bookmark_id = 0
         self.abstracts: dict[tuple[str, int, int], int] = {}
@@ -282,17 +321,8 @@ class _Writer:
         return p
 
     def set_style(self, p, style: str) -> None:
-        """Give a paragraph a named style, as ``Paragraph.style = name`` does.
-
-        python-docx looks the name up, and the default style too, by scanning every style in
-        the reference on each call: that was most of a DOCX render. The ids are the same for
-        the whole document, so each name is looked up once.
-        """
-        if style not in self.style_ids:
-            from docx.enum.style import WD_STYLE_TYPE
-
-            self.style_ids[style] = self.w.part.get_style_id(style, WD_STYLE_TYPE.PARAGRAPH)
-        p._p.style = self.style_ids[style]
+        """Give a paragraph a named style, as ``Paragraph.style = name`` does."""
+        p._p.style = self.styles.paragraph_style_id(style)
 
     def para(self, style: str, spans: Inline = (), *, indent: float | None = None):
         p = self.add_paragraph(style)
