@@ -15,6 +15,9 @@ the ratios issue 10 sets goals for:
 - P2w a warm re-render (PDF and DOCX) inside one long-lived Python process, as a watch or
       preview loop does after the officer saves the file: load, validate, number, render and
       write again; vs the same soffice run; goal <= 0.5.
+- the layout cost of the base stylesheet renderers.pdf puts under every theme (in this
+  process, CPU time): layout with it vs with none, and with the ``overflow-wrap: anywhere``
+  on the whole page it replaced.
 
 CPU time is user + system time of the process and its children (``resource``): it is what
 the work costs, whatever else the machine is doing; wall time is what a user waits. A first
@@ -163,8 +166,36 @@ def main() -> None:
           "soffice --convert-to pdf (our DOCX)", 1.0)
     ratio("P2w render PDF+DOCX, warm / soffice", "warm re-render in-process (PDF+DOCX)",
           "soffice --convert-to pdf (our DOCX)", 0.5)
+    layout = layout_costs(report, args.runs)
+    print(f"layout of the same HTML, CPU s: {', '.join(f'{k} {v:.3f}' for k, v in layout.items())}")
+    print(f"     base stylesheet / none: {layout['base stylesheet'] / layout['none']:.2f}x;  "
+          f"anywhere on the page / none: {layout['anywhere on the page'] / layout['none']:.2f}x")
     if args.json:
-        print(json.dumps({"wall": wall, "cpu": cpu}, indent=1))
+        print(json.dumps({"wall": wall, "cpu": cpu, "layout": layout}, indent=1))
+
+
+def layout_costs(report: Path, runs: int) -> dict[str, float]:
+    """Return the median CPU seconds of laying out the report's HTML under each base stylesheet."""
+    import weasyprint
+
+    from cabinet_reports.api import prepare, resolve_theme
+    from cabinet_reports.renderers import pdf
+
+    theme = resolve_theme(None)
+    job = prepare(report, theme)
+    html = pdf.render_html(job.doc, theme, job.options)
+    variants = {"base stylesheet": [pdf._wrap_css()], "none": [],
+                "anywhere on the page": [weasyprint.CSS(string="body { overflow-wrap: anywhere; }")]}
+    samples: dict[str, list[float]] = {name: [] for name in variants}
+    for round_no in range(runs + 1):
+        for name, sheets in variants.items():
+            cpu = time.process_time()
+            with pdf.source_date(job.doc.date):
+                pdf.weasy_html(html, theme, job.options.asset_dir).render(
+                    pdf_variant="pdf/ua-1", stylesheets=sheets, font_config=pdf.font_config(theme))
+            if round_no:
+                samples[name].append(time.process_time() - cpu)
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 if __name__ == "__main__":
