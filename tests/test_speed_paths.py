@@ -127,6 +127,25 @@ def test_a_worker_reports_an_expected_error_as_the_same_error(monkeypatch):
         "SOURCE_DATE_EPOCH: SOURCE_DATE_EPOCH must be a whole number of seconds since 1970, not 'soon'"]
 
 
+def test_a_worker_started_after_weasyprint_gives_the_same_bytes_and_reports_bugs():
+    """A process that has imported WeasyPrint starts a fresh interpreter, not a fork."""
+    import weasyprint  # noqa: F401 - the state under test
+
+    from cabinet_reports.renderers.pdf import pdf_from_html
+    from cabinet_reports.renderers.pdf_worker import PdfWorker
+
+    html, theme, day = "<html lang='en'><title>T</title><p>Text</p></html>", resolve_theme(None), dt.date(2026, 1, 14)
+    worker = PdfWorker()
+    try:
+        assert worker.submit(html, theme.dirs, day, None)() == pdf_from_html(html, theme, day)
+        not_a_date = worker.submit(html, theme.dirs, None, None)
+        with pytest.raises(RuntimeError, match="in the PDF worker: AttributeError") as caught:
+            not_a_date()
+    finally:
+        worker.close()
+    assert "Traceback" in "".join(caught.value.__notes__)
+
+
 def test_a_second_render_in_one_process_gives_the_same_bytes(small):
     report = load_report(small)
     first = render_bytes(report, "pdf"), render_bytes(report, "docx")
