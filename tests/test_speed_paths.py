@@ -146,6 +146,32 @@ def test_a_worker_started_after_weasyprint_gives_the_same_bytes_and_reports_bugs
     assert "Traceback" in "".join(caught.value.__notes__)
 
 
+def test_a_worker_stopped_during_a_layout_leaves_no_font_folder(tmp_path, monkeypatch):
+    """After an error elsewhere (or Ctrl-C) the main process stops the worker at once."""
+    import tempfile
+    import time
+
+    from cabinet_reports.renderers.pdf_worker import PdfWorker
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # a spawned worker reads it
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # a forked one inherits it
+    theme = resolve_theme(None)
+    font = theme.find("fonts/LiberationSans-Regular.ttf").as_uri()
+    fonts = f"<style>@font-face {{ font-family: T; src: url({font}) }} body {{ font-family: T }}</style>"
+    long_html = f"<html lang='en'><title>T</title>{fonts}" + "<p>A paragraph of text to lay out.</p>" * 3000 + "</html>"
+    worker = PdfWorker()
+    try:
+        worker.submit(long_html, theme.dirs, dt.date(2026, 1, 14), None)
+        deadline = time.monotonic() + 60
+        while not list(tmp_path.glob("weasyprint-*")) and time.monotonic() < deadline:
+            time.sleep(0.01)  # until the worker has loaded the theme's fonts
+        assert list(tmp_path.glob("weasyprint-*")), "the worker never loaded the fonts"
+        time.sleep(0.5)  # into the layout, whose objects hold the font configuration
+    finally:
+        worker.close(now=True)
+    assert list(tmp_path.glob("weasyprint-*")) == []
+
+
 def test_a_second_render_in_one_process_gives_the_same_bytes(small):
     report = load_report(small)
     first = render_bytes(report, "pdf"), render_bytes(report, "docx")

@@ -122,13 +122,15 @@ def _serve(conn, inherited) -> None:
     if inherited is not None:
         inherited.close()
     # Ctrl-C is the main process's to handle (it stops the worker). SIGTERM unwinds the stack
-    # as an exception does, so the ``finally`` still removes WeasyPrint's temporary font folders.
+    # as an exception does, so the clean-up below still removes WeasyPrint's font folders.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     from . import pdf
 
     try:
         _answer(conn, pdf)
+    except SystemExit:
+        pass  # stopped by SIGTERM; leaving this block drops the traceback and the layout it holds
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)  # let nothing interrupt the clean-up
         pdf.release_fonts()
