@@ -36,8 +36,8 @@ class PdfWorker:
         # On Linux, fork while this process has no WeasyPrint state (the command line starts
         # the worker before it imports anything heavy or starts a thread): it skips a new
         # interpreter's start-up (0.1 s). A process that has rendered already would hand its
-        # font folders down, for the worker to remove on its way out. Elsewhere fork is
-        # unsafe (macOS system libraries) or missing. Otherwise: a fresh interpreter.
+        # font folders down, for the worker to remove on its way out; elsewhere fork is
+        # unsafe (macOS system libraries) or missing. Then: a fresh interpreter.
         fork = sys.platform == "linux" and "weasyprint" not in sys.modules
         ctx = multiprocessing.get_context("fork" if fork else "spawn")
         self._conn, child = ctx.Pipe()
@@ -77,8 +77,7 @@ class PdfWorker:
     def close(self, *, now: bool = False) -> None:
         """Stop the worker: at the end of its input, or at once (``now``, after an error).
 
-        Either way it exits through its atexit handlers, which remove the temporary folder
-        WeasyPrint keeps the fonts in.
+        Either way it removes the temporary folder WeasyPrint keeps the fonts in, then exits.
         """
         if now or not self._used:
             self._process.terminate()  # SIGTERM; before any render there is nothing to clean up
