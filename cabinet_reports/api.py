@@ -11,9 +11,11 @@ located problems for anything the user can get wrong.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from .document import Document, build_document
 from .errors import CabinetReportsError, InputError, Problem
@@ -22,8 +24,11 @@ from .loader import Source, load_file
 from .models import Report
 from .readers import is_markdown, read_markdown
 from .renderers import RenderOptions, formats, get_renderer, source_date_epoch, suffix
-from .theme import Theme
+from .theme import Theme, builtin_theme_dir
 from .validation import validate
+
+if TYPE_CHECKING:
+    from .renderers.pdf_worker import PdfWorker
 
 GENERIC_STEMS = {"report", "index", "input", "meeting"}
 
@@ -59,8 +64,47 @@ def _locate(exc: CabinetReportsError, report: Report) -> CabinetReportsError:
 
 
 def resolve_theme(theme: Theme | str | Path | None) -> Theme:
-    """Return a Theme from a Theme, a theme folder path, or None for the built-in theme."""
-    return theme if isinstance(theme, Theme) else Theme(theme)
+    """Return a Theme from a Theme, a theme folder path, or None for the built-in theme.
+
+    A folder gives the same Theme object again while none of its files changed, so a process
+    that renders many reports (a pack worker, a preview loop) parses theme.yaml, compiles the
+    templates and loads the fonts once.
+    """
+    if isinstance(theme, Theme):
+        return theme
+    folder = None if theme is None else Path(theme).resolve()
+    return _cached_theme(folder, _theme_stamp(folder))
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_theme(folder: Path | None, stamp: tuple) -> Theme:
+    return Theme(folder)
+
+
+def _theme_stamp(folder: Path | None) -> tuple:
+    """Return the name, size and modification time of the files in the theme's folders.
+
+    The files directly in each folder and in its subfolders (``fonts/``): a new override
+    template or font counts as a change, not only an edited one. Not deeper, so pointing
+    ``--theme`` at a big folder by mistake costs little.
+    """
+    stamp = []
+    for root in ([folder] if folder is not None else []) + [builtin_theme_dir()]:
+        for top in _entries(root):
+            stamp.append(top[:3])
+            if top[3]:
+                stamp.extend(sub[:3] for sub in _entries(Path(root) / top[0]))
+    return tuple(stamp)
+
+
+def _entries(folder: Path) -> list[tuple[str, int, int, bool]]:
+    """Return (name, size, mtime, is a folder) for each entry of a folder, sorted by name."""
+    try:
+        with os.scandir(folder) as it:
+            entries = [(e.name, e.stat().st_size, e.stat().st_mtime_ns, e.is_dir()) for e in it]
+    except OSError:
+        return []
+    return sorted(entries)
 
 
 def build(report: Report, theme: Theme | str | Path | None = None) -> Document:
@@ -153,7 +197,7 @@ def prepare(report: Report | str | Path, theme: Theme | str | Path | None = None
 
 def render_jobs(jobs: Iterable[Job], outdir: str | Path, *, formats: str | Iterable[str] = ("pdf", "docx"),
                 theme: Theme | str | Path | None = None, html: bool = False,
-                print_link_urls: bool | None = None) -> list[Path]:
+                print_link_urls: bool | None = None, pdf_worker: PdfWorker | None = None) -> list[Path]:
     """Render prepared reports into ``outdir`` and return the written paths.
 
     ``print_link_urls`` prints each link's address after its text in the PDF (None: as the
@@ -161,6 +205,8 @@ def render_jobs(jobs: Iterable[Job], outdir: str | Path, *, formats: str | Itera
 
     Everything is rendered in memory first and then written as one atomic set, so a failure
     in any report or format leaves every previous output untouched and nothing half-written.
+    With a ``pdf_worker`` (the command line's, see renderers/pdf_worker.py) each PDF is laid
+    out in that process while this one renders the other formats.
     """
     from .atomic import write_files
     from .renderers.pdf import render_html
@@ -182,10 +228,18 @@ def render_jobs(jobs: Iterable[Job], outdir: str | Path, *, formats: str | Itera
         jobs = [dataclasses.replace(job, options=dataclasses.replace(job.options, print_link_urls=print_link_urls))
                 for job in jobs]
     for job in jobs:
+        page = render_html(job.doc, theme, job.options) if html or pdf_worker is not None else None
+        pdf_later = None
+        if pdf_worker is not None and "pdf" in wanted:
+            pdf_later = pdf_worker.submit(page, theme.dirs, job.doc.date, job.options.asset_dir)
         for fmt in wanted:
-            files[outdir / f"{job.stem}{suffix(fmt)}"] = get_renderer(fmt)(job.doc, theme, job.options)
+            target = outdir / f"{job.stem}{suffix(fmt)}"
+            # The PDF's place is kept in the order of formats; its bytes come from the worker.
+            files[target] = b"" if fmt == "pdf" and pdf_later is not None else get_renderer(fmt)(job.doc, theme, job.options)
+        if pdf_later is not None:
+            files[outdir / f"{job.stem}.pdf"] = pdf_later()
         if html:
-            files[outdir / f"{job.stem}.html"] = render_html(job.doc, theme, job.options).encode("utf-8")
+            files[outdir / f"{job.stem}.html"] = page.encode("utf-8")
     return write_files(files)
 
 

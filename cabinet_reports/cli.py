@@ -190,14 +190,18 @@ def _prepare_all(paths: Sequence[Path], theme: Any) -> list[Any]:
     return jobs
 
 
-def _render(args: argparse.Namespace) -> int:
-    from .api import parse_formats, render_jobs, resolve_theme
+def _render(args: argparse.Namespace, own_process: bool = False) -> int:
+    from .renderers.pdf_worker import maybe_pdf_worker
 
-    formats = parse_formats(args.format)
-    theme = resolve_theme(args.theme)
-    jobs = _prepare_all(args.reports, theme)
-    written = render_jobs(jobs, args.outdir, formats=formats, theme=theme, html=args.html,
-                          print_link_urls=args.print_link_urls)
+    # Started before the models are imported: it imports WeasyPrint meanwhile.
+    with maybe_pdf_worker(args.format, own_process=own_process) as pdf_worker:
+        from .api import parse_formats, render_jobs, resolve_theme
+
+        formats = parse_formats(args.format)
+        theme = resolve_theme(args.theme)
+        jobs = _prepare_all(args.reports, theme)
+        written = render_jobs(jobs, args.outdir, formats=formats, theme=theme, html=args.html,
+                              print_link_urls=args.print_link_urls, pdf_worker=pdf_worker)
     if not args.quiet:
         for target in written:
             print(f"wrote {target}")
@@ -294,7 +298,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INPUT
     try:
         if args.command == "render":
-            return _render(args)
+            return _render(args, own_process=argv is None)  # see renderers/pdf_worker.py
         if args.command == "check":
             return _check(args)
         if args.command == "pack":

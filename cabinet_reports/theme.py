@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from .errors import CabinetReportsError, Problem, ThemeError
 from .limits import FILE_BYTES
+from .linebreaks import breakable_html
 from .loader import Source, format_field_path, parse_text
 from .sandbox import Helper, ThemeLoader, ThemeSandbox, decode_theme_text, plain, read_theme_file, theme_file
 from .validation import problems_from
@@ -282,6 +283,12 @@ def join_and(items: Any, last: str = " and ") -> str:
     return ", ".join(items[:-1]) + last + items[-1]
 
 
+@jinja2.pass_eval_context
+def breakable(eval_ctx: jinja2.nodes.EvalContext, text: Any) -> str:
+    """Mark URLs and long tokens as breakable anywhere in the PDF (see linebreaks.py)."""
+    return breakable_html(str(text), eval_ctx.autoescape)
+
+
 class Theme:
     """A resolved theme: its folders (user first, built-in last), config and Jinja environments."""
 
@@ -309,6 +316,7 @@ class Theme:
             env.add_filter("join_and", join_and)
             env.add_filter("ordinal", ordinal)
         self.env.add_function("asset", self.asset)
+        self.env.add_filter("breakable", breakable)  # HTML only
 
     # ------------------------------------------------------------------ files
     def find(self, name: str) -> Path:

@@ -129,3 +129,45 @@ def test_long_words_stay_on_the_page(tmp_path):
     assert boxes and max(right for _, right in boxes) <= 595 - 30, "text runs into the right margin or off the page"
     text = "".join(pdftotext(pdf).split())
     assert text.count(long_word) >= 3 and "LastColumnCell" in text
+
+
+A4_WIDTH = 595.28
+MARGIN = 2.2 / 2.54 * 72  # the built-in theme's left and right page margin (page.css), in points
+
+
+def test_ordinary_words_in_narrow_columns_stay_whole_while_long_tokens_break(tmp_path):
+    """Issue 8: with ``overflow-wrap: anywhere`` on the whole page, narrow table columns split
+    ordinary words ("Complet/e"). Only unbreakable strings may break: a 200-character token
+    in the same table, in a paragraph and as a link still stays inside the right margin."""
+    token = "QZXJ" * 50  # letters no other word on the page is made of
+    url = "https://www.example.gov.uk/" + "council-documents/" * 6 + "report.pdf"
+    words = ["Complete", "Responsibilities", "Netherton", "Outstanding", "Implementation"]
+    data = {"council": {"name": "C"}, "meeting": {"body": "Cabinet", "date": "2026-01-14"}, "title": "T",
+            "sections": {"purpose": [f"A paragraph with {token} in it, and [the policy]({url}) at {url}."],
+                         "recommendations": [{"table": {"header": ["Ref", "Status", "Lead", "Ward", "Due", "Notes"],
+                                                        "rows": [[token, *words]]}},
+                                             "That Cabinet notes."]}}
+    import json
+
+    src = tmp_path / "narrow.json"
+    src.write_text(json.dumps(data), encoding="utf-8")
+    assert main(["render", str(src), "-o", str(tmp_path), "--format", "pdf", "--quiet"]) == 0
+    pdf = tmp_path / "narrow.pdf"
+    boxes = word_boxes(pdf)
+    found = [word for word, _ in boxes]
+    assert [w for w in words if w not in found] == [], f"an ordinary word was split: {found}"
+    assert max(right for _, right in boxes) <= A4_WIDTH - MARGIN + 0.5, "text runs into the right margin"
+    # The token broke into pieces (it is wider than the page) and every piece is printed:
+    # in reading order, the pieces of each of its two occurrences join up again.
+    pieces = "".join(word for word in found if set(word) <= set(token))
+    assert pieces == token * 2 and token not in found
+
+
+def test_only_unbreakable_strings_are_marked_breakable():
+    from cabinet_reports.linebreaks import breakable_html
+
+    html = breakable_html("See https://x.uk/a?b=1&c=2, mail a@b.uk: Responsibilities " + "y" * 21 + " <b>")
+    assert html == ('See <span class="break-anywhere">https://x.uk/a?b=1&amp;c=2,</span> mail '
+                    '<span class="break-anywhere">a@b.uk:</span> Responsibilities '
+                    '<span class="break-anywhere">' + "y" * 21 + '</span> &lt;b&gt;')
+    assert breakable_html("y" * 20) == "y" * 20  # twenty letters can still be a word

@@ -12,12 +12,14 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from ..document import Document
 from ..errors import Problem, RenderError
 from ..limits import EARLIEST_DATE, LATEST_DATE
-from ..theme import Theme
+
+if TYPE_CHECKING:  # a PDF worker imports this package without the models, pydantic or Jinja
+    from ..document import Document
+    from ..theme import Theme
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ def document_timestamp(day: dt.date) -> dt.datetime:
     return source_date_epoch() or dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
 
 
-Renderer = Callable[[Document, Theme, RenderOptions], bytes]
+Renderer = Callable[["Document", "Theme", RenderOptions], bytes]
 
 # name -> (module, function, file suffix); imported lazily so `make-report --help` stays fast.
 _REGISTRY: dict[str, tuple[str, str, str]] = {

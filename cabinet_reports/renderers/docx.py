@@ -350,6 +350,41 @@ class _Ctx:
     bullet_indent: float = NUM_GUTTER_CM
 
 
+class _StyleIndex:
+    """The reference document's styles by name, read once.
+
+    python-docx finds a style by scanning every style of the document, and does so twice to
+    set a paragraph's style (the name, then the default style it must not write): with ~150
+    styles in a reference that was most of a DOCX render. This gives the same answers.
+    """
+
+    def __init__(self, w) -> None:
+        from docx.enum.style import WD_STYLE_TYPE
+        from docx.styles import BabelFish
+
+        self._w, self._ui2internal, self._paragraph = w, BabelFish.ui2internal, WD_STYLE_TYPE.PARAGRAPH
+        self._by_name: dict[str, object] = {}
+        for elm in w.styles.element.style_lst:
+            self._by_name.setdefault(elm.name_val, elm)  # the first of a name wins, as in python-docx
+        default = w.styles.default(self._paragraph)
+        self._default = default.element if default is not None else None
+        self._ids: dict[str, str | None] = {}
+
+    def __contains__(self, name: str) -> bool:
+        """Tell whether a style of this name exists, as ``name in document.styles`` does."""
+        return self._ui2internal(name) in self._by_name
+
+    def paragraph_style_id(self, name: str) -> str | None:
+        """Return the w:pStyle python-docx writes for a paragraph style (None for the default)."""
+        if name not in self._ids:
+            elm = self._by_name.get(self._ui2internal(name))
+            if elm is None or elm.type != self._paragraph:  # let python-docx raise its own error
+                self._ids[name] = self._w.part.get_style_id(name, self._paragraph)
+            else:
+                self._ids[name] = None if elm is self._default else elm.styleId
+        return self._ids[name]
+
+
 class MustUseLiteral(Exception):
     """Word's numbering would not show the model's numbers: render with literal numbers."""
 
@@ -374,8 +409,13 @@ class _Writer:
         except NotImplementedError:
             raise ThemeError(Problem("the reference document has no numbering part (word/numbering.xml); "
                                      "save it once with a numbered list in Word", str(path))) from None
-        for name, (base, outline) in STYLES.items():
+        self.styles = _StyleIndex(self.w)
+        missing = [name for name in STYLES if name not in self.styles]
+        for name in missing:
+            base, outline = STYLES[name]
             docx_tools.ensure_style(self.w, name, base, outline_level=outline)
+        if missing:
+            self.styles = _StyleIndex(self.w)
         self.bookmarks = bookmark_targets(self.doc)
         self.bookmark_id = 0
         self.abstracts: dict[tuple[str, int, int], int] = {}
@@ -394,8 +434,18 @@ class _Writer:
             docx_tools.link_style_to_level(self.w, "Numbered Sub-point", self.report_num, 2, back_reference=False)
 
     # ------------------------------------------------------------------ helpers
+    def add_paragraph(self, style: str):
+        """Add an empty body paragraph in the named paragraph style."""
+        p = self.w.add_paragraph()
+        self.set_style(p, style)
+        return p
+
+    def set_style(self, p, style: str) -> None:
+        """Give a paragraph a named style, as ``Paragraph.style = name`` does."""
+        p._p.style = self.styles.paragraph_style_id(style)
+
     def para(self, style: str, spans: Inline = (), *, indent: float | None = None):
-        p = self.w.add_paragraph(style=style)
+        p = self.add_paragraph(style)
         self.inline(p, spans)
         if indent:
             p.paragraph_format.left_indent = _cm(indent)
@@ -442,7 +492,7 @@ class _Writer:
             self.records.append(("report", level))
             self.expected.append(number)
         else:
-            p = self.w.add_paragraph(style=style)
+            p = self.add_paragraph(style)
             p.add_run(number + "\t")
             self.inline(p, spans)
             self.hanging(p, NUM_GUTTER_CM, NUM_GUTTER_CM)
@@ -515,7 +565,7 @@ class _Writer:
         text_at = left + LIST_GUTTER_CM
         for item in b.items:
             if literal:
-                p = self.w.add_paragraph(style=style)
+                p = self.add_paragraph(style)
                 p.add_run(item.marker + "\t")
                 self.inline(p, item.text)
                 self.hanging(p, text_at, LIST_GUTTER_CM)
@@ -543,20 +593,20 @@ class _Writer:
                   for a in (b.align or ["left"] * cols)]
         body_rows = table.rows[1:1 + len(b.rows)]
         for cell, spans, align in zip(table.rows[0].cells, b.header, aligns):
-            cell.paragraphs[0].style = self.w.styles["Table Header"]
+            self.set_style(cell.paragraphs[0], "Table Header")
             self.inline(cell.paragraphs[0], spans)
             shade_cell(cell, HEADER_FILL)
             if align is not None:
                 cell.paragraphs[0].alignment = align
         for row, cells in zip(body_rows, b.rows):
             for cell, spans, align in zip(row.cells, cells, aligns):
-                cell.paragraphs[0].style = self.w.styles["Table Text"]
+                self.set_style(cell.paragraphs[0], "Table Text")
                 self.inline(cell.paragraphs[0], spans)
                 if align is not None:
                     cell.paragraphs[0].alignment = align
         for n, (row, cells) in enumerate(zip(table.rows[1 + len(b.rows):], b.footer)):
             for cell, spans, align in zip(row.cells, cells, aligns):
-                cell.paragraphs[0].style = self.w.styles["Table Text"]
+                self.set_style(cell.paragraphs[0], "Table Text")
                 self.inline(cell.paragraphs[0], spans)
                 for run in cell.paragraphs[0].runs:
                     run.bold = True
@@ -612,7 +662,7 @@ class _Writer:
             data, width_cm, height_cm = docx_picture(path)
         except ImageError as exc:
             raise RenderError(Problem(str(exc), field="council.logo")) from None
-        p = self.w.add_paragraph(style="Title Block")
+        p = self.add_paragraph("Title Block")
         shape = p.add_run().add_picture(io.BytesIO(data), width=_cm(width_cm), height=_cm(height_cm))
         shape._inline.docPr.set("descr", self.doc.logo_alt)  # the same words as the PDF's <img alt>
 
@@ -631,7 +681,7 @@ class _Writer:
             if detail.label is None:  # a continuation row: the label above spans it (the PDF's rowspan)
                 table.rows[i - 1].cells[0].merge(row.cells[0])
             else:
-                row.cells[0].paragraphs[0].style = self.w.styles["Table Header"]
+                self.set_style(row.cells[0].paragraphs[0], "Table Header")
                 row.cells[0].paragraphs[0].add_run(detail.label)
             cells = list(row.cells[1:])
             if len(detail.cells) < width:  # the last cell spans the rest, as the PDF's colspan
@@ -680,7 +730,7 @@ class _Writer:
         if self.doc.signatories:
             self.keep_last_with_next()
         for n, (name, title) in enumerate(self.doc.signatories):
-            p = self.w.add_paragraph(style="Signature")
+            p = self.add_paragraph("Signature")
             p.paragraph_format.keep_with_next = n < len(self.doc.signatories) - 1
             p.add_run(name).bold = True
             if title:

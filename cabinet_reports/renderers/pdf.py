@@ -10,16 +10,23 @@ in parallel threads each carry their own date.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import contextvars
 import datetime as dt
 import functools
+import gc
+import os
+import weakref
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
-from ..document import Document
-from ..theme import Theme
 from . import RenderOptions, document_timestamp
+
+if TYPE_CHECKING:  # laying out HTML needs neither: a PDF worker process stays light
+    from ..document import Document
+    from ..theme import Theme
 
 
 def css_string(text: str) -> str:
@@ -147,7 +154,7 @@ def render_html(doc: Document, theme: Theme, options: RenderOptions = RenderOpti
     return theme.render("report.html", context)
 
 
-def weasy_html(html: str, theme: Theme, asset_dir: Path | None = None):
+def weasy_html(html: str, theme: Theme | ThemeFiles, asset_dir: Path | None = None):
     """Return a WeasyPrint HTML object that can load only theme files and the report's assets."""
     import weasyprint  # imported here: it takes ~0.6 s and `--help` should not pay for it
 
@@ -159,24 +166,70 @@ def weasy_html(html: str, theme: Theme, asset_dir: Path | None = None):
     return weasyprint.HTML(string=html, base_url=str(theme.dirs[-1]) + "/", url_fetcher=make_url_fetcher(roots))
 
 
-def layout_html(html: str, theme: Theme, day: dt.date, asset_dir: Path | None = None):
+_font_configs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def release_fonts() -> None:
+    """Drop every shared font configuration: WeasyPrint removes its temporary font folder."""
+    _font_configs.clear()
+    gc.collect()  # one still referenced from a garbage cycle (a laid-out document) goes too
+
+
+# Before the interpreter tears modules down: FontConfiguration.__del__ fails noisily once
+# shutil is gone, and leaves its folder behind.
+atexit.register(release_fonts)
+
+
+def font_config(theme: Theme | ThemeFiles):
+    """Return the WeasyPrint font configuration shared by every render with one theme.
+
+    Building one per render re-reads fontconfig's system configuration and the theme's
+    ``@font-face`` fonts, and starts Pango's shaping caches cold. It lives as long as the
+    Theme object (which api.resolve_theme rebuilds when a theme file changes), and is never
+    shared between themes: fonts are registered by family name, and another theme's
+    "Report Sans" must not answer for this one's.
+    """
+    config = _font_configs.get(theme)
+    if config is None:
+        from weasyprint.text.fonts import FontConfiguration
+
+        config = _font_configs[theme] = FontConfiguration()
+    return config
+
+
+def layout_html(html: str, theme: Theme | ThemeFiles, day: dt.date, asset_dir: Path | None = None):
     """Lay out theme HTML (a report, an agenda, a notice) as PDF/UA-1 without writing a PDF.
 
     Returns WeasyPrint's rendered document: its ``pages`` give the page count and anchors,
     and :func:`write_tagged_pdf` turns it into bytes without laying it out again.
     """
     with font_timestamps(day):
-        return weasy_html(html, theme, asset_dir).render(pdf_variant="pdf/ua-1", stylesheets=[_wrap_css()])
+        return weasy_html(html, theme, asset_dir).render(pdf_variant="pdf/ua-1", stylesheets=[_wrap_css()],
+                                                         font_config=font_config(theme))
 
 
 @functools.lru_cache(maxsize=1)
 def _wrap_css():
-    """A stylesheet under every theme's: words longer than their box break instead of running
-    off the page. A long URL or reference in a table cell otherwise widened the table past
-    the right margin, and the text beyond it was not printed at all."""
+    """A stylesheet under every theme's: long unbreakable strings break instead of running off
+    the page (a long URL or reference in a table cell otherwise widened the table past the
+    right margin, and the text beyond it was not printed at all).
+
+    ``break-word`` breaks a word only when it cannot fit a line, and does not change how wide
+    table columns are sized, so ordinary words in narrow columns stay whole. The strings that
+    must be able to break anywhere (URLs, long tokens) are marked in the HTML by the
+    ``breakable`` filter; ``anywhere`` on the whole page made WeasyPrint measure every table
+    cell character by character and doubled the layout time.
+    """
     import weasyprint
 
-    return weasyprint.CSS(string="body { overflow-wrap: anywhere; }")
+    from ..linebreaks import BREAK_ANYWHERE
+
+    return weasyprint.CSS(string=f"body {{ overflow-wrap: break-word; }} .{BREAK_ANYWHERE} {{ overflow-wrap: anywhere; }}")
+
+
+def warm_up() -> None:
+    """Import WeasyPrint and parse the base stylesheet now, before the first layout needs them."""
+    _wrap_css()
 
 
 def write_tagged_pdf(document, day: dt.date) -> bytes:
@@ -194,7 +247,7 @@ def render_overlay_pdf(html: str, theme: Theme, day: dt.date) -> bytes:
     of its own, so it is not tagged.
     """
     with font_timestamps(day):
-        return weasy_html(html, theme).write_pdf()
+        return weasy_html(html, theme).write_pdf(font_config=font_config(theme))
 
 
 def layout(doc: Document, theme: Theme, options: RenderOptions = RenderOptions()):
@@ -202,6 +255,31 @@ def layout(doc: Document, theme: Theme, options: RenderOptions = RenderOptions()
     return layout_html(render_html(doc, theme, options), theme, doc.date, options.asset_dir)
 
 
+def pdf_from_html(html: str, theme: Theme | ThemeFiles, day: dt.date, asset_dir: Path | None = None) -> bytes:
+    """Lay out a report's theme HTML and write it as tagged PDF/UA-1: render_pdf after the HTML.
+
+    The PDF worker process (pdf_worker.py) runs exactly this, so its bytes are the same.
+    """
+    return write_tagged_pdf(layout_html(html, theme, day, asset_dir), day)
+
+
 def render_pdf(doc: Document, theme: Theme, options: RenderOptions = RenderOptions()) -> bytes:
     """Render the document to a tagged, reproducible PDF (PDF/UA-1) and return its bytes."""
-    return write_tagged_pdf(layout(doc, theme, options), doc.date)
+    return pdf_from_html(render_html(doc, theme, options), theme, doc.date, options.asset_dir)
+
+
+@dataclass(frozen=True)
+class ThemeFiles:
+    """All that laying out theme HTML needs of a Theme: its folders, the user's first.
+
+    A PDF worker process has no Theme (that would import Jinja and pydantic); it is given
+    the folders, for the URL fetcher's allow-list and the base URL.
+    """
+
+    dirs: tuple[Path, ...]
+
+
+@functools.lru_cache(maxsize=8)
+def theme_files(dirs: tuple[Path, ...]) -> ThemeFiles:
+    """Return one ThemeFiles per set of folders, so its font configuration is reused."""
+    return ThemeFiles(tuple(dirs))

@@ -1,0 +1,161 @@
+"""A second process that lays out the PDF while the first validates and writes the DOCX.
+
+A cold ``make-report render`` spends about 0.6 s importing WeasyPrint and about 0.5 s
+importing pydantic, validating, numbering and writing the HTML; then the PDF layout and the
+DOCX follow each other. On a machine with two cores these can overlap: the command line
+starts this worker first thing, the worker imports WeasyPrint while the main process
+validates, then the main process sends each report's HTML and renders the DOCX while the
+worker lays out the PDF. The worker runs :func:`renderers.pdf.pdf_from_html`, the same
+function an in-process render ends with, so the bytes are identical.
+
+Only the command line, running as its own program, starts a worker (see
+:func:`maybe_pdf_worker`): a Python program that calls cabinet_reports owns its process, may
+have imported WeasyPrint already, and renders in-process as before.
+
+This module imports nothing heavy at the top: it must start before the models are imported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import multiprocessing
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+from ..errors import CabinetReportsError
+
+
+class PdfWorker:
+    """One worker process; ``submit`` a report's HTML, then call what it returns for the PDF."""
+
+    def __init__(self) -> None:
+        # On Linux, fork while this process has no WeasyPrint state (the command line starts
+        # the worker before it imports anything heavy or starts a thread): it skips a new
+        # interpreter's start-up (0.1 s). A process that has rendered already would hand its
+        # font folders down, for the worker to remove on its way out; elsewhere fork is
+        # unsafe (macOS system libraries) or missing. Then: a fresh interpreter.
+        fork = sys.platform == "linux" and "weasyprint" not in sys.modules
+        ctx = multiprocessing.get_context("fork" if fork else "spawn")
+        self._conn, child = ctx.Pipe()
+        # A forked worker inherits this end too and must close it, or it never sees the end of
+        # its input when this process closes its own.
+        inherited = self._conn if fork else None
+        self._process = ctx.Process(target=_serve, args=(child, inherited), name="make-report-pdf", daemon=True)
+        self._process.start()
+        child.close()
+        self._used = False
+
+    def submit(self, html: str, dirs: Sequence[Path], day: dt.date, asset_dir: Path | None) -> Callable[[], bytes]:
+        """Send one report's HTML to be laid out; return a function that waits for its PDF bytes.
+
+        Call the returned function before the next ``submit``: one report at a time keeps both
+        ends of the pipe from waiting on each other.
+        """
+        self._used = True
+        self._conn.send((html, tuple(dirs), day, asset_dir))
+        return self._receive
+
+    def _receive(self) -> bytes:
+        try:
+            reply = self._conn.recv()
+        except EOFError:
+            raise RuntimeError(f"the PDF worker process stopped (exit code {self._process.exitcode})") from None
+        if reply[0] == "pdf":
+            return reply[1]
+        if reply[0] == "error":  # an expected error, such as an unreadable theme file
+            from .. import errors
+
+            raise getattr(errors, reply[1], CabinetReportsError)(reply[2])
+        bug = RuntimeError(f"in the PDF worker: {reply[1]}")
+        bug.add_note(reply[2])  # the worker's traceback, shown with MAKE_REPORT_DEBUG=1
+        raise bug
+
+    def close(self, *, now: bool = False) -> None:
+        """Stop the worker: at the end of its input, or at once (``now``, after an error).
+
+        Either way it removes the temporary folder WeasyPrint keeps the fonts in, then exits.
+        """
+        if now or not self._used:
+            self._process.terminate()  # SIGTERM; before any render there is nothing to clean up
+        self._conn.close()  # the worker sees the end of its input and exits
+        self._process.join(30)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join()
+
+
+@contextlib.contextmanager
+def maybe_pdf_worker(formats: str, *, own_process: bool) -> Iterator[PdfWorker | None]:
+    """Start a PDF worker if it would save time, and stop it on the way out.
+
+    It does when this process is ``make-report`` itself (``own_process``), a PDF is wanted,
+    WeasyPrint is not imported yet and a second CPU is free to import it.
+    """
+    wanted = {name.strip().lower() for name in formats.split(",")}
+    worth_it = (own_process and "pdf" in wanted and "weasyprint" not in sys.modules
+                and _usable_cpus() >= 2)
+    worker = PdfWorker() if worth_it else None
+    try:
+        yield worker
+    except BaseException:
+        if worker is not None:
+            worker.close(now=True)
+        raise
+    if worker is not None:
+        worker.close()
+
+
+def _usable_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _serve(conn, inherited) -> None:
+    """The worker: import WeasyPrint, then turn each HTML received into PDF bytes."""
+    if inherited is not None:
+        inherited.close()
+    # Ctrl-C is the main process's to handle (it stops the worker). SIGTERM unwinds the stack
+    # as an exception does, so the clean-up below still removes WeasyPrint's font folders.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    from . import pdf
+
+    try:
+        _answer(conn, pdf)
+    except SystemExit:
+        pass  # stopped by SIGTERM; leaving this block drops the traceback and the layout it holds
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # let nothing interrupt the clean-up
+        pdf.release_fonts()
+    # The main process waits for this one to exit: skip the interpreter's teardown (0.1 s).
+    sys.stderr.flush()
+    os._exit(0)
+
+
+def _answer(conn, pdf) -> None:
+    """Answer each request (a report's HTML) with its PDF bytes or its error, until EOF."""
+    import traceback
+
+    pdf.warm_up()
+    while True:
+        try:
+            request = conn.recv()
+        except EOFError:
+            return
+        html, dirs, day, asset_dir = request
+        try:
+            reply = ("pdf", pdf.pdf_from_html(html, pdf.theme_files(dirs), day, asset_dir))
+        except CabinetReportsError as exc:
+            reply = ("error", type(exc).__name__, exc.problems)
+        except Exception as exc:  # noqa: BLE001 - reported to the main process as a bug
+            reply = ("bug", f"{type(exc).__name__}: {exc}", traceback.format_exc())
+        try:
+            conn.send(reply)
+        except OSError:  # the main process stopped listening (it failed elsewhere)
+            return

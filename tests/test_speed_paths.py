@@ -1,0 +1,222 @@
+"""What the fast paths import and reuse, and that reusing changes no output.
+
+No timings (they live in benchmarks/): these tests read ``sys.modules`` of a fresh process
+that ran the command line, the bytes written, and the fonts pdffonts finds in a PDF.
+- ``check`` and a PDF-only ``render`` never import python-docx, pikepdf, pypdf, rich or
+  holidays; ``--version`` imports neither pydantic nor Jinja.
+- ``make-report`` run as its own program lays the PDF out in a worker process
+  (renderers/pdf_worker.py) and writes the same bytes as an in-process render.
+- A second render in one process (a preview loop: cached Theme, shared FontConfiguration)
+  gives the same bytes as the first; a changed theme file is seen; two themes never share
+  fonts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cabinet_reports.api import load_report, render_bytes, resolve_theme
+from cabinet_reports.cli import main
+from cabinet_reports.errors import RenderError
+from readers import require
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAVY = {"docx", "pikepdf", "pypdf", "rich", "holidays"}
+SMALL = {"council": {"name": "Small Borough Council"}, "meeting": {"body": "Cabinet", "date": "2026-01-14"},
+         "title": "A small report", "sections": {"purpose": ["To test the fast paths."],
+                                                 "recommendations": ["That Cabinet notes the report."]}}
+
+# Runs the command line in a fresh interpreter, then prints the top-level modules it imported.
+PROBE = """
+import json, sys
+from cabinet_reports.cli import main
+args = json.loads(sys.argv[1])
+try:
+    code = main(args)
+except SystemExit as exc:  # --version and --help exit from argparse
+    code = exc.code
+print(json.dumps({"code": code, "modules": sorted({m.split('.')[0] for m in sys.modules})}))
+"""
+
+
+def probe(args: list[str], cwd: Path) -> tuple[int, set[str]]:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    out = subprocess.run([sys.executable, "-c", PROBE, json.dumps(args)], cwd=cwd, env=env, check=True,
+                         capture_output=True, text=True).stdout
+    result = json.loads(out.splitlines()[-1])
+    return result["code"], set(result["modules"])
+
+
+@pytest.fixture
+def small(tmp_path) -> Path:
+    src = tmp_path / "small.json"
+    src.write_text(json.dumps(SMALL), encoding="utf-8")
+    return src
+
+
+def test_check_imports_no_renderer(small, tmp_path):
+    code, modules = probe(["check", str(small)], tmp_path)
+    assert code == 0
+    assert modules & (HEAVY | {"weasyprint"}) == set()
+
+
+def test_pdf_only_render_imports_no_docx_pikepdf_or_rich(small, tmp_path):
+    code, modules = probe(["render", str(small), "-o", str(tmp_path / "out"), "--format", "pdf", "--quiet"], tmp_path)
+    assert code == 0 and (tmp_path / "out" / "small.pdf").is_file()
+    assert "weasyprint" in modules  # the render really ran in this process
+    assert modules & HEAVY == set()
+
+
+def test_version_imports_neither_pydantic_nor_jinja(tmp_path):
+    code, modules = probe(["--version"], tmp_path)
+    assert code == 0
+    assert modules & {"pydantic", "jinja2", "yaml", "markdown_it", "weasyprint"} == set()
+
+
+# A fresh process running make-report as its own program: argv comes from the command line.
+OWN_PROGRAM = """
+import json, sys
+from cabinet_reports.cli import main
+sys.argv = ["make-report", *json.loads(sys.argv[1])]
+code = main()
+print(json.dumps({"code": code, "weasyprint": "weasyprint" in sys.modules}))
+"""
+
+
+def test_the_command_line_lays_the_pdf_out_in_a_worker_with_the_same_bytes(small, tmp_path):
+    worker_out, in_process = tmp_path / "worker", tmp_path / "in-process"
+    args = ["render", str(small), "--html", "--quiet"]
+    temp = tmp_path / "temp"  # where WeasyPrint keeps its fonts while it runs
+    temp.mkdir()
+    env = dict(os.environ, TMPDIR=str(temp),
+               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+    out = subprocess.run([sys.executable, "-c", OWN_PROGRAM, json.dumps(args + ["-o", str(worker_out)])],
+                         cwd=tmp_path, env=env, check=True, capture_output=True, text=True).stdout
+    result = json.loads(out.splitlines()[-1])
+    assert result["code"] == 0
+    assert list(temp.iterdir()) == []  # the worker removed its font folder before it exited
+    # With a second CPU the layout ran in the worker: this process never imported WeasyPrint.
+    two_cpus = len(os.sched_getaffinity(0)) >= 2
+    assert result["weasyprint"] is not two_cpus
+    assert main(args + ["-o", str(in_process)]) == 0
+    for name in ("small.pdf", "small.docx", "small.html"):
+        assert (worker_out / name).read_bytes() == (in_process / name).read_bytes(), name
+
+
+def test_a_worker_reports_an_expected_error_as_the_same_error(monkeypatch):
+    from cabinet_reports.renderers.pdf_worker import PdfWorker
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "soon")  # the worker inherits it and refuses it
+    worker = PdfWorker()
+    try:
+        pdf = worker.submit("<html lang='en'><title>T</title><p>x</p></html>", resolve_theme(None).dirs,
+                            dt.date(2026, 1, 14), None)
+        with pytest.raises(RenderError) as caught:
+            pdf()
+    finally:
+        worker.close()
+    assert caught.value.lines() == [
+        "SOURCE_DATE_EPOCH: SOURCE_DATE_EPOCH must be a whole number of seconds since 1970, not 'soon'"]
+
+
+def test_a_worker_started_after_weasyprint_gives_the_same_bytes_and_reports_bugs():
+    """A process that has imported WeasyPrint starts a fresh interpreter, not a fork."""
+    import weasyprint  # noqa: F401 - the state under test
+
+    from cabinet_reports.renderers.pdf import pdf_from_html
+    from cabinet_reports.renderers.pdf_worker import PdfWorker
+
+    html, theme, day = "<html lang='en'><title>T</title><p>Text</p></html>", resolve_theme(None), dt.date(2026, 1, 14)
+    worker = PdfWorker()
+    try:
+        assert worker.submit(html, theme.dirs, day, None)() == pdf_from_html(html, theme, day)
+        not_a_date = worker.submit(html, theme.dirs, None, None)
+        with pytest.raises(RuntimeError, match="in the PDF worker: AttributeError") as caught:
+            not_a_date()
+    finally:
+        worker.close()
+    assert "Traceback" in "".join(caught.value.__notes__)
+
+
+def test_a_worker_stopped_during_a_layout_leaves_no_font_folder(tmp_path, monkeypatch):
+    """After an error elsewhere (or Ctrl-C) the main process stops the worker at once."""
+    import tempfile
+    import time
+
+    from cabinet_reports.renderers.pdf_worker import PdfWorker
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # a spawned worker reads it
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # a forked one inherits it
+    theme = resolve_theme(None)
+    font = theme.find("fonts/LiberationSans-Regular.ttf").as_uri()
+    fonts = f"<style>@font-face {{ font-family: T; src: url({font}) }} body {{ font-family: T }}</style>"
+    long_html = f"<html lang='en'><title>T</title>{fonts}" + "<p>A paragraph of text to lay out.</p>" * 3000 + "</html>"
+    worker = PdfWorker()
+    try:
+        worker.submit(long_html, theme.dirs, dt.date(2026, 1, 14), None)
+        deadline = time.monotonic() + 60
+        while not list(tmp_path.glob("weasyprint-*")) and time.monotonic() < deadline:
+            time.sleep(0.01)  # until the worker has loaded the theme's fonts
+        assert list(tmp_path.glob("weasyprint-*")), "the worker never loaded the fonts"
+        time.sleep(0.5)  # into the layout, whose objects hold the font configuration
+    finally:
+        worker.close(now=True)
+    assert list(tmp_path.glob("weasyprint-*")) == []
+
+
+def test_a_second_render_in_one_process_gives_the_same_bytes(small):
+    report = load_report(small)
+    first = render_bytes(report, "pdf"), render_bytes(report, "docx")
+    second = render_bytes(load_report(small), "pdf"), render_bytes(load_report(small), "docx")
+    assert first == second
+
+
+def test_a_cached_theme_sees_a_changed_theme_file(tmp_path):
+    theme_dir = tmp_path / "theme"
+    theme_dir.mkdir()
+    (theme_dir / "theme.yaml").write_text("words: {page_footer: 'Page {page}'}\n", encoding="utf-8")
+    first = resolve_theme(theme_dir)
+    assert resolve_theme(theme_dir) is first  # parsed once while nothing changed
+    (theme_dir / "theme.yaml").write_text("words: {page_footer: 'Tudalen {page}'}\n", encoding="utf-8")
+    os.utime(theme_dir / "theme.yaml", ns=(0, 10**18))  # a new time even on a coarse clock
+    again = resolve_theme(theme_dir)
+    assert again is not first and again.word("page_footer") == "Tudalen {page}"
+    (theme_dir / "report.html").write_text("x", encoding="utf-8")  # a new override file counts too
+    assert resolve_theme(theme_dir) is not again
+
+
+def word_width(pdf: Path, word: str) -> float:
+    """Return the width in points of the first occurrence of ``word``, as poppler measures it."""
+    import re
+
+    out = subprocess.run([require("pdftotext"), "-bbox", str(pdf), "-"], check=True, capture_output=True,
+                         text=True).stdout
+    m = re.search(r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">' + re.escape(word) + "<", out)
+    assert m, f"{word!r} not found in {pdf.name}"
+    return float(m.group(2)) - float(m.group(1))
+
+
+def test_two_themes_in_one_process_never_share_fonts(small, tmp_path):
+    """Fonts register by family name: a font configuration shared between themes would let
+    the first theme's "Report Sans" answer for the second's."""
+    builtin = resolve_theme(None)
+    bold_only = tmp_path / "bold-only"
+    (bold_only / "fonts").mkdir(parents=True)
+    # This theme's regular face is the bold font file, under the same family name.
+    shutil.copy(builtin.find("fonts/LiberationSans-Bold.ttf"), bold_only / "fonts" / "LiberationSans-Regular.ttf")
+    report = load_report(small)
+    widths = {}
+    for name, theme in (("builtin", builtin), ("bold-only", bold_only), ("builtin again", builtin)):
+        pdf = tmp_path / f"{name}.pdf"
+        pdf.write_bytes(render_bytes(report, "pdf", theme=theme))
+        widths[name] = word_width(pdf, "paths.")  # in a regular-weight paragraph
+    assert widths["bold-only"] > widths["builtin"] * 1.03  # bold glyphs are wider
+    assert widths["builtin again"] == widths["builtin"]
