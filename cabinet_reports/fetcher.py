@@ -45,6 +45,8 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 __all__ = ["LockedURLFetcher", "URLRefused", "attachment_links", "make_url_fetcher"]
 
+from .attachments import attachment_links  # noqa: E402 - re-exported: the theme door uses it without WeasyPrint
+
 # Schemes we serve. Kept as a tuple so the intent ("this and nothing else") is explicit.
 _ALLOWED_SCHEMES = ("data", "file")
 # A file: URL may name the local host explicitly; any other host would make urllib try
@@ -158,25 +160,3 @@ def make_url_fetcher(allowed_roots: Sequence[Path | str]) -> LockedURLFetcher:
 
 # Any "rel=" in any case: every element with a rel attribute holding a value contains this, so
 # HTML without it needs no parsing (the built-in theme's pages never have one).
-_REL_ATTRIBUTE = re.compile(r"rel[\t\n\f\r ]*=", re.IGNORECASE)
-
-
-def attachment_links(html: str) -> list[str]:
-    """Return the href of every element WeasyPrint would embed as a file: an empty list for none.
-
-    The HTML is parsed as WeasyPrint parses it (tinyhtml5, then its own ``rel`` test), so
-    entity-encoded values (``rel="&#97;ttachment"``), odd case and odd spacing are all found;
-    ``<a>`` and ``<link>`` in any namespace count.
-    """
-    if not _REL_ATTRIBUTE.search(html):
-        return []
-    import weasyprint  # only for pages that carry a rel attribute at all
-    from weasyprint.html import element_has_link_type
-
-    parsed = weasyprint.HTML(string=html, url_fetcher=LockedURLFetcher([]))
-    found = []
-    for element in parsed.etree_element.iter():
-        tag = element.tag if isinstance(element.tag, str) else ""
-        if tag.rsplit("}", 1)[-1] in ("a", "link") and element_has_link_type(element, "attachment"):
-            found.append(element.get("href") or "(no href)")
-    return found

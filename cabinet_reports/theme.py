@@ -452,9 +452,9 @@ class Theme:
         except Exception as exc:  # noqa: BLE001 - the theme door: every failure becomes a located error
             file, line = _template_frame(exc, name)
             raise ThemeError(Problem(f"template error: {_explain(exc)}", file, line)) from None
-        from .fetcher import attachment_links  # here: it imports WeasyPrint only when it must look
+        from . import attachments  # WeasyPrint is imported only for a page with a rel attribute
 
-        links = attachment_links(html)
+        links = attachments.attachment_links(html)
         if links:
             raise ThemeError(Problem(f"the page links a file to embed in the PDF ({_shorten(links[0])}); "
                                      "themes may not attach files", str(self._template_path(name))))

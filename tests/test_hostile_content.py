@@ -281,12 +281,13 @@ def test_control_without_escaping_or_fetcher_the_checks_fail(hostile, hostile_do
     """Turn off HTML escaping and use WeasyPrint's default fetcher: the same checks now fire."""
     from weasyprint.urls import URLFetcher
 
+    import cabinet_reports.attachments as attachments
     import cabinet_reports.fetcher as fetcher
     report, _, _ = hostile_doc
     theme = Theme()
     theme.env.autoescape = False  # the protection under test, removed
     monkeypatch.setattr(fetcher, "make_url_fetcher", lambda roots: URLFetcher(fail_on_errors=False))
-    monkeypatch.setattr(fetcher, "attachment_links", lambda html: [])  # the theme door's refusal, removed too
+    monkeypatch.setattr(attachments, "attachment_links", lambda html: [])  # the theme door's refusal, removed too
     doc = build(report, theme)
     html = render_html(doc, theme, render_options(report))
     assert "&lt;script&gt;" not in html and "<script>alert(1)</script>" in html

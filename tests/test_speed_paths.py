@@ -68,11 +68,13 @@ def test_check_imports_no_renderer(small, tmp_path):
     assert modules & (HEAVY | {"weasyprint"}) == set()
 
 
-def test_pdf_only_render_imports_no_docx_pikepdf_or_rich(small, tmp_path):
+def test_pdf_only_render_imports_no_docx_pypdf_or_rich(small, tmp_path):
     code, modules = probe(["render", str(small), "-o", str(tmp_path / "out"), "--format", "pdf", "--quiet"], tmp_path)
     assert code == 0 and (tmp_path / "out" / "small.pdf").is_file()
     assert "weasyprint" in modules  # the render really ran in this process
-    assert modules & HEAVY == set()
+    # pikepdf is the one heavy module a PDF needs: the PDF/UA post-pass (renderers/pdf_tags.py)
+    # rewrites WeasyPrint's structure tree with it. `check` above still imports none.
+    assert modules & (HEAVY - {"pikepdf"}) == set()
 
 
 def test_version_imports_neither_pydantic_nor_jinja(tmp_path):

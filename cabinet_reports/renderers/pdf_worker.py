@@ -120,12 +120,16 @@ def _serve(conn, inherited) -> None:
     """The worker: import WeasyPrint, then turn each HTML received into PDF bytes."""
     if inherited is not None:
         inherited.close()
-    # Ctrl-C is the main process's to handle (it stops the worker). SIGTERM unwinds the stack
-    # as an exception does, so the clean-up below still removes WeasyPrint's font folders.
+    # Ctrl-C is the main process's to handle (it stops the worker). A SIGTERM while WeasyPrint
+    # is still being imported ends the worker at once (no font folder exists yet; a SystemExit
+    # raised inside the import machinery would be printed as "Exception ignored" on the user's
+    # terminal). Later, SIGTERM unwinds the stack as an exception does, so the clean-up below
+    # still removes WeasyPrint's font folders.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     from . import pdf
 
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         _answer(conn, pdf)
     except SystemExit:
