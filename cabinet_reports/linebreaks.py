@@ -26,6 +26,16 @@ _UNBREAKABLE = re.compile(r"\S{%d,}|\S*(?:://|www\.|@)\S*" % (LONG_TOKEN + 1))
 BREAK_ANYWHERE = "break-anywhere"  # the class renderers.pdf gives ``overflow-wrap: anywhere``
 
 
+def unbreakable(text: object) -> bool:
+    """Tell whether ``text`` holds a string that must be able to break anywhere (a URL, a token).
+
+    A link's text is marked on the link itself (``<a class="break-anywhere">``), not with a
+    span inside it: WeasyPrint's tagger then puts a span's structure element between the Link
+    element and its annotation, which leaves the annotation outside every Link (PDF/UA 7.18.5).
+    """
+    return _UNBREAKABLE.search(str(text)) is not None
+
+
 def breakable_html(text: str, autoescape: bool = True) -> str:
     """Return ``text`` as HTML with every unbreakable string wrapped in a breakable span.
 

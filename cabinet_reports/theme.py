@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from .errors import CabinetReportsError, Problem, ThemeError
 from .limits import FILE_BYTES
-from .linebreaks import breakable_html
+from .linebreaks import breakable_html, unbreakable
 from .loader import Source, format_field_path, parse_text
 from .sandbox import Helper, ThemeLoader, ThemeSandbox, decode_theme_text, plain, read_theme_file, theme_file
 from .validation import problems_from
@@ -317,6 +317,7 @@ class Theme:
             env.add_filter("ordinal", ordinal)
         self.env.add_function("asset", self.asset)
         self.env.add_filter("breakable", breakable)  # HTML only
+        self.env.tests["unbreakable"] = unbreakable  # a plain predicate on text: no work to bound
 
     # ------------------------------------------------------------------ files
     def find(self, name: str) -> Path:
