@@ -1,0 +1,113 @@
+"""Stage 4 of a pack: page furniture on attached PDFs, the merge, and the item bookmarks.
+
+Takes the rendered parts of one pack (the agenda, each item's PDF) in agenda order; gives
+one tagged PDF (:func:`cabinet_reports.pdfmerge.merge_pdfs`) with one top-level bookmark per
+agenda item — each report's own bookmarks nested, a procedural item's pointing at its entry
+on the agenda. Attached PDFs get the pack page number (and the Part B marking) laid over
+each page as ``/Artifact`` content, so a tagged attachment stays valid.
+"""
+
+from __future__ import annotations
+
+import io
+
+from ..errors import CabinetReportsError
+from ..renderers.pdf import css_string, footer_content, render_overlay_pdf
+from ..theme import Theme
+from .load import LoadedMeeting, PackItem
+from .plan import _Agenda, _context, _words
+
+
+def _stamp(loaded: LoadedMeeting, item: PackItem, theme: Theme, offset: int, total: int | None,
+           marking: bool) -> bytes:
+    """Lay the pack page number (and the Part B marking) over every page of an attached PDF.
+
+    The stamp is a one-page-per-page WeasyPrint render (untagged), each page placed over its target as a
+    Form XObject inside ``/Artifact`` marked content, so a tagged attachment stays valid.
+    """
+    import pikepdf
+
+    pdf = pikepdf.open(io.BytesIO(item.pdf))
+    sizes: dict[tuple[float, float], str] = {}
+    names = []
+    for page in pdf.pages:
+        box = page.trimbox
+        w, h = round(float(box[2]) - float(box[0]), 2), round(float(box[3]) - float(box[1]), 2)
+        if int(page.obj.get("/Rotate", 0)) % 180:
+            w, h = h, w
+        names.append(sizes.setdefault((w, h), f"size{len(sizes)}"))
+    html = theme.render("stamp.html", {
+        "language": loaded.meeting.language, "title": item.title,
+        "sizes": [(name, w, h) for (w, h), name in sizes.items()], "pages": names,
+        "asset": lambda name: theme.find(name).as_uri(),
+        "footer_css": footer_content(theme.word("page_footer"), total),
+        "marking_css": css_string(theme.word("exempt_marking")) if marking else "none",
+        "page_offset": offset,
+    })
+    stamp_bytes = render_overlay_pdf(html, theme, loaded.meeting.date)
+    stamps = pikepdf.open(io.BytesIO(stamp_bytes))
+    if len(stamps.pages) != len(pdf.pages):  # pragma: no cover - one stamp page per page by construction
+        raise CabinetReportsError(f"stamping {item.path}: {len(stamps.pages)} stamps for {len(pdf.pages)} pages")
+    for page, stamp in zip(pdf.pages, stamps.pages):
+        # As pikepdf's add_overlay, but with the drawing wrapped in /Artifact marked content
+        # (add_overlay would coalesce it into the page's own, tagged, content stream).
+        formx = pdf.copy_foreign(stamp.as_form_xobject())
+        existing = page.obj.get("/Resources", {}).get("/XObject", {})
+        name = next(pikepdf.Name(f"/CRPageStamp{n}") for n in range(1000) if f"/CRPageStamp{n}" not in existing)
+        page.add_resource(formx, pikepdf.Name.XObject, name)  # a fixed name keeps the output reproducible
+        placement = page.calc_form_xobject_placement(formx, name, pikepdf.Rectangle(page.trimbox),
+                                                     allow_shrink=True, allow_expand=True)
+        page.contents_add(b"q\n", prepend=True)
+        page.contents_add(b"Q\n/Artifact <</Type /Pagination /Subtype /Footer>> BDC\n" + placement + b"\nEMC\n")
+    out = io.BytesIO()
+    pdf.save(out, deterministic_id=True)
+    return out.getvalue()
+
+
+# --------------------------------------------------------------------------- outline
+def _add_item_bookmarks(pdf_bytes: bytes, loaded: LoadedMeeting, theme: Theme, agenda: _Agenda,
+                        public: bool) -> bytes:
+    """Put one top-level bookmark per item in agenda order, including procedural items.
+
+    merge_pdfs gives one bookmark per part (the agenda, then each item with papers); items
+    without papers get a bookmark to the agenda page that lists them.
+    """
+    import pikepdf
+
+    ctx = _context(loaded.meeting, theme)
+    pdf = pikepdf.open(io.BytesIO(pdf_bytes))
+    with pdf.open_outline() as outline:
+        existing = list(outline.root)
+        ordered = [existing[0]]
+        parts = iter(existing[1:])
+        for item in loaded.items:
+            if item.has_papers:
+                ordered.append(next(parts))
+            else:
+                title = _words(theme, "agenda_item_bookmark", dict(ctx, number=item.number,
+                                                                   title=item.shown_title(public)))
+                ordered.append(pikepdf.OutlineItem(title, agenda.anchors.get(f"item-{item.number}", 0)))
+        outline.root.clear()
+        outline.root.extend(ordered)
+    out = io.BytesIO()
+    pdf.save(out, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    return out.getvalue()
+
+
+
+def assemble_pack(loaded: LoadedMeeting, theme: Theme, agenda: _Agenda, parts: dict[int, bytes],
+                  public: bool) -> bytes:
+    """Merge the agenda and every item's PDF into the public (or the full) pack, bookmarked."""
+    from ..pdfmerge import MergePart, merge_pdfs
+
+    ctx = _context(loaded.meeting, theme)
+    merge = [MergePart(agenda.pdf, _words(theme, "agenda_bookmark", ctx), keep_outline=False)]
+    for item in loaded.items:
+        if item.has_papers:
+            bookmark = _words(theme, "agenda_item_bookmark",
+                              dict(ctx, number=item.number, title=item.shown_title(public)))
+            merge.append(MergePart(parts[item.number], bookmark,
+                                   keep_outline=item.kind == "report" and not (item.exempt and public)))
+    title_key = "pack_public_title" if public else "pack_full_title"
+    merged = merge_pdfs(merge, title=_words(theme, title_key, ctx), lang=loaded.meeting.language)
+    return _add_item_bookmarks(merged, loaded, theme, agenda, public)
