@@ -7,11 +7,14 @@ line per problem without a traceback; 1 an unexpected internal error.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from . import __version__
 from .errors import CabinetReportsError
@@ -115,8 +118,9 @@ def _pack(args: argparse.Namespace) -> int:
 
     progress = _RichProgress() if sys.stderr.isatty() and not args.quiet else None
     try:
-        result = build_pack(args.meeting, args.outdir, theme=args.theme, published_on=args.published_on,
-                            progress=progress, jobs=args.jobs, warn=warn)
+        with _terminate_cleanly():
+            result = build_pack(args.meeting, args.outdir, theme=args.theme, published_on=args.published_on,
+                                progress=progress, jobs=args.jobs, warn=warn)
     finally:
         if progress is not None:
             progress.stop()
@@ -127,7 +131,34 @@ def _pack(args: argparse.Namespace) -> int:
         for path in result.files:
             exempt = path.name == "full-pack.pdf" or path.parent.name == "part-b"
             print(f"wrote {path}" + ("  (contains Part B: not for publication)" if exempt else ""))
+        for path in result.removed:
+            print(f"removed {path}  (written by an earlier build, not by this one)")
     return EXIT_OK
+
+
+class _Terminated(BaseException):
+    """SIGTERM arrived: unwind (stopping worker processes and removing temp files) and exit."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise _Terminated()
+
+
+@contextlib.contextmanager
+def _terminate_cleanly() -> Iterator[None]:
+    """Turn SIGTERM into an exception while a pack builds, so its worker processes are stopped.
+
+    Python's default for SIGTERM is to die on the spot, leaving workers and temp files.
+    Signal handlers can only be set from the main thread; elsewhere the default stays.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _prepare_all(paths: Sequence[Path], theme: Any) -> list[Any]:
@@ -194,6 +225,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("make-report: interrupted; no partial output was written", file=sys.stderr)
         return 130
+    except _Terminated:
+        print("make-report: terminated; no partial output was written", file=sys.stderr)
+        return 128 + 15
     except Exception as exc:  # noqa: BLE001 - the last line of defence for a clean exit
         if os.environ.get("MAKE_REPORT_DEBUG"):
             raise

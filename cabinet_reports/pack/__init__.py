@@ -25,7 +25,11 @@ How it works, and why:
 5. **Merge keeping tags** with :func:`cabinet_reports.pdfmerge.merge_pdfs`: one bookmark per
    item, each report's own bookmarks nested; procedural items (no papers) get a bookmark to
    their entry on the agenda.
-6. **Write** every output as one all-or-nothing set.
+6. **Write** every output as one set with :func:`cabinet_reports.atomic.write_folder`: staged
+   in a hidden folder, switched over through a journal (a killed run's switch is completed by
+   the next run), and recorded in ``OUTDIR/.make-report-manifest.json`` so that files an
+   earlier build wrote and this one does not — an item renumbered, removed, or now Part B —
+   are removed. Files the tool did not write are never touched.
 
 The stages, one module each: :mod:`.load` (meeting file → items), :mod:`.plan` (page counts →
 offsets, agenda, notices), :mod:`.items` (render the reports, serially or in worker
@@ -42,15 +46,15 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from ..api import render_bytes, resolve_theme
-from ..atomic import write_files
+from ..atomic import write_folder
 from ..renderers.pdf import layout_html, write_tagged_pdf
 from ..theme import Theme
-from .assemble import _stamp, assemble_pack
+from .assemble import _stamp, assemble_pack, sanitize_pdf
 from .docx_agenda import agenda_docx
 from .items import PARALLEL_THRESHOLD, Progress, _NoProgress, _Runner
 from .load import LoadedMeeting, PackItem, load_meeting
@@ -74,6 +78,7 @@ class PackResult:
     full_pages: int
     latest_publication: dt.date
     warnings: list[str]
+    removed: list[Path] = field(default_factory=list)  # stale files an earlier build wrote
 
 
 def _slug(text: str) -> str:
@@ -106,14 +111,17 @@ def build_pack(meeting_path: str | Path, outdir: str | Path, *, theme: Theme | s
     reports = [it for it in loaded.items if it.kind == "report"]
     part_b = [it for it in loaded.items if it.exempt and it.has_papers]
     papers = [it for it in loaded.items if it.has_papers]
+    # With any Part B item the full pack differs, if only in its agenda (which shows a Part B
+    # procedural item's real title and text).
+    separate_full = any(it.exempt for it in loaded.items)
     # One step per progress.advance() below, so the bar ends exactly at 100 %:
     # - each report laid out once to count its pages (len(reports));
     # - per pack built, its agenda (1) and each item with papers (len(papers)): a report rendered
     #   (or reused when its pack numbers did not change), an attachment stamped or a Part B
-    #   notice. Only the public pack is built when there is no Part B: both packs are the same;
+    #   notice. Only the public pack is built when nothing is Part B: both packs are the same;
     # - merging the public and the full pack (2; the full pack is merged even when it equals
     #   the public one), the standalone agenda (1), each report's DOCX (len(reports)), writing (1).
-    packs_built = 2 if part_b else 1
+    packs_built = 2 if separate_full else 1
     progress.start(len(reports) + packs_built * (1 + len(papers)) + 2 + 1 + len(reports) + 1)
     if jobs is None:
         jobs = min(os.cpu_count() or 1, len(reports)) if len(reports) >= PARALLEL_THRESHOLD else 1
@@ -129,7 +137,7 @@ def build_pack(meeting_path: str | Path, outdir: str | Path, *, theme: Theme | s
         packs: dict[bool, tuple[_Agenda, dict[int, bytes], int, dict[int, tuple[int, int]]]] = {}
         rendered: dict[tuple[int, int, int], bytes] = {}  # (item, offset, total) -> report PDF
         for public in (True, False):
-            if not public and not part_b:
+            if not public and not separate_full:
                 packs[False] = packs[True]
                 break
             agenda, starts, total = _number_pack(loaded, theme, public, notice_pages, published_on)
@@ -158,8 +166,10 @@ def build_pack(meeting_path: str | Path, outdir: str | Path, *, theme: Theme | s
                 if not (item.exempt and public):
                     parts[item.number] = rendered[(item.number, starts[item.number][0] - 1, total)]
             packs[public] = (agenda, parts, total, starts)
-    finally:
-        runner.close()
+    except BaseException:
+        runner.close(abort=True)
+        raise
+    runner.close()
 
     outputs: dict[str, bytes] = {}
     for public, name in ((True, "public-pack.pdf"), (False, "full-pack.pdf")):
@@ -184,10 +194,15 @@ def build_pack(meeting_path: str | Path, outdir: str | Path, *, theme: Theme | s
         stem = f"{folder}/{item.number:02d}-" + ("not-for-publication-" if secret else "") + \
             _slug(item.shown_title(True))
         outputs[f"{stem}.pdf"] = packs[not secret][1][item.number]
+        if item.kind == "pdf":
+            # An attached PDF as supplied can carry attachments, scripts and metadata that the
+            # pack's merge strips: the item file goes through the same door.
+            outputs[f"{stem}.pdf"] = sanitize_pdf(outputs[f"{stem}.pdf"], item.shown_title(not secret),
+                                                  meeting.language)
         if item.kind == "report":
             outputs[f"{stem}.docx"] = render_bytes(item.report, "docx", theme)
             progress.advance(f"DOCX of item {item.number}")
     progress.advance("writing")
-    files = write_files({Path(outdir) / name: data for name, data in outputs.items()})
-    return PackResult(files, packs[True][2], packs[False][2], latest, warnings)
+    files, removed = write_folder(outdir, outputs)
+    return PackResult(files, packs[True][2], packs[False][2], latest, warnings, removed)
 

@@ -111,3 +111,14 @@ def assemble_pack(loaded: LoadedMeeting, theme: Theme, agenda: _Agenda, parts: d
     title_key = "pack_public_title" if public else "pack_full_title"
     merged = merge_pdfs(merge, title=_words(theme, title_key, ctx), lang=loaded.meeting.language)
     return _add_item_bookmarks(merged, loaded, theme, agenda, public)
+
+
+def sanitize_pdf(pdf: bytes, title: str, language: str) -> bytes:
+    """Return ``pdf`` with only what may be published: pages, links, outline and structure.
+
+    The pack's merge keeps nothing else of a part (no attachments, scripts, actions, forms or
+    metadata); a single-part merge gives an item file the same guarantee.
+    """
+    from ..pdfmerge import MergePart, merge_pdfs
+
+    return merge_pdfs([MergePart(pdf, title)], title=title, lang=language)

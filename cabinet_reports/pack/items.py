@@ -9,6 +9,9 @@ and load the report themselves, so nothing unpicklable crosses the process bound
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
+import sys
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Protocol, Sequence
 
@@ -18,7 +21,7 @@ from ..renderers.pdf import layout
 from ..theme import Theme
 from .load import PackItem, _with_classification
 
-__all__ = ["Progress"]
+__all__ = ["Progress", "local_pool"]
 
 # Below this many reports, a process pool costs more (start-up, imports) than it saves.
 PARALLEL_THRESHOLD = 4
@@ -62,20 +65,61 @@ def _job(args: tuple) -> Any:
     return _render_report(report, theme, offset, total)
 
 
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _die_with_parent(parent: int) -> None:
+    """Worker initializer: make this worker die when the process that started it dies.
+
+    A pack build killed (SIGKILL, or SIGTERM from a service manager) must not leave workers
+    laying out reports for nobody. On Linux the kernel sends them SIGKILL when the parent
+    goes (prctl PR_SET_PDEATHSIG); elsewhere the parent's shutdown is all there is.
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # pragma: no cover - a libc without prctl
+            pass
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
+def local_pool(jobs: int) -> ProcessPoolExecutor:
+    """Return a pool of ``jobs`` worker processes that die with this process."""
+    # spawn, not fork: forking a process that has threads is unsafe (and warns on 3.12+).
+    return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_die_with_parent, initargs=(os.getpid(),))
+
+
+def stop_pool(pool: ProcessPoolExecutor, abort: bool) -> None:
+    """Shut a pool down; on ``abort`` (an error or a signal) stop its workers at once."""
+    if not abort:
+        pool.shutdown(cancel_futures=True)
+        return
+    pool.shutdown(wait=False, cancel_futures=True)
+    terminate = getattr(pool, "terminate_workers", None)  # Python 3.14+
+    if terminate is not None:  # pragma: no cover - newer Pythons
+        terminate()
+        return
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.terminate()
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.join(5)
+
+
 class _Runner:
     """Runs report layouts and renders serially or in a pool of worker processes."""
 
     def __init__(self, theme: Theme, jobs: int):
         self.theme = theme
         self.jobs = jobs
-        self.pool: ProcessPoolExecutor | None = None
-        if jobs > 1:
-            # spawn, not fork: forking a process that has threads is unsafe (and warns on 3.12+).
-            self.pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"))
+        self.pool: ProcessPoolExecutor | None = local_pool(jobs) if jobs > 1 else None
 
-    def close(self) -> None:
+    def close(self, abort: bool = False) -> None:
         if self.pool is not None:
-            self.pool.shutdown(cancel_futures=True)
+            stop_pool(self.pool, abort)
 
     def run(self, action: str, work: Sequence[tuple[PackItem, int, int]], progress: Progress,
             label: str) -> list[Any]:

@@ -36,13 +36,14 @@ class PackItem:
     kind: str  # "text", "pdf" or "report"
     title: str  # the real title (Part B: only for the full pack)
     public_title: str  # what public outputs show (required in the meeting file for Part B items)
-    report_of: list[str]
-    text: str | None
+    report_of: list[str]  # the real report-of line (Part B: only for the full pack)
+    text: str | None  # the agenda text (Part B: only for the full pack)
     exemption: Classification | None = None
     report: Report | None = None
     path: Path | None = None
     pdf: bytes | None = None
     pages: int = 0  # pages of the item's full papers (0 for procedural items)
+    public_report_of: list[str] = field(default_factory=list)  # what public outputs show for Part B
 
     @property
     def exempt(self) -> bool:
@@ -57,6 +58,14 @@ class PackItem:
     def shown_title(self, public: bool) -> str:
         """Return the title to show: the public title in public outputs for Part B items."""
         return self.public_title if (self.exempt and public) else self.title
+
+    def shown_report_of(self, public: bool) -> list[str]:
+        """Return the report-of line to show: for Part B items in public, only the cleared one."""
+        return self.public_report_of if (self.exempt and public) else self.report_of
+
+    def shown_text(self, public: bool) -> str:
+        """Return the agenda text to show: none for Part B items in public."""
+        return "" if (self.exempt and public) else (self.text or "")
 
 
 @dataclass
@@ -86,6 +95,9 @@ def load_meeting(path: str | Path, theme: Theme | str | Path | None = None) -> L
     Part B; an item marked ``exempt`` whose report says public is *treated as exempt* (the
     safe reading: nothing is published by mistake), with a warning, and the report is
     rendered with the item's exemption so every page is marked NOT FOR PUBLICATION.
+
+    The same report (or attached PDF) listed once as a public item and once as a Part B item
+    is an error: whichever listing is right, the public one would publish exempt content.
     """
     import pikepdf
 
@@ -138,7 +150,8 @@ def load_meeting(path: str | Path, theme: Theme | str | Path | None = None) -> L
                 warnings.append(str(_at(source, where + ("pdf",), f"{spec.pdf} is not a tagged PDF: it is "
                                         "included as supplied, but screen readers cannot follow its structure")))
             items.append(PackItem(number, i, "pdf", spec.title, spec.public_title or spec.title,
-                                  list(spec.report_of), spec.text, exemption, path=file, pdf=raw, pages=pages))
+                                  list(spec.report_of), spec.text, exemption, path=file, pdf=raw, pages=pages,
+                                  public_report_of=list(spec.public_report_of or [])))
         elif isinstance(spec, ReportItem):
             file = (base / spec.report).resolve()
             if not file.is_file():
@@ -166,12 +179,18 @@ def load_meeting(path: str | Path, theme: Theme | str | Path | None = None) -> L
             items.append(_report_item(number, i, spec, report, file, exemption, source, warnings))
         else:  # pragma: no cover - the discriminator admits only these three
             raise AssertionError(type(spec))
-        if items and items[-1].index == i and items[-1].exempt and spec.public_title is None:
-            # Never fall back to the real title: for a Part B item it may itself be exempt
-            # information, and the public agenda, pack text and bookmarks would all show it.
-            problems.append(_at(source, where + ("public_title",),
-                                "a Part B item needs a public_title: the title the public agenda and pack "
-                                "show instead of its own"))
+        if items and items[-1].index == i and items[-1].exempt:
+            if spec.public_title is None:
+                # Never fall back to the real title: for a Part B item it may itself be exempt
+                # information, and the public agenda, pack text and bookmarks would all show it.
+                problems.append(_at(source, where + ("public_title",),
+                                    "a Part B item needs a public_title: the title the public agenda and pack "
+                                    "show instead of its own"))
+            elif _same_words(spec.public_title, items[-1].title):
+                warnings.append(str(_at(source, where + ("public_title",),
+                                        "the public title is the item's own title: if the title itself is exempt "
+                                        "information, give a neutral one (e.g. 'A property matter')")))
+    problems += _mixed_duplicates(items, meeting, source)
     first_b = next((it for it in items if it.exempt), None)
     for it in items:
         if first_b is not None and it.number > first_b.number and not it.exempt:
@@ -181,6 +200,38 @@ def load_meeting(path: str | Path, theme: Theme | str | Path | None = None) -> L
     if problems:
         raise InputError(problems)
     return LoadedMeeting(meeting, source, items, warnings)
+
+
+def _same_words(a: str, b: str) -> bool:
+    return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
+
+
+def _mixed_duplicates(items: list[PackItem], meeting: Meeting, source: Source) -> list[Problem]:
+    """Refuse the same file listed both as a public item and as a Part B item.
+
+    Its exempt content would be published through the public item (the public pack and
+    items/). Rather than guess which listing is right, it is an error; listing a file twice
+    with the same status is allowed. Files are compared as files (device and inode), so a
+    second path, a symbolic link or a hard link to the same report is caught too.
+    """
+    seen: dict[tuple[int, int], list[PackItem]] = {}
+    for item in items:
+        if item.path is not None:
+            st = item.path.stat()
+            seen.setdefault((st.st_dev, st.st_ino), []).append(item)
+    problems = []
+    for group in seen.values():
+        part_b = [it for it in group if it.exempt]
+        if not part_b or len(part_b) == len(group):
+            continue
+        for it in group:
+            if not it.exempt:
+                key = "report" if it.kind == "report" else "pdf"
+                spec = getattr(meeting.items[it.index], key)
+                problems.append(_at(source, ("items", it.index, key),
+                                    f"{spec} is also item {part_b[0].number}, which is Part B: a file listed twice "
+                                    "must be Part B both times (add exempt and public_title here) or be listed once"))
+    return problems
 
 
 def _with_classification(report: Report, classification: Classification) -> Report:
@@ -200,5 +251,6 @@ def _report_item(number: int, i: int, spec: ReportItem, report: Report, file: Pa
                                     "SI 2012/2089 reg 9)", str(file), line, "key_decision")))
     # A Part B item without public_title is refused by load_meeting; a public item shows its title.
     return PackItem(number, i, "report", title, spec.public_title or title, list(report.report_of),
-                    spec.text, exemption, report=report, path=file)
+                    spec.text, exemption, report=report, path=file,
+                    public_report_of=list(spec.public_report_of or []))
 

@@ -78,7 +78,7 @@ class AgendaEntry:
     heading_rest: str  # the heading after the gutter (the whole heading when there is no gutter)
     report_of: str
     reason: str  # Part B: the Schedule 12A reason; otherwise empty
-    text: str  # empty for Part B items: only the public title and the reason are public
+    text: str  # empty for Part B items in public: only the public title and the reason are public
     pages: str  # "Pages 5 to 11" in the public pack; empty for procedural items
     part_b_start: bool  # the Part B heading and resolution come before this item
 
@@ -89,7 +89,8 @@ class AgendaContent:
 
     Every string is computed here, once, from the theme's ``words.agenda_*``, so the PDF and the
     DOCX agenda cannot say different things. Only public wording is in it: a Part B item
-    carries its public title and exemption reason, never its own title or text.
+    carries its public title and exemption reason, never its own title or text (except in the
+    full pack's agenda, built with ``public=False``).
     """
 
     language: str
@@ -127,11 +128,13 @@ def _item_heading(theme: Theme, ctx: dict[str, Any], number: int, title: str) ->
 
 
 def agenda_content(loaded: LoadedMeeting, theme: Theme, starts: dict[int, tuple[int, int]] | None,
-                   published: dt.date | None) -> AgendaContent:
+                   published: dt.date | None, public: bool = True) -> AgendaContent:
     """Word the agenda once for both formats; ``starts`` gives each item's pack pages.
 
     Without ``starts`` (the first layout, before the pack is numbered) page references are
-    placeholders of a realistic width.
+    placeholders of a realistic width. The public agenda (``public``, the default) shows a
+    Part B item's public title and public report-of line only; the full pack's agenda shows
+    its real title, report-of line and text.
     """
     meeting = loaded.meeting
     ctx = _context(meeting, theme)
@@ -143,12 +146,12 @@ def agenda_content(loaded: LoadedMeeting, theme: Theme, starts: dict[int, tuple[
         if it.has_papers:
             first, last = starts[it.number] if starts is not None else (888, 888)
             pages = _words(theme, "agenda_pages", dict(ctx, first=first, last=last))
-        heading, gutter, rest = _item_heading(theme, ctx, it.number, it.shown_title(public=True))
+        heading, gutter, rest = _item_heading(theme, ctx, it.number, it.shown_title(public))
         items.append(AgendaEntry(
             number=it.number, anchor=f"item-{it.number}", heading=heading, gutter=gutter, heading_rest=rest,
-            report_of=_words(theme, "agenda_report_of", dict(ctx, report_of=it.report_of)),
+            report_of=_words(theme, "agenda_report_of", dict(ctx, report_of=it.shown_report_of(public))),
             reason=_exempt_reason(theme, it.exemption, ctx) if it.exempt else "",
-            text="" if it.exempt else (it.text or ""),
+            text=it.shown_text(public),
             pages=pages, part_b_start=it.number == first_b))
     contact = meeting.contact
     contact_ctx = dict(ctx, name=contact.name, role=contact.role, phone=contact.phone, email=contact.email)
@@ -177,10 +180,10 @@ def agenda_content(loaded: LoadedMeeting, theme: Theme, starts: dict[int, tuple[
 
 
 def _agenda_html(loaded: LoadedMeeting, theme: Theme, starts: dict[int, tuple[int, int]] | None,
-                 total: int | None, published: dt.date | None) -> str:
+                 total: int | None, published: dt.date | None, public: bool = True) -> str:
     """Lay the agenda's content out as HTML; ``total`` is the pack length for the footer."""
     return theme.render("agenda.html", {
-        "agenda": agenda_content(loaded, theme, starts, published),
+        "agenda": agenda_content(loaded, theme, starts, published, public),
         "created": created_stamp(loaded.meeting.date),
         "asset": lambda name: theme.find(name).as_uri(),
         "footer_css": footer_content(theme.word("page_footer"), total),
@@ -209,7 +212,8 @@ def _part_pages(item: PackItem, public: bool, notice_pages: dict[int, int]) -> i
 def _number_pack(loaded: LoadedMeeting, theme: Theme, public: bool, notice_pages: dict[int, int],
                  published: dt.date | None) -> tuple[_Agenda, dict[int, tuple[int, int]], int]:
     """Find the agenda's length and every item's pages: iterate until the agenda is stable."""
-    agenda_pages = layout_html(_agenda_html(loaded, theme, None, 999, published), theme, loaded.meeting.date).pages
+    agenda_pages = layout_html(_agenda_html(loaded, theme, None, 999, published, public), theme,
+                               loaded.meeting.date).pages
     count = len(agenda_pages)
     for _ in range(10):
         starts: dict[int, tuple[int, int]] = {}
@@ -220,7 +224,7 @@ def _number_pack(loaded: LoadedMeeting, theme: Theme, public: bool, notice_pages
                 starts[item.number] = (page + 1, page + n)
                 page += n
         total = page
-        html = _agenda_html(loaded, theme, starts, total, published)
+        html = _agenda_html(loaded, theme, starts, total, published, public)
         document = layout_html(html, theme, loaded.meeting.date)
         if len(document.pages) == count:
             agenda = _Agenda(html, _anchors(document), count)
