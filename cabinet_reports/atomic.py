@@ -37,6 +37,8 @@ __all__ = [
     "atomic_output",
     "atomic_outputs",
     "atomic_write_bytes",
+    "check_folder",
+    "recover_folder",
     "write_folder",
 ]
 
@@ -374,20 +376,33 @@ def _records(value: object) -> dict[str, str]:
     return {n: d for n, d in value.items() if _safe_name(n) is not None and isinstance(d, str)}
 
 
-def _prepare_folder(outdir: Path) -> list[Path]:
-    """Create ``outdir`` if missing (returning the folders created); refuse unusable ones."""
+def check_folder(outdir: Path | str) -> None:
+    """Raise OutputFolderError if ``outdir`` cannot become an output folder (checked early, so a
+    long build does not end in an error it could have given at the start)."""
+    outdir = Path(outdir)
     if outdir.is_symlink() and not outdir.exists():
         raise OutputFolderError(2, f"the output folder is a symbolic link to {os.readlink(outdir)}, which "
                                    "does not exist", str(outdir))
     if outdir.exists():
         if not outdir.is_dir():
             raise OutputFolderError(20, "the output folder exists and is not a folder", str(outdir))
-        return []
-    missing = [d for d in (outdir, *outdir.parents) if not d.exists()]
-    for d in missing:
-        if d.is_symlink():  # a dangling link further up
+        return
+    for d in outdir.parents:
+        if d.is_symlink() and not d.exists():
             raise OutputFolderError(2, f"{d} is a symbolic link to {os.readlink(d)}, which does not exist",
                                     str(outdir))
+        if d.exists():
+            if not d.is_dir():
+                raise OutputFolderError(20, f"{d} is not a folder", str(outdir))
+            break
+
+
+def _prepare_folder(outdir: Path) -> list[Path]:
+    """Create ``outdir`` if missing (returning the folders created); refuse unusable ones."""
+    check_folder(outdir)
+    if outdir.is_dir():
+        return []
+    missing = [d for d in (outdir, *outdir.parents) if not d.exists()]
     created = []
     for d in reversed(missing):
         d.mkdir()

@@ -51,7 +51,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..api import render_bytes, resolve_theme
-from ..atomic import write_folder
+from ..atomic import check_folder, write_folder
 from ..renderers.pdf import layout_html, write_tagged_pdf
 from ..theme import Theme
 from .assemble import _stamp, assemble_pack, sanitize_pdf
@@ -100,6 +100,7 @@ def build_pack(meeting_path: str | Path, outdir: str | Path, *, theme: Theme | s
     """
     theme = resolve_theme(theme)
     progress = progress or _NoProgress()
+    check_folder(outdir)
     loaded = load_meeting(meeting_path, theme)
     meeting = loaded.meeting
     latest, pub_warnings = publication_warnings(meeting, published_on)
