@@ -12,7 +12,7 @@ import multiprocessing
 import os
 import signal
 import sys
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, Protocol, Sequence
 
 from ..api import build, load_report, render_bytes, render_options
@@ -98,15 +98,32 @@ def stop_pool(pool: ProcessPoolExecutor, abort: bool) -> None:
     if not abort:
         pool.shutdown(cancel_futures=True)
         return
-    pool.shutdown(wait=False, cancel_futures=True)
     terminate = getattr(pool, "terminate_workers", None)  # Python 3.14+
     if terminate is not None:  # pragma: no cover - newer Pythons
         terminate()
         return
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
+    # Before shutdown(), which forgets them: otherwise interpreter exit waits for every worker
+    # to finish the report it is laying out.
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
         process.terminate()
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
+    for process in processes:
         process.join(5)
+
+
+def wait_for(future: Future) -> Any:
+    """Return a future's result, waking up often enough for signal handlers to run.
+
+    A signal (SIGTERM, Ctrl-C) may be delivered to one of the executor's threads; Python then
+    runs its handler in the main thread only once that thread wakes, which a plain
+    ``future.result()`` does not do until a worker has finished its report.
+    """
+    while True:
+        try:
+            return future.result(timeout=0.2)
+        except TimeoutError:
+            continue
 
 
 class _Runner:
@@ -139,7 +156,7 @@ class _Runner:
             futures.append(self.pool.submit(_job, (action, str(item.path), exemption, theme_dir, offset, total)))
         out = []
         for (item, _, _), future in zip(work, futures):
-            out.append(future.result())
+            out.append(wait_for(future))
             progress.advance(f"{label} item {item.number}")
         return out
 
