@@ -38,6 +38,7 @@ __all__ = [
     "atomic_outputs",
     "atomic_write_bytes",
     "check_folder",
+    "check_targets",
     "recover_folder",
     "write_folder",
 ]
@@ -581,6 +582,14 @@ def write_folder(outdir: Path | str, files: Mapping[str, bytes]) -> tuple[list[P
         _remove_created(created)
         raise
     return [outdir / name for name in names], removed
+
+
+def check_targets(outdir: Path | str, names: Iterable[str]) -> None:
+    """Raise OutputFolderError, naming the output, if a file or folder is in the way of one."""
+    outdir = Path(outdir)
+    if outdir.is_dir():
+        for name in names:
+            _check_target(outdir, _relative(name))
 
 
 def _check_target(outdir: Path, name: Path) -> None:

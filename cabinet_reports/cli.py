@@ -56,15 +56,19 @@ def _parser() -> argparse.ArgumentParser:
         "pack", help="build a meeting's agenda and reports packs",
         description="Build the agenda (PDF and DOCX), public-pack.pdf (Part B items replaced by a notice), "
                     "full-pack.pdf (with Part B items, marked NOT FOR PUBLICATION) and items/ (one file per "
-                    "item) into OUTDIR. Every report is checked first; on any problem nothing is written.")
-    pack.add_argument("meeting", metavar="MEETING", type=Path, help="meeting file (.yaml, .yml or .json)")
+                    "item) into OUTDIR; with several meetings, each into OUTDIR/<meeting name>/. Every report is "
+                    "checked first; on any problem nothing is written. Reports unchanged since the last build "
+                    "are not rendered again (cache: OUTDIR/.cache, never to be published).")
+    pack.add_argument("meetings", nargs="+", metavar="MEETING", type=Path, help="meeting file (.yaml, .yml or .json)")
     pack.add_argument("-o", "--outdir", type=Path, required=True, metavar="OUTDIR",
                       help="folder to write into (created if missing)")
     pack.add_argument("--published-on", type=_date, metavar="DATE",
                       help="planned publication date (YYYY-MM-DD): warn if it gives too few clear days")
     pack.add_argument("-t", "--theme", type=Path, metavar="DIR", help="theme folder (see render)")
     pack.add_argument("-j", "--jobs", type=_positive, metavar="N",
-                      help="reports rendered in parallel (default: one per CPU for 4 or more reports)")
+                      help="reports rendered in parallel (default: one per CPU for 4 or more reports to render)")
+    pack.add_argument("--no-cache", action="store_true",
+                      help="render every report again and keep nothing (default: reuse OUTDIR/.cache)")
     pack.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary; warnings still print")
     return parser
 
@@ -111,28 +115,35 @@ class _RichProgress:
 
 
 def _pack(args: argparse.Namespace) -> int:
-    from .pack import build_pack
+    from .pack import build_pack, build_packs
 
     def warn(line: str) -> None:
         print(f"make-report: warning: {line}", file=sys.stderr)
 
     progress = _RichProgress() if sys.stderr.isatty() and not args.quiet else None
+    options = dict(theme=args.theme, published_on=args.published_on, progress=progress, jobs=args.jobs, warn=warn,
+                   cache=not args.no_cache)
     try:
         with _terminate_cleanly():
-            result = build_pack(args.meeting, args.outdir, theme=args.theme, published_on=args.published_on,
-                                progress=progress, jobs=args.jobs, warn=warn)
+            if len(args.meetings) == 1:
+                results = [build_pack(args.meetings[0], args.outdir, **options)]
+            else:
+                results = build_packs(args.meetings, args.outdir, **options)
     finally:
         if progress is not None:
             progress.stop()
     if not args.quiet:
-        print(f"latest publication date: {result.latest_publication.strftime('%A')} "
-              f"{result.latest_publication.isoformat()}")
-        print(f"public pack: {result.public_pages} pages; full pack: {result.full_pages} pages")
-        for path in result.files:
-            exempt = path.name == "full-pack.pdf" or path.parent.name == "part-b"
-            print(f"wrote {path}" + ("  (contains Part B: not for publication)" if exempt else ""))
-        for path in result.removed:
-            print(f"removed {path}  (written by an earlier build, not by this one)")
+        for meeting, result in zip(args.meetings, results):
+            if len(results) > 1:
+                print(f"{meeting}:")
+            print(f"latest publication date: {result.latest_publication.strftime('%A')} "
+                  f"{result.latest_publication.isoformat()}")
+            print(f"public pack: {result.public_pages} pages; full pack: {result.full_pages} pages")
+            for path in result.files:
+                exempt = path.name == "full-pack.pdf" or path.parent.name == "part-b"
+                print(f"wrote {path}" + ("  (contains Part B: not for publication)" if exempt else ""))
+            for path in result.removed:
+                print(f"removed {path}  (written by an earlier build, not by this one)")
     return EXIT_OK
 
 

@@ -193,7 +193,8 @@ def test_both_agendas_take_every_format_from_the_theme(tmp_path, heading, html_h
 
     from docx import Document
 
-    from cabinet_reports.pack import _agenda_html, agenda_content, agenda_docx
+    from cabinet_reports.pack import agenda_content, agenda_docx
+    from cabinet_reports.pack.plan import _agenda_html
     from cabinet_reports.theme import Theme
 
     (tmp_path / "theme").mkdir()
@@ -211,7 +212,7 @@ def test_both_agendas_take_every_format_from_the_theme(tmp_path, heading, html_h
     assert content.members == ["Chair: Cllr A"] and content.items[0].heading == docx_heading
     assert content.details[0][1] == "14th January 2026 (Wednesday)"
     assert content.details[3][1] == "Clerk, telephone 01234 567890"
-    html = _agenda_html(loaded, theme, {}, None, None)
+    html = _agenda_html(loaded, theme, {}, None)
     doc = Document(io.BytesIO(agenda_docx(loaded, theme, {}, None)))
     docx_text = [p.text for p in doc.paragraphs] + [c.text for t in doc.tables for r in t.rows for c in r.cells]
     assert html_heading in html and docx_heading in docx_text

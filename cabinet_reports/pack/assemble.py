@@ -1,4 +1,4 @@
-"""Stage 4 of a pack: page furniture on attached PDFs, the merge, and the item bookmarks.
+"""Stage 4 of a pack (with :mod:`.furniture`): stamps on attached PDFs, the merge, the bookmarks.
 
 Takes the rendered parts of one pack (the agenda, each item's PDF) in agenda order; gives
 one tagged PDF (:func:`cabinet_reports.pdfmerge.merge_pdfs`) with one top-level bookmark per

@@ -1,9 +1,15 @@
-"""Stage 3 of a pack: render each report item, serially or on a pool of worker processes.
+"""Stage 2 of a pack: render each report item once, on any executor, through the cache.
 
-Takes the report items and, for each, the pack page offset and total to print; gives each
-report's page count (a layout without a PDF) or its rendered PDF bytes, in item order.
-Workers receive only paths and plain data (the report file, its exemption, the theme folder)
-and load the report themselves, so nothing unpicklable crosses the process boundary.
+Takes the report items of one or more meetings; gives, for each, a :class:`RenderedReport`:
+its PDF laid out once *without page numbers* (the pack draws them later, see
+:mod:`.furniture`), its page count from that same layout, and its DOCX.
+
+A render runs wherever the executor puts it: in this process (few reports), in a local pool
+of worker processes (``--jobs``), or on any ``concurrent.futures.Executor`` — a Dask cluster's
+``Client.get_executor()`` for a service that builds packs for many councils. A job is plain
+data (:class:`ReportJob`: the report file's path, its effective classification, the theme
+folder, ``SOURCE_DATE_EPOCH``), so it pickles; a worker loads, validates and numbers the report
+itself, and must therefore see the same files (one machine, or a shared file system).
 """
 
 from __future__ import annotations
@@ -12,22 +18,20 @@ import multiprocessing
 import os
 import signal
 import sys
-from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any, Protocol, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, Mapping, Protocol
 
-from ..api import build, load_report, render_bytes, render_options
-from ..models import Classification, Report
-from ..renderers.pdf import layout
-from ..theme import Theme
-from .load import PackItem, _with_classification
+from ..models import Classification
+from .cache import Cache, decode, encode
 
-__all__ = ["Progress", "local_pool"]
+__all__ = ["Progress", "RenderedReport", "ReportJob", "local_pool", "render_report_job", "render_reports"]
 
-# Below this many reports, a process pool costs more (start-up, imports) than it saves.
+# Below this many renders, a process pool costs more (start-up, imports) than it saves.
 PARALLEL_THRESHOLD = 4
 
 
-# --------------------------------------------------------------------------- progress
 class Progress(Protocol):
     """What build_pack reports progress to (the CLI passes a rich progress bar)."""
 
@@ -43,28 +47,78 @@ class _NoProgress:
         pass
 
 
-# --------------------------------------------------------------------------- rendering helpers
-def _count_report(report: Report, theme: Theme) -> int:
-    """Lay a report out (no PDF written) and return its page count."""
-    return len(layout(build(report, theme), theme, render_options(report)).pages)
+# --------------------------------------------------------------------------- the job
+@dataclass(frozen=True)
+class ReportJob:
+    """What a worker needs to render one report item: plain data only."""
+
+    path: str  # the report file
+    classification: dict  # its effective classification (an item's `exempt:` overrides a public report)
+    theme_dir: str | None  # the user's theme folder (None: the built-in theme)
+    epoch: str  # the caller's SOURCE_DATE_EPOCH ("" if unset): a remote worker must stamp the same dates
 
 
-def _render_report(report: Report, theme: Theme, offset: int, total: int) -> bytes:
-    return render_bytes(report, "pdf", theme, page_offset=offset, total_pages=total)
+@dataclass(frozen=True)
+class RenderedReport:
+    """A report item rendered once: PDF without page numbers, its page count, and DOCX."""
+
+    pdf: bytes
+    pages: int
+    docx: bytes
+
+    def encode(self) -> bytes:
+        """Return the bytes the cache stores."""
+        return encode({"pages": self.pages}, {"pdf": self.pdf, "docx": self.docx})
+
+    @classmethod
+    def decode(cls, payload: bytes) -> RenderedReport:
+        """Rebuild from :meth:`encode`'s bytes."""
+        meta, blobs = decode(payload)
+        return cls(blobs["pdf"], int(meta["pages"]), blobs["docx"])
 
 
-def _job(args: tuple) -> Any:
-    """Worker for the process pool: (action, report path, exemption, theme dir, offset, total)."""
-    action, path, exemption, theme_dir, offset, total = args
-    theme = Theme(theme_dir)
-    report = load_report(path)
-    if exemption is not None and not report.classification.exempt:
-        report = _with_classification(report, Classification(**exemption))
-    if action == "count":
-        return _count_report(report, theme)
-    return _render_report(report, theme, offset, total)
+def render_report_job(job: ReportJob) -> RenderedReport:
+    """Render one report item (runs in a worker): one layout gives the page count and the PDF."""
+    from ..api import build, load_report, render_options
+    from ..renderers import get_renderer
+    from ..renderers.pdf import layout, write_tagged_pdf
+    from ..theme import Theme
+    from .load import _with_classification
+
+    with _epoch(job.epoch):
+        theme = Theme(job.theme_dir)
+        report = load_report(job.path)
+        classification = Classification(**job.classification)
+        if report.classification != classification:
+            report = _with_classification(report, classification)
+        doc = build(report, theme)
+        document = layout(doc, theme, render_options(report, page_numbers=False))
+        pdf = write_tagged_pdf(document, doc.date)
+        docx = get_renderer("docx")(doc, theme, render_options(report))
+        return RenderedReport(pdf, len(document.pages), docx)
 
 
+@contextmanager
+def _epoch(value: str) -> Iterator[None]:
+    """Render with the caller's SOURCE_DATE_EPOCH (a no-op in a process that inherited it)."""
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    if (previous or "").strip() == value:
+        yield
+        return
+    if value:
+        os.environ["SOURCE_DATE_EPOCH"] = value
+    else:
+        os.environ.pop("SOURCE_DATE_EPOCH", None)
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = previous
+
+
+# --------------------------------------------------------------------------- executors
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
@@ -112,6 +166,46 @@ def stop_pool(pool: ProcessPoolExecutor, abort: bool) -> None:
         process.join(5)
 
 
+class _InProcess(Executor):
+    """Runs each call at once in this process: no pool for a handful of renders."""
+
+    def submit(self, fn: Callable, /, *args: Any, **kwargs: Any) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
+            if not isinstance(exc, Exception):
+                raise
+            future.set_exception(exc)
+        return future
+
+
+@contextmanager
+def executor_for(executor: Executor | None, jobs: int | None, work: int) -> Iterator[Executor]:
+    """Yield the executor to render ``work`` reports on: the caller's, a local pool, or this process.
+
+    A caller's executor is used as given and left running. Otherwise ``jobs`` worker processes
+    (default: one per CPU once there are PARALLEL_THRESHOLD renders) in a pool that is shut down
+    afterwards, and stopped at once on an error or a signal.
+    """
+    if executor is not None:
+        yield executor
+        return
+    if jobs is None:
+        jobs = min(os.cpu_count() or 1, work) if work >= PARALLEL_THRESHOLD else 1
+    jobs = min(jobs, work)
+    if jobs <= 1:
+        yield _InProcess()
+        return
+    pool = local_pool(jobs)
+    try:
+        yield pool
+    except BaseException:
+        stop_pool(pool, abort=True)
+        raise
+    stop_pool(pool, abort=False)
+
+
 def wait_for(future: Future) -> Any:
     """Return a future's result, waking up often enough for signal handlers to run.
 
@@ -126,37 +220,30 @@ def wait_for(future: Future) -> Any:
             continue
 
 
-class _Runner:
-    """Runs report layouts and renders serially or in a pool of worker processes."""
+def render_reports(jobs: Mapping[str, ReportJob], cache: Cache | None, executor: Executor | None,
+                   workers: int | None, progress: Progress) -> dict[str, RenderedReport]:
+    """Render every job (keyed by its cache key) once: from the cache, or on the executor.
 
-    def __init__(self, theme: Theme, jobs: int):
-        self.theme = theme
-        self.jobs = jobs
-        self.pool: ProcessPoolExecutor | None = local_pool(jobs) if jobs > 1 else None
-
-    def close(self, abort: bool = False) -> None:
-        if self.pool is not None:
-            stop_pool(self.pool, abort)
-
-    def run(self, action: str, work: Sequence[tuple[PackItem, int, int]], progress: Progress,
-            label: str) -> list[Any]:
-        if self.pool is None:
-            out = []
-            for item, offset, total in work:
-                if action == "count":
-                    out.append(_count_report(item.report, self.theme))
-                else:
-                    out.append(_render_report(item.report, self.theme, offset, total))
-                progress.advance(f"{label} item {item.number}")
-            return out
-        theme_dir = str(self.theme.dirs[0]) if len(self.theme.dirs) > 1 else None
-        futures = []
-        for item, offset, total in work:
-            exemption = item.exemption.model_dump() if item.exemption else None
-            futures.append(self.pool.submit(_job, (action, str(item.path), exemption, theme_dir, offset, total)))
-        out = []
-        for (item, _, _), future in zip(work, futures):
-            out.append(wait_for(future))
-            progress.advance(f"{label} item {item.number}")
-        return out
-
+    Identical jobs (the same report in two meetings of a batch) share one key and one render.
+    """
+    done: dict[str, RenderedReport] = {}
+    todo = []
+    for key, job in jobs.items():
+        payload = cache.get(key) if cache is not None else None
+        if payload is not None:
+            try:
+                done[key] = RenderedReport.decode(payload)
+                progress.advance(f"reusing {os.path.basename(job.path)}")
+                continue
+            except (ValueError, KeyError, TypeError):  # checksummed, so only an older format
+                pass
+        todo.append((key, job))
+    if todo:
+        with executor_for(executor, workers, len(todo)) as runner:
+            futures = [(key, job, runner.submit(render_report_job, job)) for key, job in todo]
+            for key, job, future in futures:
+                done[key] = wait_for(future)
+                if cache is not None:
+                    cache.put(key, done[key].encode())
+                progress.advance(f"rendering {os.path.basename(job.path)}")
+    return done

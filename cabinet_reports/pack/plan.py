@@ -1,9 +1,11 @@
-"""Stage 2 of a pack: page counts → page offsets, the agenda's content and the Part B notices.
+"""Stage 3 of a pack: page counts → page offsets, the agenda's content and the Part B notices.
 
-Takes a :class:`~cabinet_reports.pack.load.LoadedMeeting` whose items know their page counts;
-gives, for the public or the full pack, each item's first and last pack page, the pack's
-length, and the agenda laid out with those page references (its own length settled: a
-reference growing from "Page 9" to "Pages 10 to 12" can push it onto another page).
+Takes a :class:`~cabinet_reports.pack.load.LoadedMeeting` and each item's page count (from
+its one layout); gives, for the public or the full pack, each item's first and last pack
+page, the pack's length, and the agenda laid out with those page references (its own length
+settled: a reference growing from "Page 9" to "Pages 10 to 12" can push it onto another
+page). Nothing here prints a page number: the agenda and the notices are laid out without
+them, and :mod:`.furniture` draws every page's number once the pack is numbered.
 
 The agenda is worded once, format-neutrally (:class:`AgendaContent`), for agenda.html and
 agenda.docx; a Part B item shows only its public title and the Schedule 12A reason. The one
@@ -21,11 +23,12 @@ from ..errors import CabinetReportsError
 from ..meeting import Meeting
 from ..models import Classification
 from ..publication import clear_working_days_between, latest_publication_date
-from ..renderers.pdf import created_stamp, footer_content, layout_html, write_tagged_pdf
+from ..renderers.pdf import created_stamp, layout_html, write_tagged_pdf
 from ..theme import Theme
 from .load import LoadedMeeting, PackItem
 
-__all__ = ["AgendaContent", "AgendaEntry", "agenda_content", "publication_warnings"]
+__all__ = ["AgendaContent", "AgendaEntry", "PackPlan", "agenda_content", "number_pack", "publication_warnings",
+           "render_notice"]
 
 
 def publication_warnings(meeting: Meeting, published: dt.date | None) -> tuple[dt.date, list[str]]:
@@ -180,13 +183,13 @@ def agenda_content(loaded: LoadedMeeting, theme: Theme, starts: dict[int, tuple[
 
 
 def _agenda_html(loaded: LoadedMeeting, theme: Theme, starts: dict[int, tuple[int, int]] | None,
-                 total: int | None, published: dt.date | None, public: bool = True) -> str:
-    """Lay the agenda's content out as HTML; ``total`` is the pack length for the footer."""
+                 published: dt.date | None, public: bool = True) -> str:
+    """Lay the agenda's content out as HTML, without page numbers (the pack draws them)."""
     return theme.render("agenda.html", {
         "agenda": agenda_content(loaded, theme, starts, published, public),
         "created": created_stamp(loaded.meeting.date),
         "asset": lambda name: theme.find(name).as_uri(),
-        "footer_css": footer_content(theme.word("page_footer"), total),
+        "footer_css": "none",
         "marking_css": "none",
         "page_offset": 0,
     })
@@ -201,41 +204,43 @@ def _anchors(document) -> dict[str, int]:
 
 
 # --------------------------------------------------------------------------- pack numbering
-def _part_pages(item: PackItem, public: bool, notice_pages: dict[int, int]) -> int:
-    if not item.has_papers:
-        return 0
-    if item.exempt and public:
-        return notice_pages[item.number]
-    return item.pages
+@dataclass
+class PackPlan:
+    """One pack numbered: its agenda (laid out, without page numbers), item pages and length."""
+
+    agenda: _Agenda
+    starts: dict[int, tuple[int, int]]  # item number -> (first, last) pack page
+    total: int
 
 
-def _number_pack(loaded: LoadedMeeting, theme: Theme, public: bool, notice_pages: dict[int, int],
-                 published: dt.date | None) -> tuple[_Agenda, dict[int, tuple[int, int]], int]:
-    """Find the agenda's length and every item's pages: iterate until the agenda is stable."""
-    agenda_pages = layout_html(_agenda_html(loaded, theme, None, 999, published, public), theme,
-                               loaded.meeting.date).pages
-    count = len(agenda_pages)
+def number_pack(loaded: LoadedMeeting, theme: Theme, public: bool, pages: dict[int, int],
+                published: dt.date | None) -> PackPlan:
+    """Number one pack from each item's page count (``pages``): lay the agenda out until stable.
+
+    The agenda's own length decides where every item starts, and the item references decide
+    its length: start from placeholders of a realistic width and repeat until it settles.
+    """
+    count = len(layout_html(_agenda_html(loaded, theme, None, published, public), theme,
+                            loaded.meeting.date).pages)
     for _ in range(10):
         starts: dict[int, tuple[int, int]] = {}
         page = count
         for item in loaded.items:
-            n = _part_pages(item, public, notice_pages)
+            n = pages.get(item.number, 0)
             if n:
                 starts[item.number] = (page + 1, page + n)
                 page += n
-        total = page
-        html = _agenda_html(loaded, theme, starts, total, published, public)
+        html = _agenda_html(loaded, theme, starts, published, public)
         document = layout_html(html, theme, loaded.meeting.date)
         if len(document.pages) == count:
-            agenda = _Agenda(html, _anchors(document), count)
-            agenda.pdf = write_tagged_pdf(document, loaded.meeting.date)
-            return agenda, starts, total
+            agenda = _Agenda(html, _anchors(document), count, write_tagged_pdf(document, loaded.meeting.date))
+            return PackPlan(agenda, starts, page)
         count = len(document.pages)
     raise CabinetReportsError("the agenda's page count does not settle")  # pragma: no cover
 
 
 # --------------------------------------------------------------------------- notices
-def _notice_html(loaded: LoadedMeeting, item: PackItem, theme: Theme, offset: int, total: int | None) -> str:
+def _notice_html(loaded: LoadedMeeting, item: PackItem, theme: Theme) -> str:
     ctx = _context(loaded.meeting, theme)
     title = item.shown_title(public=True)
     return theme.render("notice.html", {
@@ -247,8 +252,13 @@ def _notice_html(loaded: LoadedMeeting, item: PackItem, theme: Theme, offset: in
         "reason": _exempt_reason(theme, item.exemption, ctx),
         "body": _words(theme, "notice_body", ctx),
         "asset": lambda name: theme.find(name).as_uri(),
-        "footer_css": footer_content(theme.word("page_footer"), total),
+        "footer_css": "none",
         "marking_css": "none",
-        "page_offset": offset,
+        "page_offset": 0,
     })
 
+
+def render_notice(loaded: LoadedMeeting, item: PackItem, theme: Theme) -> tuple[bytes, int]:
+    """Render the public notice that replaces a Part B item: its PDF (no page numbers), pages."""
+    document = layout_html(_notice_html(loaded, item, theme), theme, loaded.meeting.date)
+    return write_tagged_pdf(document, loaded.meeting.date), len(document.pages)

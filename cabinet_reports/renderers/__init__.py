@@ -27,6 +27,7 @@ class RenderOptions:
     logo: Path | None = None
     page_offset: int = 0  # pages before this document in a pack
     total_pages: int | None = None  # pack length, printed as "of N"; None: this document's own
+    page_numbers: bool = True  # False: no "Page N of M" footer (a meeting pack draws its own as artifacts)
 
 
 def document_timestamp(day: dt.date) -> dt.datetime:
