@@ -227,7 +227,7 @@ def test_cache_entries_are_whole_while_another_process_rewrites_them(tmp_path):
         if payload is not None:
             seen += 1
             assert payload == bytes([payload[0]]) * len(payload)
-    assert child.returncode == 0
+    assert child.returncode == 0 and seen > 0
     assert cache.get("ab" + "0" * 62) == bytes([99]) * 50_099
     assert not [p for p in tmp_path.rglob("*.tmp")]
 
