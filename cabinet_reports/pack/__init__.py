@@ -55,7 +55,7 @@ from ..atomic import check_folder, check_targets, write_folder
 from ..errors import CabinetReportsError, InputError, Problem
 from ..theme import Theme
 from .assemble import _stamp, assemble_pack, sanitize_pdf
-from .cache import CACHE_FOLDER, Cache, decode, encode, file_digest, item_key, pack_key, theme_digest
+from .cache import CACHE_FOLDER, Cache, Memo, decode, encode, file_digest, item_key, pack_key, theme_digest
 from .docx_agenda import agenda_docx
 from .furniture import Numbered, number_pages
 from .items import Progress, RenderedReport, ReportJob, _NoProgress, render_reports
@@ -223,7 +223,7 @@ def _build(pairs: list[tuple[Path, Path]], default_cache: Path, *, theme, publis
             progress.advance("reusing the pack")
             continue
         m.outputs, m.pages = _assemble(m.loaded, theme, {n: rendered[k] for n, k in m.keys.items()},
-                                       published_on, progress)
+                                       published_on, progress, Memo(store, theme_hash))
         if store is not None:
             store.put(m.pack_key, encode({"public_pages": m.pages[0], "full_pages": m.pages[1]}, m.outputs))
     results = []
@@ -269,8 +269,8 @@ def _has_part_b(loaded: LoadedMeeting) -> bool:
     return any(it.exempt for it in loaded.items)
 
 
-def _assemble(loaded: LoadedMeeting, theme: Theme, rendered: dict[int, RenderedReport],
-              published_on: dt.date | None, progress: Progress) -> tuple[dict[str, bytes], tuple[int, int]]:
+def _assemble(loaded: LoadedMeeting, theme: Theme, rendered: dict[int, RenderedReport], published_on: dt.date | None,
+              progress: Progress, memo: Memo) -> tuple[dict[str, bytes], tuple[int, int]]:
     """Number, furnish and merge one meeting's packs; return every output and the packs' lengths."""
     meeting = loaded.meeting
     notices = {it.number: render_notice(loaded, it, theme) for it in loaded.items if it.exempt and it.has_papers}
@@ -290,10 +290,12 @@ def _assemble(loaded: LoadedMeeting, theme: Theme, rendered: dict[int, RenderedR
                 bare[item.number] = (rendered[item.number].pdf, rendered[item.number].pages, REPORT_CSS)
         pages = {n: count for n, (_, count, _) in bare.items()}
         pages.update({it.number: it.pages for it in loaded.items if it.kind == "pdf" and not (it.exempt and public)})
-        plan = number_pack(loaded, theme, public, pages, published_on)
+        # The full pack's agenda is about as long as the public one's: start from that.
+        guess = None if public else packs[True][0].agenda.pages
+        plan = number_pack(loaded, theme, public, pages, published_on, memo, guess)
         numbered = number_pages([Numbered(plan.agenda.pdf, 1, PACK_CSS)]
                                 + [Numbered(pdf, plan.starts[n][0], css) for n, (pdf, _, css) in bare.items()],
-                                plan.total, theme, meeting.date)
+                                plan.total, theme, meeting.date, memo)
         parts = dict(zip(bare, numbered[1:]))
         for item in loaded.items:
             if item.kind == "pdf" and not (item.exempt and public):
@@ -310,7 +312,7 @@ def _assemble(loaded: LoadedMeeting, theme: Theme, rendered: dict[int, RenderedR
     # The standalone agenda: the public pack's agenda (the same layout), numbered on its own.
     public_plan, _, bare_agenda = packs[True]
     outputs["agenda.pdf"] = number_pages([Numbered(bare_agenda, 1, PACK_CSS)], public_plan.agenda.pages, theme,
-                                         meeting.date)[0]
+                                         meeting.date, memo)[0]
     outputs["agenda.docx"] = agenda_docx(loaded, theme, public_plan.starts, published_on)
     progress.advance("agenda")
 

@@ -9,6 +9,7 @@ each page as ``/Artifact`` content, so a tagged attachment stays valid.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 
 from ..errors import CabinetReportsError
@@ -64,53 +65,27 @@ def _stamp(loaded: LoadedMeeting, item: PackItem, theme: Theme, offset: int, tot
     return out.getvalue()
 
 
-# --------------------------------------------------------------------------- outline
-def _add_item_bookmarks(pdf_bytes: bytes, loaded: LoadedMeeting, theme: Theme, agenda: _Agenda,
-                        public: bool) -> bytes:
-    """Put one top-level bookmark per item in agenda order, including procedural items.
-
-    merge_pdfs gives one bookmark per part (the agenda, then each item with papers); items
-    without papers get a bookmark to the agenda page that lists them.
-    """
-    import pikepdf
-
-    ctx = _context(loaded.meeting, theme)
-    pdf = pikepdf.open(io.BytesIO(pdf_bytes))
-    with pdf.open_outline() as outline:
-        existing = list(outline.root)
-        ordered = [existing[0]]
-        parts = iter(existing[1:])
-        for item in loaded.items:
-            if item.has_papers:
-                ordered.append(next(parts))
-            else:
-                title = _words(theme, "agenda_item_bookmark", dict(ctx, number=item.number,
-                                                                   title=item.shown_title(public)))
-                ordered.append(pikepdf.OutlineItem(title, agenda.anchors.get(f"item-{item.number}", 0)))
-        outline.root.clear()
-        outline.root.extend(ordered)
-    out = io.BytesIO()
-    pdf.save(out, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
-    return out.getvalue()
-
-
-
 def assemble_pack(loaded: LoadedMeeting, theme: Theme, agenda: _Agenda, parts: dict[int, bytes],
                   public: bool) -> bytes:
-    """Merge the agenda and every item's PDF into the public (or the full) pack, bookmarked."""
+    """Merge the agenda and every item's PDF into the public (or the full) pack, bookmarked.
+
+    One top-level bookmark per agenda item, in agenda order: an item with papers points at its
+    first page (its report's own bookmarks nested); one without, at the agenda page listing it.
+    """
     from ..pdfmerge import MergePart, merge_pdfs
 
     ctx = _context(loaded.meeting, theme)
     merge = [MergePart(agenda.pdf, _words(theme, "agenda_bookmark", ctx), keep_outline=False)]
     for item in loaded.items:
+        bookmark = _words(theme, "agenda_item_bookmark", dict(ctx, number=item.number, title=item.shown_title(public)))
         if item.has_papers:
-            bookmark = _words(theme, "agenda_item_bookmark",
-                              dict(ctx, number=item.number, title=item.shown_title(public)))
             merge.append(MergePart(parts[item.number], bookmark,
                                    keep_outline=item.kind == "report" and not (item.exempt and public)))
+        else:
+            target = agenda.anchors.get(f"item-{item.number}", 0)
+            merge[-1] = dataclasses.replace(merge[-1], then=merge[-1].then + ((bookmark, target),))
     title_key = "pack_public_title" if public else "pack_full_title"
-    merged = merge_pdfs(merge, title=_words(theme, title_key, ctx), lang=loaded.meeting.language)
-    return _add_item_bookmarks(merged, loaded, theme, agenda, public)
+    return merge_pdfs(merge, title=_words(theme, title_key, ctx), lang=loaded.meeting.language)
 
 
 def sanitize_pdf(pdf: bytes, title: str, language: str) -> bytes:

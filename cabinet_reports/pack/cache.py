@@ -33,7 +33,7 @@ from typing import Any, Mapping
 from ..atomic import TEMP_SUFFIX, atomic_write_bytes
 from ..theme import Theme
 
-__all__ = ["CACHE_FOLDER", "Cache", "environment_digest", "item_key", "pack_key", "theme_digest"]
+__all__ = ["CACHE_FOLDER", "Cache", "Memo", "environment_digest", "item_key", "pack_key", "theme_digest"]
 
 CACHE_FOLDER = ".cache"
 FORMAT = 1
@@ -212,3 +212,36 @@ def pack_key(meeting_file: Path, attachments: list[str], items: list[str], theme
     return _hash({"kind": "pack", "format": FORMAT, "environment": environment_digest(), "theme": theme_hash,
                   "meeting": file_digest(meeting_file), "attachments": attachments, "items": items,
                   "published_on": published_on, "epoch": os.environ.get("SOURCE_DATE_EPOCH", "").strip()})
+
+
+class Memo:
+    """Layouts of the assembly stage (agendas, page-number strips) remembered by their input.
+
+    A rebuild whose page counts did not change lays out the same agenda HTML and the same
+    numbers again: the cache answers them. Without a cache every call is a miss.
+    """
+
+    def __init__(self, cache: Cache | None, theme_hash: str):
+        """Remember in ``cache`` (None: remember nothing) layouts made with the given theme."""
+        self.cache = cache
+        self.theme_hash = theme_hash
+
+    def _key(self, kind: str, text: str) -> str:
+        return _hash({"kind": kind, "format": FORMAT, "environment": environment_digest(), "theme": self.theme_hash,
+                      "text": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+                      "epoch": os.environ.get("SOURCE_DATE_EPOCH", "").strip()})
+
+    def get(self, kind: str, text: str) -> tuple[dict[str, Any], dict[str, bytes]] | None:
+        """Return the (meta, blobs) stored for a layout of ``text``, or None."""
+        payload = self.cache.get(self._key(kind, text)) if self.cache is not None else None
+        if payload is None:
+            return None
+        try:
+            return decode(payload)
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def put(self, kind: str, text: str, meta: Mapping[str, Any], blobs: Mapping[str, bytes]) -> None:
+        """Remember a layout of ``text``."""
+        if self.cache is not None:
+            self.cache.put(self._key(kind, text), encode(meta, blobs))

@@ -29,6 +29,7 @@ from typing import Sequence
 from ..errors import ThemeError
 from ..renderers.pdf import css_string, weasy_html, source_date
 from ..theme import Theme
+from .cache import Memo
 
 __all__ = ["Numbered", "number_pages"]
 
@@ -50,7 +51,8 @@ class Numbered:
     stylesheet: str  # the theme stylesheet its pages were laid out with: "style.css" or "agenda.css"
 
 
-def number_pages(parts: Sequence[Numbered], total: int, theme: Theme, day: dt.date) -> list[bytes]:
+def number_pages(parts: Sequence[Numbered], total: int, theme: Theme, day: dt.date,
+                 memo: Memo | None = None) -> list[bytes]:
     """Return each part with "Page N of M" (the theme's ``page_footer``) drawn on every page."""
     import pikepdf
 
@@ -61,7 +63,7 @@ def number_pages(parts: Sequence[Numbered], total: int, theme: Theme, day: dt.da
         opened = [(i, pikepdf.open(io.BytesIO(p.pdf)), p.first) for i, p in group]
         lines = [template.replace("{page}", str(first + n)).replace("{pages}", str(total))
                  for _, pdf, first in opened for n in range(len(pdf.pages))]
-        strip = _Strip.build(theme, stylesheet, lines, day)
+        strip = _Strip.build(theme, stylesheet, lines, day, memo)
         line = 0
         for i, pdf, _ in opened:
             if strip is not None:
@@ -143,26 +145,35 @@ class _Strip:
         self.size = size
 
     @classmethod
-    def build(cls, theme: Theme, stylesheet: str, lines: list[str], day: dt.date) -> _Strip | None:
-        """Lay out the strip for ``lines``; None when the theme prints no page numbers."""
+    def build(cls, theme: Theme, stylesheet: str, lines: list[str], day: dt.date,
+              memo: Memo | None = None) -> _Strip | None:
+        """Lay out the strip for ``lines`` (or find it in ``memo``); None when the theme prints no numbers."""
         import pikepdf
 
         keyword, size = _footer_box(theme, stylesheet)
         if keyword is None or not lines:
             return None
-        with source_date(day):
-            one = weasy_html(_strip_html(theme, stylesheet, lines[0], keyword), theme).write_pdf()
-            many = weasy_html(_strip_html(theme, stylesheet, "\n".join(lines), keyword), theme).write_pdf()
-        with pikepdf.open(io.BytesIO(one)) as reference:
-            single = _cut(reference)[3]
+        html = _strip_html(theme, stylesheet, "\n".join(lines), keyword)
+        known = memo.get("page numbers", html) if memo is not None else None
+        if known is not None:
+            many, baseline = known[1]["pdf"], float(known[0]["baseline"])
+        else:
+            with source_date(day):
+                one = weasy_html(_strip_html(theme, stylesheet, lines[0], keyword), theme).write_pdf()
+                many = weasy_html(html, theme).write_pdf()
+            with pikepdf.open(io.BytesIO(one)) as reference:
+                single = _cut(reference)[3]
+            baseline = single[0].y
         pdf = pikepdf.open(io.BytesIO(many))
         resources, prefix, depth, cut = _cut(pdf)
-        if len(single) != 1 or len(cut) != len(lines) or abs(cut[0].x - single[0].x) > 0.01:
+        if known is None and (len(single) != 1 or len(cut) != len(lines) or abs(cut[0].x - single[0].x) > 0.01):
             # Each number must be one run of text on one line: a footer that wraps, or mixes
             # fonts, would come out differently cut from the strip.
             raise ThemeError(f"{stylesheet}: the page footer must be one line of text in one style for "
                              "meeting packs to number their pages")
-        return cls(pdf, resources, prefix, depth, cut, single[0].y, size)
+        if known is None and memo is not None:
+            memo.put("page numbers", html, {"baseline": baseline}, {"pdf": many})
+        return cls(pdf, resources, prefix, depth, cut, baseline, size)
 
     def draw(self, pdf, page, index: int, fonts) -> None:
         """Draw line ``index`` on ``page`` (of ``pdf``, which holds ``fonts``) as a Pagination artifact."""

@@ -25,6 +25,7 @@ from ..models import Classification
 from ..publication import clear_working_days_between, latest_publication_date
 from ..renderers.pdf import created_stamp, layout_html, write_tagged_pdf
 from ..theme import Theme
+from .cache import Memo
 from .load import LoadedMeeting, PackItem
 
 __all__ = ["AgendaContent", "AgendaEntry", "PackPlan", "agenda_content", "number_pack", "publication_warnings",
@@ -214,14 +215,15 @@ class PackPlan:
 
 
 def number_pack(loaded: LoadedMeeting, theme: Theme, public: bool, pages: dict[int, int],
-                published: dt.date | None) -> PackPlan:
+                published: dt.date | None, memo: Memo | None = None, guess: int | None = None) -> PackPlan:
     """Number one pack from each item's page count (``pages``): lay the agenda out until stable.
 
     The agenda's own length decides where every item starts, and the item references decide
-    its length: start from placeholders of a realistic width and repeat until it settles.
+    its length: start from ``guess`` (another pack's agenda length) or from placeholders of a
+    realistic width, and repeat until it settles. ``memo`` remembers layouts between builds.
     """
-    count = len(layout_html(_agenda_html(loaded, theme, None, published, public), theme,
-                            loaded.meeting.date).pages)
+    memo = memo or Memo(None, "")
+    count = guess or _lay_out(loaded, theme, _agenda_html(loaded, theme, None, published, public), memo)[0]
     for _ in range(10):
         starts: dict[int, tuple[int, int]] = {}
         page = count
@@ -231,12 +233,25 @@ def number_pack(loaded: LoadedMeeting, theme: Theme, public: bool, pages: dict[i
                 starts[item.number] = (page + 1, page + n)
                 page += n
         html = _agenda_html(loaded, theme, starts, published, public)
-        document = layout_html(html, theme, loaded.meeting.date)
-        if len(document.pages) == count:
-            agenda = _Agenda(html, _anchors(document), count, write_tagged_pdf(document, loaded.meeting.date))
-            return PackPlan(agenda, starts, page)
-        count = len(document.pages)
+        laid_out, anchors, pdf = _lay_out(loaded, theme, html, memo, write=True)
+        if laid_out == count:
+            return PackPlan(_Agenda(html, anchors, count, pdf), starts, page)
+        count = laid_out
     raise CabinetReportsError("the agenda's page count does not settle")  # pragma: no cover
+
+
+def _lay_out(loaded: LoadedMeeting, theme: Theme, html: str, memo: Memo,
+             write: bool = False) -> tuple[int, dict[str, int], bytes | None]:
+    """Lay the agenda HTML out: its page count, anchors and (``write``) its PDF."""
+    known = memo.get("agenda", html)
+    if known is not None and (known[1].get("pdf") or not write):
+        meta, blobs = known
+        return int(meta["pages"]), {k: int(v) for k, v in meta["anchors"].items()}, blobs.get("pdf")
+    document = layout_html(html, theme, loaded.meeting.date)
+    pdf = write_tagged_pdf(document, loaded.meeting.date) if write else None
+    anchors = _anchors(document)
+    memo.put("agenda", html, {"pages": len(document.pages), "anchors": anchors}, {"pdf": pdf} if pdf else {})
+    return len(document.pages), anchors, pdf
 
 
 # --------------------------------------------------------------------------- notices
