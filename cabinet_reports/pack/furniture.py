@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from ..errors import ThemeError
-from ..renderers.pdf import css_string, weasy_html, source_date
+from ..renderers.pdf import css_string, font_config, font_timestamps, weasy_html
 from ..theme import Theme
 from .cache import Memo
 
@@ -158,9 +158,9 @@ class _Strip:
         if known is not None:
             many, baseline = known[1]["pdf"], float(known[0]["baseline"])
         else:
-            with source_date(day):
-                one = weasy_html(_strip_html(theme, stylesheet, lines[0], keyword), theme).write_pdf()
-                many = weasy_html(html, theme).write_pdf()
+            with font_timestamps(day):
+                one = weasy_html(_strip_html(theme, stylesheet, lines[0], keyword), theme).write_pdf(font_config=font_config(theme))
+                many = weasy_html(html, theme).write_pdf(font_config=font_config(theme))
             with pikepdf.open(io.BytesIO(one)) as reference:
                 single = _cut(reference)[3]
             baseline = single[0].y
