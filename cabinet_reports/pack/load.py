@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..api import build, load_report, resolve_theme
+from ..api import build, load_report, render_options, resolve_theme
 from ..errors import CabinetReportsError, InputError, Problem
 from ..loader import Source, format_field_path, load_file
 from ..meeting import AttachmentItem, Meeting, ProceduralItem, ReportItem
@@ -160,6 +160,7 @@ def load_meeting(path: str | Path, theme: Theme | str | Path | None = None) -> L
             try:
                 report = load_report(file)
                 build(report, theme)
+                render_options(report)  # a missing logo is a problem now, with the others, not mid-render
             except CabinetReportsError as exc:
                 problems.extend(exc.problems)
                 continue
