@@ -27,6 +27,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -146,6 +147,11 @@ def one_document(folder: Path, reports: int) -> dict:
     return {"seconds": time.perf_counter() - start, "cpu": _cpu() - cpu, "pages": int(done.stdout.split()[-1])}
 
 
+def _median(runs: list[dict]) -> dict:
+    """The run with the median wall time (its other figures come with it)."""
+    return sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]
+
+
 def _load() -> str:
     """The machine's load while measuring (other work on it stretches wall times, not CPU times)."""
     try:
@@ -160,6 +166,9 @@ def main() -> None:
     parser.add_argument("--paragraphs", type=int, default=33, help="background paragraphs per report (~10 pages)")
     parser.add_argument("--jobs", type=int, default=None, help="worker processes (default: make-report's)")
     parser.add_argument("--no-scale", action="store_true", help="skip the 100- and 1,000-page packs")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="P3: build the pack and the one document this many times, interleaved; "
+                             "report medians (default 1)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -170,8 +179,16 @@ def main() -> None:
               f"{args.reports} reports; jobs: {args.jobs or 'default'}; {_load()}")
 
         # P3: the pack against one WeasyPrint document of the same reports.
-        full = pack(meeting, tmp / "out", args.jobs)
-        single = one_document(folder, args.reports)
+        runs, singles = [], []
+        for n in range(args.repeat):
+            runs.append(pack(meeting, tmp / f"out-{n}", args.jobs))
+            singles.append(one_document(folder, args.reports))
+        full, single = _median(runs), _median(singles)
+        if args.repeat > 1:
+            print(f"P3 medians of {args.repeat} interleaved runs; pack wall times "
+                  + ", ".join(f"{r['seconds']:.1f}" for r in runs) + " s; one document "
+                  + ", ".join(f"{r['seconds']:.1f}" for r in singles) + " s")
+        shutil.copytree(tmp / "out-0", tmp / "out", symlinks=True)  # P4 rebuilds the first build's folder
         print(f"P3 pack build: {full['seconds']:.1f} s wall, {full['cpu']:.1f} s CPU for {full['public_pages']} "
               f"public + {full['full_pages']} full pages; one WeasyPrint document of the same reports: "
               f"{single['seconds']:.1f} s wall, {single['cpu']:.1f} s CPU for {single['pages']} pages")

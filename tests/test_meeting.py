@@ -300,3 +300,12 @@ def test_the_public_agenda_shows_only_the_cleared_report_of_line(tmp_path):
                                                  "Report of the Zephyr Liaison Officer",
                                                  "Report of Zephyr Consulting"]
     assert [e.heading for e in full.items][1:3] == ["2. Land sale", "3. Land sale"]
+
+
+def test_a_report_whose_logo_is_missing_is_a_problem_found_with_the_others(tmp_path):
+    """Found while loading (with every other problem), not half way through rendering the pack."""
+    write(tmp_path, (REPORT % "public").replace("council: {name: Test Borough Council}",
+                                                "council: {name: Test Borough Council, logo: crest.png}"), "r.yaml")
+    path = write(tmp_path, HEAD + "items:\n  - report: r.yaml\n  - report: gone.yaml\n")
+    assert errors(path) == [f"{tmp_path / 'r.yaml'}:1: council.logo: logo file not found",
+                            f"{path}:9: items[1].report: report file not found: gone.yaml"]
