@@ -7,11 +7,14 @@ line per problem without a traceback; 1 an unexpected internal error.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from . import __version__
 from .errors import CabinetReportsError
@@ -78,15 +81,19 @@ def _parser() -> argparse.ArgumentParser:
         "pack", help="build a meeting's agenda and reports packs",
         description="Build the agenda (PDF and DOCX), public-pack.pdf (Part B items replaced by a notice), "
                     "full-pack.pdf (with Part B items, marked NOT FOR PUBLICATION) and items/ (one file per "
-                    "item) into OUTDIR. Every report is checked first; on any problem nothing is written.")
-    pack.add_argument("meeting", metavar="MEETING", type=Path, help="meeting file (.yaml, .yml or .json)")
+                    "item) into OUTDIR; with several meetings, each into OUTDIR/<meeting name>/. Every report is "
+                    "checked first; on any problem nothing is written. Reports unchanged since the last build "
+                    "are not rendered again (cache: OUTDIR/.cache, never to be published).")
+    pack.add_argument("meetings", nargs="+", metavar="MEETING", type=Path, help="meeting file (.yaml, .yml or .json)")
     pack.add_argument("-o", "--outdir", type=Path, required=True, metavar="OUTDIR",
                       help="folder to write into (created if missing)")
     pack.add_argument("--published-on", type=_date, metavar="DATE",
                       help="planned publication date (YYYY-MM-DD): warn if it gives too few clear days")
     pack.add_argument("-t", "--theme", type=Path, metavar="DIR", help="theme folder (see render)")
     pack.add_argument("-j", "--jobs", type=_positive, metavar="N",
-                      help="reports rendered in parallel (default: one per CPU for 4 or more reports)")
+                      help="reports rendered in parallel (default: one per CPU for 4 or more reports to render)")
+    pack.add_argument("--no-cache", action="store_true",
+                      help="render every report again and keep nothing (default: reuse OUTDIR/.cache)")
     pack.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary; warnings still print")
 
     new = sub.add_parser(
@@ -153,26 +160,61 @@ class _RichProgress:
 
 
 def _pack(args: argparse.Namespace) -> int:
-    from .pack import build_pack
+    from .pack import build_pack, build_packs
 
     def warn(line: str) -> None:
         print(f"make-report: warning: {line}", file=sys.stderr)
 
     progress = _RichProgress() if sys.stderr.isatty() and not args.quiet else None
+    options = dict(theme=args.theme, published_on=args.published_on, progress=progress, jobs=args.jobs, warn=warn,
+                   cache=not args.no_cache)
     try:
-        result = build_pack(args.meeting, args.outdir, theme=args.theme, published_on=args.published_on,
-                            progress=progress, jobs=args.jobs, warn=warn)
+        with _terminate_cleanly():
+            if len(args.meetings) == 1:
+                results = [build_pack(args.meetings[0], args.outdir, **options)]
+            else:
+                results = build_packs(args.meetings, args.outdir, **options)
     finally:
         if progress is not None:
             progress.stop()
     if not args.quiet:
-        print(f"latest publication date: {result.latest_publication.strftime('%A')} "
-              f"{result.latest_publication.isoformat()}")
-        print(f"public pack: {result.public_pages} pages; full pack: {result.full_pages} pages")
-        for path in result.files:
-            exempt = path.name == "full-pack.pdf" or path.parent.name == "part-b"
-            print(f"wrote {path}" + ("  (contains Part B: not for publication)" if exempt else ""))
+        for meeting, result in zip(args.meetings, results):
+            if len(results) > 1:
+                print(f"{meeting}:")
+            print(f"latest publication date: {result.latest_publication.strftime('%A')} "
+                  f"{result.latest_publication.isoformat()}")
+            print(f"public pack: {result.public_pages} pages; full pack: {result.full_pages} pages")
+            for path in result.files:
+                exempt = path.name == "full-pack.pdf" or path.parent.name == "part-b"
+                print(f"wrote {path}" + ("  (contains Part B: not for publication)" if exempt else ""))
+            for path in result.removed:
+                print(f"removed {path}  (written by an earlier build, not by this one)")
     return EXIT_OK
+
+
+class _Terminated(BaseException):
+    """SIGTERM arrived: unwind (stopping worker processes and removing temp files) and exit."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise _Terminated()
+
+
+@contextlib.contextmanager
+def _terminate_cleanly() -> Iterator[None]:
+    """Turn SIGTERM into an exception while a pack builds, so its worker processes are stopped.
+
+    Python's default for SIGTERM is to die on the spot, leaving workers and temp files.
+    Signal handlers can only be set from the main thread; elsewhere the default stays.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _prepare_all(paths: Sequence[Path], theme: Any) -> list[Any]:
@@ -322,6 +364,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("make-report: interrupted; no partial output was written", file=sys.stderr)
         return 130
+    except _Terminated:
+        print("make-report: terminated; no partial output was written", file=sys.stderr)
+        return 128 + 15
     except Exception as exc:  # noqa: BLE001 - the last line of defence for a clean exit
         if os.environ.get("MAKE_REPORT_DEBUG"):
             raise

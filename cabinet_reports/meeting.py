@@ -12,7 +12,9 @@ kinds of item, told apart by the key that names their papers:
 Any item may be Part B (exempt): ``exempt: 3`` or ``exempt: {paragraphs: [3, 4]}``. A report
 whose own classification is exempt is Part B without saying so here. ``public_title`` is the
 title the public agenda and the public pack show for a Part B item; every Part B item must have
-one (its own title is never shown in public: it may itself be exempt information).
+one (its own title is never shown in public: it may itself be exempt information). Likewise
+``public_report_of`` is the report-of line the public agenda shows for a Part B item (none if
+it is not given): who wrote a report can itself be exempt. The full pack shows the real ones.
 
 Like the report model, every model forbids unknown keys, so a typo is an error with its line.
 """
@@ -73,12 +75,16 @@ class ProceduralItem(_Item):
     text: Text | None = None
 
 
+ReportOf = Annotated[list[Text], BeforeValidator(_listify)]
+
+
 class AttachmentItem(_Item):
     """An existing PDF (minutes, a consultant's study), included in the pack as supplied."""
 
     pdf: Text
     title: Text
-    report_of: Annotated[list[Text], BeforeValidator(_listify)] = Field(default_factory=list, max_length=10)
+    report_of: ReportOf = Field(default_factory=list, max_length=10)
+    public_report_of: ReportOf | None = Field(default=None, max_length=10)  # Part B: the public agenda's
     text: Text | None = None
 
 
@@ -87,24 +93,31 @@ class ReportItem(_Item):
 
     report: Text
     title: Text | None = None  # agenda title, if it should differ from the report's
+    public_report_of: ReportOf | None = Field(default=None, max_length=10)  # Part B: the public agenda's
     text: Text | None = None
+
+
+# pydantic puts the union tag into an error's location (items.1.<tag>.public_title). Tags that
+# are not field names keep validation.data_path from walking into the item's `report:` value
+# and blaming it (and its line) for an error in another field.
+_REPORT, _PDF, _TEXT = "report item", "attached PDF item", "procedural item"
 
 
 def _item_kind(value: Any) -> str:
     if isinstance(value, dict):
         if "report" in value:
-            return "report"
+            return _REPORT
         if "pdf" in value:
-            return "pdf"
-        return "text"
-    return {"ReportItem": "report", "AttachmentItem": "pdf"}.get(type(value).__name__, "text")
+            return _PDF
+        return _TEXT
+    return {"ReportItem": _REPORT, "AttachmentItem": _PDF}.get(type(value).__name__, _TEXT)
 
 
 AgendaItem = Annotated[
     Union[
-        Annotated[ReportItem, Tag("report")],
-        Annotated[AttachmentItem, Tag("pdf")],
-        Annotated[ProceduralItem, Tag("text")],
+        Annotated[ReportItem, Tag(_REPORT)],
+        Annotated[AttachmentItem, Tag(_PDF)],
+        Annotated[ProceduralItem, Tag(_TEXT)],
     ],
     Discriminator(_item_kind),
 ]

@@ -59,6 +59,9 @@ class MergePart:
     """Title of this part's top-level outline entry."""
     keep_outline: bool = True
     """Nest the part's own outline entries under its top-level entry."""
+    then: tuple[tuple[str, int], ...] = ()
+    """Further top-level entries right after this part's: (title, 0-based page of the merged
+    PDF), e.g. an agenda item without papers pointing at the agenda page that lists it."""
 
 
 @dataclass
@@ -81,7 +84,7 @@ def merge_pdfs(
     """Merge PDFs into one pack, keeping tags, links and outlines of each part.
 
     Pages keep their order. Each part gets a top-level bookmark to its first
-    page with its own outline nested below. Tagged parts keep their structure
+    page with its own outline nested below (and any ``then`` entries after it). Tagged parts keep their structure
     trees under one ``/Document`` element; untagged parts contribute pages with
     no structure. Named destinations are renamed per part (``p<n>-<name>``,
     n counting from 1) so links stay inside their own part. No document-level
@@ -105,6 +108,7 @@ def merge_pdfs(
     role_map: dict[str, pikepdf.Object] = {}
     class_map: dict[str, pikepdf.Object] = {}
     outline_items: list[pikepdf.OutlineItem] = []
+    extra_entries: list[tuple[int, str, int]] = []  # (position among top-level entries, title, page)
     next_key = 0
     version = "1.7"
     all_ua = True
@@ -180,7 +184,14 @@ def merge_pdfs(
             item.structure_element = part_elem
         item.children = [_outline_item(out, node, first_page) for node in outline]
         outline_items.append(item)
+        extra_entries.extend((len(outline_items), title, page) for title, page in part.then)
         src.close()
+
+    # Entries that follow a part may point at any page, even a later part's: add them now.
+    for position, title, page in reversed(extra_entries):
+        if not 0 <= page < len(out.pages):
+            raise ValueError(f"bookmark {title!r} points at page {page + 1} of {len(out.pages)}")
+        outline_items.insert(position, pikepdf.OutlineItem(title, page))
 
     _finish_catalog(out, doc_elem, parent_tree, next_key, dests, id_tree, role_map, class_map)
     with out.open_outline() as pack_outline:
@@ -428,17 +439,55 @@ def _unlink_objrs(struct_root: Dictionary, dropped: set[tuple[int, int]]) -> Non
 
 
 def _shift_struct_parents(src: pikepdf.Pdf, offset: int) -> None:
-    """Add ``offset`` to every /StructParent(s) key so parts share one parent tree."""
+    """Add ``offset`` to every /StructParent(s) key so parts share one parent tree.
+
+    The keys live on what content can be marked in (ISO 32000-1, 14.7.4.4): pages, their
+    annotations and the XObjects their content draws (and those XObjects' own XObjects). Only
+    those are visited: walking every object of a 400-page pack took most of the merge's time.
+    """
     if offset == 0:
         return
-    for obj in src.objects:
-        if isinstance(obj, (Dictionary, pikepdf.Stream)):
-            _shift_one(obj, offset)
-    # Annotations are often direct objects, which src.objects does not list.
+    seen: set[tuple[int, int]] = set()
     for page in src.pages:
+        _shift_one(page.obj, offset)
         for annot in page.obj.get(Name.Annots, Array()):
-            if isinstance(annot, Dictionary) and not annot.is_indirect:
+            if isinstance(annot, Dictionary):
+                if annot.is_indirect:
+                    if annot.objgen in seen:
+                        continue
+                    seen.add(annot.objgen)
                 _shift_one(annot, offset)
+                for appearance in _appearance_streams(annot):
+                    _shift_xobjects(appearance, offset, seen, top=True)
+        _shift_xobjects(page.obj, offset, seen)
+
+
+def _appearance_streams(annot: Dictionary) -> Iterator[pikepdf.Object]:
+    appearances = annot.get(Name.AP)
+    if not isinstance(appearances, Dictionary):
+        return
+    for value in appearances.values():
+        if isinstance(value, pikepdf.Stream):
+            yield value
+        elif isinstance(value, Dictionary):
+            yield from (v for v in value.values() if isinstance(v, pikepdf.Stream))
+
+
+def _shift_xobjects(holder: pikepdf.Object, offset: int, seen: set[tuple[int, int]], top: bool = False) -> None:
+    """Shift the keys of the XObjects ``holder``'s resources name, recursively (``top``: holder too)."""
+    stack = [holder]
+    while stack:
+        node = stack.pop()
+        if top or node is not holder:
+            if node.is_indirect:
+                if node.objgen in seen:
+                    continue
+                seen.add(node.objgen)
+            _shift_one(node, offset)
+        resources = node.get(Name.Resources)
+        xobjects = resources.get(Name.XObject) if isinstance(resources, Dictionary) else None
+        if isinstance(xobjects, Dictionary):
+            stack.extend(x for x in xobjects.values() if isinstance(x, pikepdf.Stream))
 
 
 def _shift_one(obj: pikepdf.Object, offset: int) -> None:

@@ -5,6 +5,7 @@ These tests only load meetings (reports are loaded and numbered, nothing is rend
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import pytest
@@ -192,7 +193,8 @@ def test_both_agendas_take_every_format_from_the_theme(tmp_path, heading, html_h
 
     from docx import Document
 
-    from cabinet_reports.pack import _agenda_html, agenda_content, agenda_docx
+    from cabinet_reports.pack import agenda_content, agenda_docx
+    from cabinet_reports.pack.plan import _agenda_html
     from cabinet_reports.theme import Theme
 
     (tmp_path / "theme").mkdir()
@@ -210,9 +212,100 @@ def test_both_agendas_take_every_format_from_the_theme(tmp_path, heading, html_h
     assert content.members == ["Chair: Cllr A"] and content.items[0].heading == docx_heading
     assert content.details[0][1] == "14th January 2026 (Wednesday)"
     assert content.details[3][1] == "Clerk, telephone 01234 567890"
-    html = _agenda_html(loaded, theme, {}, None, None)
+    html = _agenda_html(loaded, theme, {}, None)
     doc = Document(io.BytesIO(agenda_docx(loaded, theme, {}, None)))
     docx_text = [p.text for p in doc.paragraphs] + [c.text for t in doc.tables for r in t.rows for c in r.cells]
     assert html_heading in html and docx_heading in docx_text
     for text in ("Chair: Cllr A", "14th January 2026 (Wednesday)", "Clerk, telephone 01234 567890"):
         assert f">{text}<" in html and text in docx_text
+
+
+# --------------------------------------------------------------------------- issue 12: Part B safety
+@pytest.mark.parametrize("second", ["r.yaml", "./sub/../r.yaml", "link.yaml", "hard.yaml"])
+def test_a_report_listed_public_and_part_b_is_an_error(tmp_path, second):
+    """Its exempt text would reach the public pack and items/ through the public listing."""
+    write(tmp_path, REPORT % "public", "r.yaml")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "link.yaml").symlink_to(tmp_path / "r.yaml")
+    os.link(tmp_path / "r.yaml", tmp_path / "hard.yaml")
+    path = write(tmp_path, HEAD + "items:\n  - report: r.yaml\n"
+                                  f"  - report: {second}\n    exempt: 3\n    public_title: A matter\n")
+    assert [line for line in errors(path) if "also item" in line] == [
+        f"{path}:8: items[0].report: r.yaml is also item 2, which is Part B: a file listed twice must be Part B "
+        "both times (add exempt and public_title here) or be listed once"]
+
+
+def test_a_report_listed_twice_with_the_same_status_is_allowed(tmp_path):
+    write(tmp_path, REPORT % "{status: exempt, paragraphs: [3]}", "r.yaml")
+    path = write(tmp_path, HEAD + "items:\n  - report: r.yaml\n    public_title: A matter\n"
+                                  "  - report: r.yaml\n    public_title: The same matter\n")
+    assert [it.exempt for it in load_meeting(path).items] == [True, True]
+
+
+def test_an_attached_pdf_listed_public_and_part_b_is_an_error(tmp_path):
+    import weasyprint
+
+    (tmp_path / "study.pdf").write_bytes(weasyprint.HTML(string="<p>Study</p>").write_pdf())
+    path = write(tmp_path, HEAD + "items:\n  - {title: Study, pdf: study.pdf}\n"
+                                  "  - {title: Study, pdf: study.pdf, exempt: 3, public_title: A study}\n")
+    assert any(line.startswith(f"{path}:8: items[0].pdf: study.pdf is also item 2, which is Part B")
+               for line in errors(path))
+
+
+@pytest.mark.parametrize("item, line, field", [
+    ("  - report: r.yaml\n    public_title: [a, b]\n", 9, "items[0].public_title"),
+    ("  - report: r.yaml\n    text: {a: 1}\n", 9, "items[0].text"),
+    ("  - title: Study\n    pdf: s.pdf\n    public_title: [x]\n", 10, "items[0].public_title"),
+    ("  - report: r.yaml\n    public_report_of: {a: 1}\n", 9, "items[0].public_report_of"),
+])
+def test_an_item_error_names_its_own_field_and_line(tmp_path, item, line, field):
+    """Not the item's `report:` or `pdf:` key (pydantic's union tag in the error location)."""
+    write(tmp_path, REPORT % "public", "r.yaml")
+    path = write(tmp_path, HEAD + "items:\n" + item)
+    assert errors(path) == [f"{path}:{line}: {field}: Input should be a valid string"]
+
+
+def test_a_part_b_public_title_equal_to_the_real_title_is_warned_about(tmp_path):
+    write(tmp_path, REPORT % "{status: exempt, paragraphs: [3]}", "r.yaml")
+    path = write(tmp_path, HEAD + "items:\n  - report: r.yaml\n    public_title: \"land  SALE\"\n"
+                                  "  - title: Talks\n    exempt: 3\n    public_title: Talks\n"
+                                  "  - title: Other\n    exempt: 3\n    public_title: A contract matter\n")
+    warnings = load_meeting(path).warnings
+    assert warnings == [f"{path}:{n}: items[{i}].public_title: the public title is the item's own title: if the "
+                        "title itself is exempt information, give a neutral one (e.g. 'A property matter')"
+                        for i, n in ((0, 9), (1, 12))]
+
+
+def test_the_public_agenda_shows_only_the_cleared_report_of_line(tmp_path):
+    from cabinet_reports.pack import agenda_content
+    from cabinet_reports.theme import Theme
+
+    write(tmp_path, (REPORT % "{status: exempt, paragraphs: [3]}").replace(
+        "title: Land sale\n", "title: Land sale\nreport_of: the Zephyr Liaison Officer\n"), "r.yaml")
+    write(tmp_path, REPORT % "public", "p.yaml")
+    path = write(tmp_path, HEAD + "items:\n  - report: p.yaml\n"
+                                  "  - report: r.yaml\n    public_title: A matter\n"
+                                  "  - report: r.yaml\n    public_title: A matter\n"
+                                  "    public_report_of: the Director of Resources\n"
+                                  "  - {title: Study, pdf: s.pdf, report_of: Zephyr Consulting, exempt: 3,"
+                                  " public_title: A study}\n")
+    import weasyprint
+
+    (tmp_path / "s.pdf").write_bytes(weasyprint.HTML(string="<p>Study</p>").write_pdf())
+    loaded = load_meeting(path)
+    public = agenda_content(loaded, Theme(), None, None)
+    assert [e.report_of for e in public.items] == ["", "", "Report of the Director of Resources", ""]
+    full = agenda_content(loaded, Theme(), None, None, public=False)
+    assert [e.report_of for e in full.items] == ["", "Report of the Zephyr Liaison Officer",
+                                                 "Report of the Zephyr Liaison Officer",
+                                                 "Report of Zephyr Consulting"]
+    assert [e.heading for e in full.items][1:3] == ["2. Land sale", "3. Land sale"]
+
+
+def test_a_report_whose_logo_is_missing_is_a_problem_found_with_the_others(tmp_path):
+    """Found while loading (with every other problem), not half way through rendering the pack."""
+    write(tmp_path, (REPORT % "public").replace("council: {name: Test Borough Council}",
+                                                "council: {name: Test Borough Council, logo: crest.png}"), "r.yaml")
+    path = write(tmp_path, HEAD + "items:\n  - report: r.yaml\n  - report: gone.yaml\n")
+    assert errors(path) == [f"{tmp_path / 'r.yaml'}:1: council.logo: logo file not found",
+                            f"{path}:9: items[1].report: report file not found: gone.yaml"]

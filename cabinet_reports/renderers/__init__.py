@@ -31,6 +31,7 @@ class RenderOptions:
     page_offset: int = 0  # pages before this document in a pack
     total_pages: int | None = None  # pack length, printed as "of N"; None: this document's own
     print_link_urls: bool | None = None  # PDF: print each link's address after it; None: the theme's setting
+    page_numbers: bool = True  # False: no "Page N of M" footer (a meeting pack draws its own as artifacts)
 
 
 # Every moment stamped into an output (the document's date, or SOURCE_DATE_EPOCH) lies in

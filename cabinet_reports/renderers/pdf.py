@@ -148,7 +148,10 @@ def render_html(doc: Document, theme: Theme, options: RenderOptions = RenderOpti
         "logo": options.logo.as_uri() if options.logo else None,
         "created": created_stamp(doc.date),
         "page_offset": options.page_offset,
-        "footer_css": footer_content(doc.words.get("page_footer", "{page}"), options.total_pages),
+        # A pack lays each report out once and draws the pack's page numbers over it afterwards
+        # (pack/furniture.py), so its render leaves the footer out.
+        "footer_css": footer_content(doc.words.get("page_footer", "{page}"), options.total_pages)
+        if options.page_numbers else "none",
         "marking_css": css_string(doc.marking[0]) if doc.exempt and doc.marking else "none",
     }
     return theme.render("report.html", context)

@@ -1,0 +1,333 @@
+"""Meeting packs: the agenda front sheet and every item's papers, as public and full packs.
+
+    from cabinet_reports.pack import build_pack
+    result = build_pack("examples/dudley-2005-cabinet/meeting.yaml", "out/")
+
+writes ``agenda.pdf`` and ``agenda.docx``, ``public-pack.pdf``, ``full-pack.pdf`` and
+``items/`` (one PDF per item with papers, and a DOCX per report), all or nothing. Part B item
+files go to ``items/part-b/``, never beside the public ones, so uploading ``items/`` (the
+files, not the folder inside it) publishes nothing exempt. :func:`build_packs` builds several
+meetings in one call, sharing the worker processes (or any executor) and the cache.
+
+The pipeline, one module a stage:
+
+1. :mod:`.load` — **validate everything first.** The meeting file and every report are loaded
+   and numbered; every problem of every item is collected (located in its own file) and
+   raised together, before anything is rendered or written.
+2. :mod:`.items` — **render each report once**, without page numbers, on an executor (this
+   process, ``--jobs`` worker processes, or a Dask cluster) and through :mod:`.cache`: a
+   report whose inputs have not changed since the last build is not rendered again. That one
+   layout gives both its PDF and its page count; its DOCX is rendered beside it.
+3. :mod:`.plan` — **number the pack.** From the page counts, every item's pages and the
+   agenda's page references follow; the agenda is laid out until its own length is stable.
+   A Part B item's public notice is laid out once, without page numbers, like the agenda.
+4. :mod:`.furniture` and :mod:`.assemble` — **page numbers, then the merge.** "Page N of M" is
+   drawn over every page of the agenda, notices and reports as ``/Artifact /Pagination``
+   content, looking exactly as the theme's own footer does (attached PDFs get a stamp, as
+   supplied pages have no footer to match); :func:`cabinet_reports.pdfmerge.merge_pdfs` keeps
+   every part's tags; one bookmark per item, each report's own bookmarks nested; procedural
+   items get a bookmark to their entry on the agenda.
+5. This module — **write** every output as one set with :func:`cabinet_reports.atomic.write_folder`:
+   staged in a hidden folder, switched over through a journal (a killed run's switch is
+   completed by the next run), and recorded in ``OUTDIR/.make-report-manifest.json`` so that
+   files an earlier build wrote and this one does not — an item renumbered, removed, or now
+   Part B — are removed. Files the tool did not write are never touched.
+
+The public pack and the full pack are numbered separately (a Part B report is longer than the
+one notice page that replaces it), and each has its own agenda whose references match it. A
+report's render is the same in both: only the numbers drawn over it differ.
+Only the public title and the Schedule 12A reason of a Part B item ever reach a public output.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+import re
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+from ..api import output_stem, render_options, resolve_theme
+from ..atomic import check_folder, check_targets, write_folder
+from ..errors import CabinetReportsError, InputError, Problem
+from ..theme import Theme
+from .assemble import _stamp, assemble_pack, sanitize_pdf
+from .cache import CACHE_FOLDER, Cache, Memo, decode, encode, file_digest, item_key, pack_key, theme_digest
+from .docx_agenda import agenda_docx
+from .furniture import Numbered, number_pages
+from .items import Progress, RenderedReport, ReportJob, _NoProgress, render_reports
+from .load import LoadedMeeting, PackItem, load_meeting
+from .plan import AgendaContent, AgendaEntry, agenda_content, number_pack, publication_warnings, render_notice
+
+__all__ = ["AgendaContent", "AgendaEntry", "CACHE_FOLDER", "PackItem", "PackResult", "Progress", "agenda_content",
+           "agenda_docx", "build_pack", "build_packs", "load_meeting", "LoadedMeeting", "publication_warnings"]
+
+# Where the per-item files go: public items, and Part B items kept apart from them.
+ITEMS_FOLDER = "items"
+PART_B_FOLDER = "items/part-b"
+# The stylesheets pages are laid out with, so their page numbers can match their look.
+REPORT_CSS, PACK_CSS = "style.css", "agenda.css"
+
+
+@dataclass
+class PackResult:
+    """What build_pack wrote and found."""
+
+    files: list[Path]
+    public_pages: int
+    full_pages: int
+    latest_publication: dt.date
+    warnings: list[str]
+    removed: list[Path] = field(default_factory=list)  # stale files an earlier build wrote
+    folder: Path | None = None  # where this meeting's pack was written
+
+
+def _item_stem(item: PackItem) -> str:
+    """Return an item's file name without suffix, in items/ or (Part B) items/part-b/."""
+    # Part B files live in their own folder (and say so in their names): a clerk who uploads
+    # every file in items/ publishes no exempt paper. Only the public title names a file.
+    folder = PART_B_FOLDER if item.exempt else ITEMS_FOLDER
+    return f"{folder}/{item.number:02d}-" + ("not-for-publication-" if item.exempt else "") + \
+        _slug(item.shown_title(True))
+
+
+def _output_names(loaded: LoadedMeeting) -> list[str]:
+    """Return the name of every file a meeting's pack writes."""
+    names = ["public-pack.pdf", "full-pack.pdf", "agenda.pdf", "agenda.docx"]
+    for item in loaded.items:
+        if item.has_papers:
+            names.append(_item_stem(item) + ".pdf")
+            if item.kind == "report":
+                names.append(_item_stem(item) + ".docx")
+    return names
+
+
+def _slug(text: str) -> str:
+    slug = "-".join(filter(None, re.sub(r"[^a-z0-9]+", "-", text.lower()).split("-")))
+    if len(slug) > 50:
+        slug = slug[:51].rsplit("-", 1)[0]
+    return slug or "item"
+
+
+CacheOption = bool | str | Path | Cache | None
+
+
+def build_pack(meeting_path: str | Path, outdir: str | Path, *, theme: Theme | str | Path | None = None,
+               published_on: dt.date | None = None, progress: Progress | None = None,
+               jobs: int | None = None, warn: Callable[[str], None] | None = None,
+               executor: Executor | None = None, cache: CacheOption = True) -> PackResult:
+    """Build a meeting's agenda, public pack, full pack and item files into ``outdir``.
+
+    Every input is validated before anything is rendered; every output is rendered in memory
+    and written at the end as one set. Warnings (publication date, key decisions without
+    forward plan reference, untagged attachments) go to ``warn`` as they are found and are
+    also returned. Reports render on ``executor`` (any ``concurrent.futures.Executor``) or, by
+    default, on ``jobs`` local worker processes. ``cache`` is True for ``outdir/.cache``, a
+    folder, or False for none; the outputs are the same bytes with or without it.
+    """
+    outdir = Path(outdir)
+    return _build([(Path(meeting_path), outdir)], outdir / CACHE_FOLDER, theme=theme, published_on=published_on,
+                  progress=progress, jobs=jobs, warn=warn, executor=executor, cache=cache)[0]
+
+
+def build_packs(meeting_paths: Sequence[str | Path], outdir: str | Path, *, theme: Theme | str | Path | None = None,
+                published_on: dt.date | None = None, progress: Progress | None = None,
+                jobs: int | None = None, warn: Callable[[str], None] | None = None,
+                executor: Executor | None = None, cache: CacheOption = True) -> list[PackResult]:
+    """Build several meetings in one call, each into ``outdir/<meeting name>/``.
+
+    As :func:`build_pack`, sharing one executor and one cache (``outdir/.cache``): a report on
+    several agendas is rendered once. The folder name is the meeting file's stem (its folder's
+    name for a file called ``meeting.yaml``). All meetings are validated before any is built.
+    """
+    outdir = Path(outdir)
+    paths = [Path(p) for p in meeting_paths]
+    stems = [output_stem(p) for p in paths]
+    clashes = sorted({s for s in stems if stems.count(s) > 1})
+    if clashes:
+        raise InputError(Problem(f"several meetings would be written to {', '.join(clashes)}: "
+                                 "rename the files or build them separately"))
+    return _build([(p, outdir / stem) for p, stem in zip(paths, stems)], outdir / CACHE_FOLDER, theme=theme,
+                  published_on=published_on, progress=progress, jobs=jobs, warn=warn, executor=executor, cache=cache)
+
+
+def _open_cache(cache: CacheOption, default: Path) -> Cache | None:
+    if cache is None or cache is False:
+        return None
+    if isinstance(cache, Cache):
+        return cache
+    return Cache(default if cache is True else Path(cache))
+
+
+@dataclass
+class _Meeting:
+    """One meeting on its way through the pipeline."""
+
+    path: Path
+    folder: Path
+    loaded: LoadedMeeting
+    latest: dt.date
+    warnings: list[str]
+    keys: dict[int, str] = field(default_factory=dict)  # report item number -> its render's cache key
+    pack_key: str = ""
+    outputs: dict[str, bytes] | None = None
+    pages: tuple[int, int] = (0, 0)
+
+
+def _build(pairs: list[tuple[Path, Path]], default_cache: Path, *, theme, published_on, progress, jobs, warn,
+           executor, cache) -> list[PackResult]:
+    theme = resolve_theme(theme)
+    progress = progress or _NoProgress()
+    for _, folder in pairs:
+        check_folder(folder)
+    meetings = _load(pairs, theme, published_on, warn)
+    for m in meetings:  # a folder in the way of an output: say so now, not after the renders
+        check_targets(m.folder, _output_names(m.loaded))
+    store = _open_cache(cache, default_cache)
+    theme_hash = theme_digest(theme)
+    jobs_by_key: dict[str, ReportJob] = {}
+    for m in meetings:
+        attachments = []
+        for item in m.loaded.items:
+            if item.kind == "report":
+                m.keys[item.number] = item_key(item.path, render_options(item.report).logo,
+                                               item.report.classification.model_dump(mode="json"),
+                                               public=not item.exempt, theme_hash=theme_hash)
+            elif item.kind == "pdf":
+                attachments.append(file_digest(item.path))
+        m.pack_key = pack_key(m.path, attachments, [m.keys.get(it.number, "") for it in m.loaded.items],
+                              theme_hash, published_on.isoformat() if published_on else None)
+        if store is not None and (payload := store.get(m.pack_key)) is not None:
+            meta, m.outputs = decode(payload)
+            m.pages = (int(meta["public_pages"]), int(meta["full_pages"]))
+            continue
+        for item in m.loaded.items:
+            if item.kind == "report":
+                jobs_by_key[m.keys[item.number]] = ReportJob(
+                    str(item.path), item.report.classification.model_dump(mode="json"),
+                    str(theme.dirs[0]) if len(theme.dirs) > 1 else None, _epoch())
+    # One step per progress.advance() below, so the bar ends exactly at 100 %: each report
+    # rendered or reused (once however many meetings list it); per meeting built, numbering
+    # each pack (the full pack is numbered separately only when anything is Part B), merging
+    # both packs (2) and the standalone agenda (1); per meeting reused whole, 1; writing, 1 each.
+    steps = len(jobs_by_key) + len(meetings)
+    for m in meetings:
+        steps += 1 if m.outputs is not None else (2 if _has_part_b(m.loaded) else 1) + 2 + 1
+    progress.start(steps)
+    rendered = render_reports(jobs_by_key, store, executor, jobs, progress)
+    for m in meetings:
+        if m.outputs is not None:
+            progress.advance("reusing the pack")
+            continue
+        m.outputs, m.pages = _assemble(m.loaded, theme, {n: rendered[k] for n, k in m.keys.items()},
+                                       published_on, progress, Memo(store, theme_hash))
+        if store is not None:
+            store.put(m.pack_key, encode({"public_pages": m.pages[0], "full_pages": m.pages[1]}, m.outputs))
+    results = []
+    for m in meetings:
+        progress.advance("writing")
+        files, removed = write_folder(m.folder, m.outputs)
+        results.append(PackResult(files, m.pages[0], m.pages[1], m.latest, m.warnings, removed, m.folder))
+    if store is not None:
+        store.prune()
+    return results
+
+
+def _epoch() -> str:
+    return os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+
+
+def _load(pairs: list[tuple[Path, Path]], theme: Theme, published_on: dt.date | None,
+          warn: Callable[[str], None] | None) -> list[_Meeting]:
+    """Load and validate every meeting (and its reports); raise one error listing every problem."""
+    meetings, problems = [], []
+    for path, folder in pairs:
+        try:
+            loaded = load_meeting(path, theme)
+        except CabinetReportsError as exc:
+            problems.extend(exc.problems)
+            continue
+        latest, pub_warnings = publication_warnings(loaded.meeting, published_on)
+        if len(pairs) > 1:  # say which meeting a publication warning is about
+            pub_warnings = [f"{path}: {line}" for line in pub_warnings]
+        warnings = loaded.warnings + pub_warnings
+        if warn:
+            for line in warnings:
+                warn(line)
+        meetings.append(_Meeting(path, folder, loaded, latest, warnings))
+    if problems:
+        raise InputError(problems)
+    return meetings
+
+
+def _has_part_b(loaded: LoadedMeeting) -> bool:
+    # With any Part B item the full pack differs, if only in its agenda (which shows a Part B
+    # procedural item's real title and text).
+    return any(it.exempt for it in loaded.items)
+
+
+def _assemble(loaded: LoadedMeeting, theme: Theme, rendered: dict[int, RenderedReport], published_on: dt.date | None,
+              progress: Progress, memo: Memo) -> tuple[dict[str, bytes], tuple[int, int]]:
+    """Number, furnish and merge one meeting's packs; return every output and the packs' lengths."""
+    meeting = loaded.meeting
+    notices = {it.number: render_notice(loaded, it, theme) for it in loaded.items if it.exempt and it.has_papers}
+    outputs: dict[str, bytes] = {}
+    packs: dict[bool, tuple] = {}
+    for public in (True, False):
+        if not public and not _has_part_b(loaded):
+            packs[False] = packs[True]
+            outputs["full-pack.pdf"] = assemble_pack(loaded, theme, packs[True][0].agenda, packs[True][1], False)
+            progress.advance("merging full-pack.pdf")
+            break
+        bare: dict[int, tuple[bytes, int, str]] = {}  # item -> (PDF without numbers, pages, stylesheet)
+        for item in loaded.items:
+            if item.exempt and public and item.has_papers:
+                bare[item.number] = (*notices[item.number], PACK_CSS)
+            elif item.kind == "report":
+                bare[item.number] = (rendered[item.number].pdf, rendered[item.number].pages, REPORT_CSS)
+        pages = {n: count for n, (_, count, _) in bare.items()}
+        pages.update({it.number: it.pages for it in loaded.items if it.kind == "pdf" and not (it.exempt and public)})
+        # The full pack's agenda is about as long as the public one's: start from that.
+        guess = None if public else packs[True][0].agenda.pages
+        plan = number_pack(loaded, theme, public, pages, published_on, memo, guess)
+        numbered = number_pages([Numbered(plan.agenda.pdf, 1, PACK_CSS)]
+                                + [Numbered(pdf, plan.starts[n][0], css) for n, (pdf, _, css) in bare.items()],
+                                plan.total, theme, meeting.date, memo)
+        parts = dict(zip(bare, numbered[1:]))
+        for item in loaded.items:
+            if item.kind == "pdf" and not (item.exempt and public):
+                parts[item.number] = _stamp(loaded, item, theme, plan.starts[item.number][0] - 1, plan.total,
+                                            marking=item.exempt)
+        bare_agenda = plan.agenda.pdf
+        plan = dataclasses.replace(plan, agenda=dataclasses.replace(plan.agenda, pdf=numbered[0]))
+        progress.advance("numbering " + ("the public pack" if public else "the full pack"))
+        packs[public] = (plan, parts, bare_agenda)
+        name = "public-pack.pdf" if public else "full-pack.pdf"
+        outputs[name] = assemble_pack(loaded, theme, plan.agenda, parts, public)
+        progress.advance(f"merging {name}")
+
+    # The standalone agenda: the public pack's agenda (the same layout), numbered on its own.
+    public_plan, _, bare_agenda = packs[True]
+    outputs["agenda.pdf"] = number_pages([Numbered(bare_agenda, 1, PACK_CSS)], public_plan.agenda.pages, theme,
+                                         meeting.date, memo)[0]
+    outputs["agenda.docx"] = agenda_docx(loaded, theme, public_plan.starts, published_on)
+    progress.advance("agenda")
+
+    for item in loaded.items:
+        if not item.has_papers:
+            continue
+        secret = item.exempt
+        stem = _item_stem(item)
+        pdf = packs[not secret][1][item.number]
+        if item.kind == "pdf":
+            # An attached PDF as supplied can carry attachments, scripts and metadata that the
+            # pack's merge strips: the item file goes through the same door.
+            pdf = sanitize_pdf(pdf, item.shown_title(not secret), meeting.language)
+        outputs[f"{stem}.pdf"] = pdf
+        if item.kind == "report":
+            outputs[f"{stem}.docx"] = rendered[item.number].docx
+    return outputs, (packs[True][0].total, packs[False][0].total)
+

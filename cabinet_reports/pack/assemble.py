@@ -1,0 +1,99 @@
+"""Stage 4 of a pack (with :mod:`.furniture`): stamps on attached PDFs, the merge, the bookmarks.
+
+Takes the rendered parts of one pack (the agenda, each item's PDF) in agenda order; gives
+one tagged PDF (:func:`cabinet_reports.pdfmerge.merge_pdfs`) with one top-level bookmark per
+agenda item — each report's own bookmarks nested, a procedural item's pointing at its entry
+on the agenda. Attached PDFs get the pack page number (and the Part B marking) laid over
+each page as ``/Artifact`` content, so a tagged attachment stays valid.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+
+from ..errors import CabinetReportsError
+from ..renderers.pdf import css_string, footer_content, render_overlay_pdf
+from ..theme import Theme
+from .load import LoadedMeeting, PackItem
+from .plan import _Agenda, _context, _words
+
+
+def _stamp(loaded: LoadedMeeting, item: PackItem, theme: Theme, offset: int, total: int | None,
+           marking: bool) -> bytes:
+    """Lay the pack page number (and the Part B marking) over every page of an attached PDF.
+
+    The stamp is a one-page-per-page WeasyPrint render (untagged), each page placed over its target as a
+    Form XObject inside ``/Artifact`` marked content, so a tagged attachment stays valid.
+    """
+    import pikepdf
+
+    pdf = pikepdf.open(io.BytesIO(item.pdf))
+    sizes: dict[tuple[float, float], str] = {}
+    names = []
+    for page in pdf.pages:
+        box = page.trimbox
+        w, h = round(float(box[2]) - float(box[0]), 2), round(float(box[3]) - float(box[1]), 2)
+        if int(page.obj.get("/Rotate", 0)) % 180:
+            w, h = h, w
+        names.append(sizes.setdefault((w, h), f"size{len(sizes)}"))
+    html = theme.render("stamp.html", {
+        "language": loaded.meeting.language, "title": item.title,
+        "sizes": [(name, w, h) for (w, h), name in sizes.items()], "pages": names,
+        "asset": lambda name: theme.find(name).as_uri(),
+        "footer_css": footer_content(theme.word("page_footer"), total),
+        "marking_css": css_string(theme.word("exempt_marking")) if marking else "none",
+        "page_offset": offset,
+    })
+    stamp_bytes = render_overlay_pdf(html, theme, loaded.meeting.date)
+    stamps = pikepdf.open(io.BytesIO(stamp_bytes))
+    if len(stamps.pages) != len(pdf.pages):  # pragma: no cover - one stamp page per page by construction
+        raise CabinetReportsError(f"stamping {item.path}: {len(stamps.pages)} stamps for {len(pdf.pages)} pages")
+    for page, stamp in zip(pdf.pages, stamps.pages):
+        # As pikepdf's add_overlay, but with the drawing wrapped in /Artifact marked content
+        # (add_overlay would coalesce it into the page's own, tagged, content stream).
+        formx = pdf.copy_foreign(stamp.as_form_xobject())
+        existing = page.obj.get("/Resources", {}).get("/XObject", {})
+        name = next(pikepdf.Name(f"/CRPageStamp{n}") for n in range(1000) if f"/CRPageStamp{n}" not in existing)
+        page.add_resource(formx, pikepdf.Name.XObject, name)  # a fixed name keeps the output reproducible
+        placement = page.calc_form_xobject_placement(formx, name, pikepdf.Rectangle(page.trimbox),
+                                                     allow_shrink=True, allow_expand=True)
+        page.contents_add(b"q\n", prepend=True)
+        page.contents_add(b"Q\n/Artifact <</Type /Pagination /Subtype /Footer>> BDC\n" + placement + b"\nEMC\n")
+    out = io.BytesIO()
+    pdf.save(out, deterministic_id=True)
+    return out.getvalue()
+
+
+def assemble_pack(loaded: LoadedMeeting, theme: Theme, agenda: _Agenda, parts: dict[int, bytes],
+                  public: bool) -> bytes:
+    """Merge the agenda and every item's PDF into the public (or the full) pack, bookmarked.
+
+    One top-level bookmark per agenda item, in agenda order: an item with papers points at its
+    first page (its report's own bookmarks nested); one without, at the agenda page listing it.
+    """
+    from ..pdfmerge import MergePart, merge_pdfs
+
+    ctx = _context(loaded.meeting, theme)
+    merge = [MergePart(agenda.pdf, _words(theme, "agenda_bookmark", ctx), keep_outline=False)]
+    for item in loaded.items:
+        bookmark = _words(theme, "agenda_item_bookmark", dict(ctx, number=item.number, title=item.shown_title(public)))
+        if item.has_papers:
+            merge.append(MergePart(parts[item.number], bookmark,
+                                   keep_outline=item.kind == "report" and not (item.exempt and public)))
+        else:
+            target = agenda.anchors.get(f"item-{item.number}", 0)
+            merge[-1] = dataclasses.replace(merge[-1], then=merge[-1].then + ((bookmark, target),))
+    title_key = "pack_public_title" if public else "pack_full_title"
+    return merge_pdfs(merge, title=_words(theme, title_key, ctx), lang=loaded.meeting.language)
+
+
+def sanitize_pdf(pdf: bytes, title: str, language: str) -> bytes:
+    """Return ``pdf`` with only what may be published: pages, links, outline and structure.
+
+    The pack's merge keeps nothing else of a part (no attachments, scripts, actions, forms or
+    metadata); a single-part merge gives an item file the same guarantee.
+    """
+    from ..pdfmerge import MergePart, merge_pdfs
+
+    return merge_pdfs([MergePart(pdf, title)], title=title, lang=language)

@@ -1,0 +1,249 @@
+"""Stage 2 of a pack: render each report item once, on any executor, through the cache.
+
+Takes the report items of one or more meetings; gives, for each, a :class:`RenderedReport`:
+its PDF laid out once *without page numbers* (the pack draws them later, see
+:mod:`.furniture`), its page count from that same layout, and its DOCX.
+
+A render runs wherever the executor puts it: in this process (few reports), in a local pool
+of worker processes (``--jobs``), or on any ``concurrent.futures.Executor`` — a Dask cluster's
+``Client.get_executor()`` for a service that builds packs for many councils. A job is plain
+data (:class:`ReportJob`: the report file's path, its effective classification, the theme
+folder, ``SOURCE_DATE_EPOCH``), so it pickles; a worker loads, validates and numbers the report
+itself, and must therefore see the same files (one machine, or a shared file system).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import sys
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, Mapping, Protocol
+
+from ..models import Classification
+from .cache import Cache, decode, encode
+
+__all__ = ["Progress", "RenderedReport", "ReportJob", "local_pool", "render_report_job", "render_reports"]
+
+# Below this many renders, a process pool costs more (start-up, imports) than it saves.
+PARALLEL_THRESHOLD = 4
+
+
+class Progress(Protocol):
+    """What build_pack reports progress to (the CLI passes a rich progress bar)."""
+
+    def start(self, total: int) -> None: ...
+    def advance(self, description: str) -> None: ...
+
+
+class _NoProgress:
+    def start(self, total: int) -> None:
+        pass
+
+    def advance(self, description: str) -> None:
+        pass
+
+
+# --------------------------------------------------------------------------- the job
+@dataclass(frozen=True)
+class ReportJob:
+    """What a worker needs to render one report item: plain data only."""
+
+    path: str  # the report file
+    classification: dict  # its effective classification (an item's `exempt:` overrides a public report)
+    theme_dir: str | None  # the user's theme folder (None: the built-in theme)
+    epoch: str  # the caller's SOURCE_DATE_EPOCH ("" if unset): a remote worker must stamp the same dates
+
+
+@dataclass(frozen=True)
+class RenderedReport:
+    """A report item rendered once: PDF without page numbers, its page count, and DOCX."""
+
+    pdf: bytes
+    pages: int
+    docx: bytes
+
+    def encode(self) -> bytes:
+        """Return the bytes the cache stores."""
+        return encode({"pages": self.pages}, {"pdf": self.pdf, "docx": self.docx})
+
+    @classmethod
+    def decode(cls, payload: bytes) -> RenderedReport:
+        """Rebuild from :meth:`encode`'s bytes."""
+        meta, blobs = decode(payload)
+        return cls(blobs["pdf"], int(meta["pages"]), blobs["docx"])
+
+
+def render_report_job(job: ReportJob) -> RenderedReport:
+    """Render one report item (runs in a worker): one layout gives the page count and the PDF."""
+    from ..api import build, load_report, render_options
+    from ..renderers import get_renderer
+    from ..renderers.pdf import layout, write_tagged_pdf
+    from ..theme import Theme
+    from .load import _with_classification
+
+    with _epoch(job.epoch):
+        theme = Theme(job.theme_dir)
+        report = load_report(job.path, theme)
+        classification = Classification(**job.classification)
+        if report.classification != classification:
+            report = _with_classification(report, classification)
+        doc = build(report, theme)
+        document = layout(doc, theme, render_options(report, page_numbers=False))
+        pdf = write_tagged_pdf(document, doc.date)
+        docx = get_renderer("docx")(doc, theme, render_options(report))
+        return RenderedReport(pdf, len(document.pages), docx)
+
+
+@contextmanager
+def _epoch(value: str) -> Iterator[None]:
+    """Render with the caller's SOURCE_DATE_EPOCH (a no-op in a process that inherited it)."""
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    if (previous or "").strip() == value:
+        yield
+        return
+    if value:
+        os.environ["SOURCE_DATE_EPOCH"] = value
+    else:
+        os.environ.pop("SOURCE_DATE_EPOCH", None)
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = previous
+
+
+# --------------------------------------------------------------------------- executors
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _die_with_parent(parent: int) -> None:
+    """Worker initializer: make this worker die when the process that started it dies.
+
+    A pack build killed (SIGKILL, or SIGTERM from a service manager) must not leave workers
+    laying out reports for nobody. On Linux the kernel sends them SIGKILL when the parent
+    goes (prctl PR_SET_PDEATHSIG); elsewhere the parent's shutdown is all there is.
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # pragma: no cover - a libc without prctl
+            pass
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
+def local_pool(jobs: int) -> ProcessPoolExecutor:
+    """Return a pool of ``jobs`` worker processes that die with this process."""
+    # spawn, not fork: forking a process that has threads is unsafe (and warns on 3.12+).
+    return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_die_with_parent, initargs=(os.getpid(),))
+
+
+def stop_pool(pool: ProcessPoolExecutor, abort: bool) -> None:
+    """Shut a pool down; on ``abort`` (an error or a signal) stop its workers at once."""
+    if not abort:
+        pool.shutdown(cancel_futures=True)
+        return
+    terminate = getattr(pool, "terminate_workers", None)  # Python 3.14+
+    if terminate is not None:  # pragma: no cover - newer Pythons
+        terminate()
+        return
+    # Before shutdown(), which forgets them: otherwise interpreter exit waits for every worker
+    # to finish the report it is laying out.
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(5)
+
+
+class _InProcess(Executor):
+    """Runs each call at once in this process: no pool for a handful of renders."""
+
+    def submit(self, fn: Callable, /, *args: Any, **kwargs: Any) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
+            if not isinstance(exc, Exception):
+                raise
+            future.set_exception(exc)
+        return future
+
+
+@contextmanager
+def executor_for(executor: Executor | None, jobs: int | None, work: int) -> Iterator[Executor]:
+    """Yield the executor to render ``work`` reports on: the caller's, a local pool, or this process.
+
+    A caller's executor is used as given and left running. Otherwise ``jobs`` worker processes
+    (default: one per CPU once there are PARALLEL_THRESHOLD renders) in a pool that is shut down
+    afterwards, and stopped at once on an error or a signal.
+    """
+    if executor is not None:
+        yield executor
+        return
+    if jobs is None:
+        jobs = min(os.cpu_count() or 1, work) if work >= PARALLEL_THRESHOLD else 1
+    jobs = min(jobs, work)
+    if jobs <= 1:
+        yield _InProcess()
+        return
+    pool = local_pool(jobs)
+    try:
+        yield pool
+    except BaseException:
+        stop_pool(pool, abort=True)
+        raise
+    stop_pool(pool, abort=False)
+
+
+def wait_for(future: Future) -> Any:
+    """Return a future's result, waking up often enough for signal handlers to run.
+
+    A signal (SIGTERM, Ctrl-C) may be delivered to one of the executor's threads; Python then
+    runs its handler in the main thread only once that thread wakes, which a plain
+    ``future.result()`` does not do until a worker has finished its report.
+    """
+    while True:
+        try:
+            return future.result(timeout=0.2)
+        except TimeoutError:
+            continue
+
+
+def render_reports(jobs: Mapping[str, ReportJob], cache: Cache | None, executor: Executor | None,
+                   workers: int | None, progress: Progress) -> dict[str, RenderedReport]:
+    """Render every job (keyed by its cache key) once: from the cache, or on the executor.
+
+    Identical jobs (the same report in two meetings of a batch) share one key and one render.
+    """
+    done: dict[str, RenderedReport] = {}
+    todo = []
+    for key, job in jobs.items():
+        payload = cache.get(key) if cache is not None else None
+        if payload is not None:
+            try:
+                done[key] = RenderedReport.decode(payload)
+                progress.advance(f"reusing {os.path.basename(job.path)}")
+                continue
+            except (ValueError, KeyError, TypeError):  # checksummed, so only an older format
+                pass
+        todo.append((key, job))
+    if todo:
+        with executor_for(executor, workers, len(todo)) as runner:
+            futures = [(key, job, runner.submit(render_report_job, job)) for key, job in todo]
+            for key, job, future in futures:
+                done[key] = wait_for(future)
+                if cache is not None:
+                    cache.put(key, done[key].encode())
+                progress.advance(f"rendering {os.path.basename(job.path)}")
+    return done

@@ -1,0 +1,308 @@
+"""The pack's speed features (issue 10), checked for what they must not change: one layout per
+report with page numbers drawn as artifacts, the cache, any executor, and batch builds.
+
+Timing belongs in benchmarks/pack_benchmark.py; these tests check bytes, looks and behaviour.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import re
+import subprocess
+from concurrent.futures import Executor, Future
+from pathlib import Path
+
+import pikepdf
+import pytest
+
+from cabinet_reports.cli import main
+from readers import pdftotext, require
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "dudley-2005-cabinet" / "meeting.yaml"
+HEAD = ("council: Test Borough Council\nbody: Cabinet\ndate: 2026-01-14\ntime: \"10.00 am\"\n"
+        "venue: Town Hall\ncontact: {name: Democratic Services}\nitems:\n")
+REPORT = """council: {name: Test Borough Council}
+meeting: {body: Cabinet, date: 2026-01-14}
+title: %s
+classification: %s
+sections:
+  purpose: [%s]
+  recommendations: [That Cabinet notes.]
+"""
+
+
+def run_cli(*args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return code, out.getvalue(), err.getvalue()
+
+
+def outputs(folder: Path) -> dict[str, bytes]:
+    """Every published file of a pack folder (the cache and the manifest are not outputs)."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*")
+            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)}
+
+
+class Recorder:
+    def start(self, total: int) -> None:
+        self.total, self.steps = total, []
+
+    def advance(self, description: str) -> None:
+        self.steps.append(description)
+
+
+def small_meeting(folder: Path, reports: dict[str, str], part_b: str | None = None) -> Path:
+    items = "  - title: Apologies\n"
+    for name, text in reports.items():
+        exempt = "{status: exempt, paragraphs: [3]}" if name == part_b else "public"
+        (folder / f"{name}.yaml").write_text(REPORT % (f"Report {name}", exempt, text), encoding="utf-8")
+        if name != part_b:
+            items += f"  - report: {name}.yaml\n"
+    if part_b:
+        items += f"  - report: {part_b}.yaml\n    public_title: A property matter\n"
+    path = folder / "meeting.yaml"
+    path.write_text(HEAD + items, encoding="utf-8")
+    return path
+
+
+# --------------------------------------------------------------------------- one layout, numbers drawn
+@pytest.fixture(scope="module")
+def example_pack(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("speed") / "pack"
+    from cabinet_reports.pack import build_pack
+
+    build_pack(EXAMPLE, out, jobs=1, cache=False)
+    return out
+
+
+def test_each_report_is_laid_out_once(tmp_path, monkeypatch):
+    from cabinet_reports.pack import build_pack
+    from cabinet_reports.renderers import pdf
+
+    layouts = []
+    real = pdf.layout
+    monkeypatch.setattr(pdf, "layout", lambda doc, *a, **k: layouts.append(doc.title) or real(doc, *a, **k))
+    meeting = small_meeting(tmp_path, {"a": "Roads.", "b": "Parks.", "c": "Land."}, part_b="c")
+    build_pack(meeting, tmp_path / "out", jobs=1, cache=False)
+    assert sorted(layouts) == ["Report a", "Report b", "Report c"]
+
+
+def _images(pdf: Path, first: int, last: int, folder: Path, stem: str) -> list[bytes]:
+    subprocess.run([require("pdftoppm"), "-r", "72", "-gray", "-f", str(first), "-l", str(last), str(pdf),
+                    str(folder / stem)], check=True)
+    return [p.read_bytes() for p in sorted(folder.glob(f"{stem}-*.pgm"))]
+
+
+def test_drawn_page_numbers_look_exactly_like_the_themes_footer(example_pack, tmp_path):
+    """The pack's pages of a report are pixel for pixel the report rendered with its own footer
+    printing the pack numbers (how packs were made before: a second layout per report)."""
+    from cabinet_reports.api import load_report, render_bytes
+
+    report = load_report(ROOT / "examples" / "dudley-2005-partnership-strategy" / "report.yaml")
+    before = tmp_path / "before.pdf"
+    before.write_bytes(render_bytes(report, "pdf", page_offset=4, total_pages=14))  # pages 5 to 11 of 14
+    old = _images(before, 1, 7, tmp_path, "old")
+    new = _images(example_pack / "public-pack.pdf", 5, 11, tmp_path, "new")
+    assert len(old) == len(new) == 7
+    assert old == new
+    assert [re.findall(r"Page \d+ of \d+", pdftotext(example_pack / "public-pack.pdf", page=p)) for p in (5, 11)] == [
+        ["Page 5 of 14"], ["Page 11 of 14"]]
+
+
+@pytest.mark.parametrize("name", ["public-pack.pdf", "full-pack.pdf", "agenda.pdf",
+                                  "items/05-partnership-strategy.pdf"])
+def test_page_numbers_are_pagination_artifacts_and_the_only_footer(example_pack, name):
+    with pikepdf.open(example_pack / name) as pdf:
+        for number, page in enumerate(pdf.pages, start=1):
+            streams = page.obj.Contents
+            streams = list(streams) if isinstance(streams, pikepdf.Array) else [streams]
+            last = streams[-1].read_bytes()
+            assert b"/Artifact <</Type /Pagination /Subtype /Footer>> BDC" in last, (name, number)
+            drawn = re.search(rb"Pagination /Subtype /Footer>> BDC\n.*?/(CRPage\w+) Do\n.*?EMC\n$", last, re.S)
+            form = page.obj.Resources.XObject["/" + drawn.group(1).decode()]
+            assert b"TJ" in form.read_bytes() or b"Tj" in form.read_bytes()
+            # The page's own content draws text, but not a second footer: one "Page N of M" a page.
+            text = pdftotext(example_pack / name, page=number)
+            assert len(re.findall(r"Page \d+ of \d+", text)) == 1, (name, number, text)
+
+
+# --------------------------------------------------------------------------- the cache
+def test_outputs_are_the_same_bytes_with_and_without_the_cache(example_pack, tmp_path):
+    from cabinet_reports.pack import build_pack
+
+    cached = tmp_path / "cached"
+    cold = build_pack(EXAMPLE, cached, jobs=1)
+    first = outputs(cached)
+    progress = Recorder()
+    warm = build_pack(EXAMPLE, cached, jobs=1, progress=progress)
+    assert outputs(cached) == first == outputs(example_pack)
+    assert progress.steps == ["reusing the pack", "writing"]  # nothing rendered, nothing assembled
+    assert (cold.public_pages, cold.full_pages) == (warm.public_pages, warm.full_pages) == (14, 15)
+    manifest = json.loads((cached / ".make-report-manifest.json").read_text())
+    assert not any(n.startswith(".cache") for n in manifest["files"])
+
+
+def test_a_changed_report_alone_is_rendered_again(tmp_path):
+    from cabinet_reports.pack import build_pack
+
+    meeting = small_meeting(tmp_path, {"a": "Roads.", "b": "Parks.", "c": "Land."}, part_b="c")
+    out = tmp_path / "out"
+    build_pack(meeting, out, jobs=1)
+    (tmp_path / "b.yaml").write_text(REPORT % ("Report b", "public", "Parks and open spaces."), encoding="utf-8")
+    progress = Recorder()
+    build_pack(meeting, out, jobs=1, progress=progress)
+    assert sorted(s for s in progress.steps if s.startswith(("rendering", "reusing"))) == [
+        "rendering b.yaml", "reusing a.yaml", "reusing c.yaml"]
+    fresh = tmp_path / "fresh"
+    build_pack(meeting, fresh, jobs=1, cache=False)
+    assert outputs(out) == outputs(fresh)
+    assert not (fresh / ".cache").exists()
+
+
+def test_a_classification_change_is_never_answered_from_the_cache(tmp_path):
+    """The same report bytes rendered public and as a Part B item are two entries."""
+    from cabinet_reports.pack import build_pack
+
+    meeting = small_meeting(tmp_path, {"a": "Roads."})
+    out = tmp_path / "out"
+    build_pack(meeting, out, jobs=1)
+    meeting.write_text(HEAD + "  - title: Apologies\n  - report: a.yaml\n    exempt: 3\n"
+                              "    public_title: A roads matter\n", encoding="utf-8")
+    progress = Recorder()
+    build_pack(meeting, out, jobs=1, progress=progress)
+    assert "rendering a.yaml" in progress.steps
+    assert "NOT FOR PUBLICATION" in pdftotext(out / "full-pack.pdf")
+    assert "Roads." not in pdftotext(out / "public-pack.pdf")
+
+
+def test_a_damaged_cache_entry_is_rebuilt_not_trusted(tmp_path):
+    from cabinet_reports.pack import build_pack
+
+    meeting = small_meeting(tmp_path, {"a": "Roads.", "b": "Parks."})
+    out = tmp_path / "out"
+    build_pack(meeting, out, jobs=1)
+    good = outputs(out)
+    entries = sorted((out / ".cache").glob("*/*.entry"))
+    assert len(entries) >= 3  # two reports, the pack, and the agenda and page-number layouts
+    for n, entry in enumerate(entries):
+        raw = bytearray(entry.read_bytes())
+        if n % 2:
+            raw[-100] ^= 0xFF  # a flipped byte in the content
+        else:
+            del raw[len(raw) // 2:]  # a truncated write
+        entry.write_bytes(bytes(raw))
+    progress = Recorder()
+    build_pack(meeting, out, jobs=1, progress=progress)
+    assert "rendering a.yaml" in progress.steps and "rendering b.yaml" in progress.steps
+    assert outputs(out) == good
+    from cabinet_reports.pack.cache import Cache
+
+    cache = Cache(out / ".cache")
+    assert all(cache.get(e.stem) is not None for e in sorted((out / ".cache").glob("*/*.entry")))
+
+
+def test_cache_entries_are_whole_while_another_process_rewrites_them(tmp_path):
+    """Concurrent builds share entries through temp files and renames: a reader sees a whole entry."""
+    import sys
+    import textwrap
+
+    from cabinet_reports.pack.cache import Cache
+
+    writer = textwrap.dedent("""
+        import sys
+        from cabinet_reports.pack.cache import Cache
+        cache = Cache(sys.argv[1])
+        for n in range(100):
+            cache.put("ab" + "0" * 62, bytes([n % 256]) * (50_000 + n))
+    """)
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
+    child = subprocess.Popen([sys.executable, "-c", writer, str(tmp_path)], env=env)
+    cache, seen = Cache(tmp_path), 0
+    while child.poll() is None:
+        payload = cache.get("ab" + "0" * 62)
+        if payload is not None:
+            seen += 1
+            assert payload == bytes([payload[0]]) * len(payload)
+    assert child.returncode == 0 and seen > 0
+    assert cache.get("ab" + "0" * 62) == bytes([99]) * 50_099
+    assert not [p for p in tmp_path.rglob("*.tmp")]
+
+
+# --------------------------------------------------------------------------- executors and batches
+class RecordingExecutor(Executor):
+    """Runs each job at once and keeps what it was given and what it returned."""
+
+    def __init__(self):
+        self.calls = []
+
+    def submit(self, fn, /, *args, **kwargs):
+        future = Future()
+        result = fn(*args, **kwargs)
+        self.calls.append((fn.__name__, args, result))
+        future.set_result(result)
+        return future
+
+
+def test_every_report_pdf_and_docx_is_rendered_on_the_executor(example_pack, tmp_path):
+    from cabinet_reports.pack import build_pack
+
+    executor = RecordingExecutor()
+    build_pack(EXAMPLE, tmp_path / "out", executor=executor, cache=False)
+    assert sorted(Path(args[0].path).name for _, args, _ in executor.calls) == [
+        "capital-programme.yaml", "depot-disposal.yaml", "report.yaml"]
+    docx = {result.docx for _, _, result in executor.calls}
+    written = {p.read_bytes() for p in (tmp_path / "out" / "items").rglob("*.docx")}
+    assert written == docx
+    assert outputs(tmp_path / "out") == outputs(example_pack)
+
+
+def test_a_dask_cluster_renders_the_same_pack(example_pack, tmp_path):
+    import distributed
+
+    from cabinet_reports.pack import build_pack
+
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  silence_logs=50) as cluster, distributed.Client(cluster) as client:
+        build_pack(EXAMPLE, tmp_path / "out", executor=client.get_executor(), cache=False)
+    assert outputs(tmp_path / "out") == outputs(example_pack)
+
+
+def test_batch_builds_each_meeting_in_its_folder_sharing_renders(tmp_path):
+    (tmp_path / "cabinet").mkdir()
+    (tmp_path / "scrutiny").mkdir()
+    small_meeting(tmp_path / "cabinet", {"a": "Roads.", "b": "Parks."})
+    shared = tmp_path / "cabinet" / "a.yaml"
+    (tmp_path / "scrutiny" / "meeting.yaml").write_text(
+        HEAD + f"  - report: {shared}\n  - title: Work programme\n", encoding="utf-8")
+    out = tmp_path / "out"
+    code, stdout, err = run_cli("pack", str(tmp_path / "cabinet" / "meeting.yaml"),
+                                str(tmp_path / "scrutiny" / "meeting.yaml"), "-o", str(out))
+    assert code == 0, err
+    assert (out / "cabinet" / "public-pack.pdf").is_file() and (out / "scrutiny" / "public-pack.pdf").is_file()
+    assert "Roads." in pdftotext(out / "scrutiny" / "public-pack.pdf")
+    assert sorted(p.name for p in out.iterdir()) == [".cache", "cabinet", "scrutiny"]
+    assert f"{tmp_path / 'cabinet' / 'meeting.yaml'}:" in stdout.splitlines()
+    # a.yaml is on both agendas and rendered once.
+    from cabinet_reports.pack import build_packs
+
+    progress = Recorder()
+    build_packs([tmp_path / "cabinet" / "meeting.yaml", tmp_path / "scrutiny" / "meeting.yaml"], tmp_path / "api",
+                progress=progress, jobs=1)
+    assert sorted(s for s in progress.steps if s.startswith("rendering")) == ["rendering a.yaml", "rendering b.yaml"]
+    assert len(progress.steps) == progress.total
+    assert outputs(tmp_path / "api") == outputs(out)
+
+
+def test_batch_refuses_two_meetings_that_would_share_a_folder(tmp_path):
+    for name in ("x", "y"):
+        (tmp_path / name / "cabinet").mkdir(parents=True)
+        (tmp_path / name / "cabinet" / "meeting.yaml").write_text(HEAD + "  - title: Apologies\n",
+                                                                  encoding="utf-8")
+    code, _, err = run_cli("pack", str(tmp_path / "x" / "cabinet" / "meeting.yaml"),
+                           str(tmp_path / "y" / "cabinet" / "meeting.yaml"), "-o", str(tmp_path / "out"))
+    assert code == 2 and "several meetings would be written to cabinet" in err
+    assert not (tmp_path / "out").exists()
