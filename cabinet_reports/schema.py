@@ -176,12 +176,14 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
                        "title": "The item's title.", "report_of": "Whose paper it is.",
                        "text": "What the meeting is asked to do.",
                        "exempt": "Part B: the Schedule 12A paragraph(s), e.g. 3 or [3, 4].",
-                       "public_title": "The title shown in public for a Part B item (required for Part B)."},
+                       "public_title": "The title shown in public for a Part B item (required for Part B).",
+                       "public_report_of": "Part B: the report-of line the public agenda shows (none if not given)."},
     "ReportItem": {"report": "A report file (.yaml, .yml, .json or .md), relative to the meeting file.",
                    "title": "The agenda title, if it should differ from the report's.",
                    "text": "What the meeting is asked to do.",
                    "exempt": "Part B: the Schedule 12A paragraph(s), e.g. 3 or [3, 4].",
-                   "public_title": "The title shown in public for a Part B item (required for Part B)."},
+                   "public_title": "The title shown in public for a Part B item (required for Part B).",
+                   "public_report_of": "Part B: the report-of line the public agenda shows (none if not given)."},
 }
 
 
