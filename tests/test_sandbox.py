@@ -11,6 +11,7 @@ import builtins
 import dataclasses
 import datetime as dt
 import enum
+import gc
 import io
 import os
 from contextlib import contextmanager
@@ -328,9 +329,17 @@ def watched(secret: Path):
         opened.append(path)
         return real_os_open(path, *args, **kwargs)
 
-    with mock.patch.object(jinja2.runtime.Context, "call", spy_call), mock.patch.object(builtins, "open", spy_open), \
-            mock.patch.object(io, "open", spy_open), mock.patch.object(os, "open", spy_os_open):
-        yield called, opened
+    # Garbage from earlier tests (a WeasyPrint font configuration removing its temporary folder
+    # in __del__) must not be collected inside the watch: those opens are not the template's.
+    gc.collect()
+    gc.disable()
+    try:
+        with mock.patch.object(jinja2.runtime.Context, "call", spy_call), \
+                mock.patch.object(builtins, "open", spy_open), mock.patch.object(io, "open", spy_open), \
+                mock.patch.object(os, "open", spy_os_open):
+            yield called, opened
+    finally:
+        gc.enable()
 
 
 def allowed_callable(obj) -> bool:

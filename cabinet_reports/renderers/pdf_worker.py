@@ -129,7 +129,7 @@ def _serve(conn, inherited) -> None:
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     from . import pdf
 
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGTERM, _stop)
     try:
         _answer(conn, pdf)
     except SystemExit:
@@ -140,6 +140,16 @@ def _serve(conn, inherited) -> None:
     # The main process waits for this one to exit: skip the interpreter's teardown (0.1 s).
     sys.stderr.flush()
     os._exit(0)
+
+
+def _stop(*_: object) -> None:
+    """Unwind the worker on SIGTERM, with its stderr closed: the main process has stopped
+    listening, and finalizers of objects the unwinding frees (a temporary file another process
+    already removed) would otherwise print "Exception ignored" tracebacks on the user's terminal."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    sys.exit(0)
 
 
 def _answer(conn, pdf) -> None:
