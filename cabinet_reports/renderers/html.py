@@ -38,15 +38,6 @@ from .pdf import created_stamp
 # Always in the subset, so a theme's CSS ("–", "…") and copied text never fall back mid-word.
 BASE_CHARACTERS = string.printable.strip() + " \u00a0\u2013\u2014\u2018\u2019\u201c\u201d\u2022\u2026\u00a3\u20ac"
 
-# Sniffed from the file's first bytes, not its name: a logo.png that is really a JPEG still shows.
-IMAGE_SIGNATURES = [
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"GIF87a", "image/gif"),
-    (b"GIF89a", "image/gif"),
-]
-
-
 def web_page(doc: Document, theme: Theme, options: RenderOptions = RenderOptions()) -> str:
     """Render the document as a self-contained web page and return its HTML text.
 
@@ -157,24 +148,17 @@ def _woff2_subset(path: str, mtime_ns: int, size: int, characters: str) -> bytes
                                  path)) from None
 
 
-def image_type(data: bytes) -> str | None:
-    """Return the MIME type of a PNG, JPEG, GIF, WebP or SVG image, or None for anything else."""
-    for signature, mime in IMAGE_SIGNATURES:
-        if data.startswith(signature):
-            return mime
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if head.startswith((b"<?xml", b"<svg", b"<!--", b"<!doctype svg")) and b"<svg" in data[:65536].lower():
-        return "image/svg+xml"
-    return None
-
-
 def logo_data_uri(path: Path) -> str:
-    """Return the logo file as a data: URI (an <img> never runs an SVG's scripts)."""
-    data = path.read_bytes()
-    mime = image_type(data)
-    if mime is None:
-        raise InputError(Problem("the logo is not a PNG, JPEG, GIF, WebP or SVG image", str(path),
-                                 field="council.logo"))
-    return f"data:{mime};base64," + base64.b64encode(data).decode("ascii")
+    """Return the logo file as a data: URI (an <img> never runs an SVG's scripts).
+
+    The format is the one images.py found when the report was validated (from the content,
+    not the name), so the web page shows exactly the logos `check` accepts.
+    """
+    from ..images import ImageError, inspect_image
+
+    try:
+        kind = inspect_image(path).format
+    except ImageError as exc:
+        raise InputError(Problem(str(exc), str(path), field="council.logo")) from None
+    mime = "image/svg+xml" if kind == "svg" else f"image/{kind}"
+    return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
