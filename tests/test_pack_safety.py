@@ -6,7 +6,6 @@ so that a build takes a second or two.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
 import signal
@@ -18,29 +17,13 @@ from pathlib import Path
 
 import pytest
 
-from cabinet_reports.cli import main
+from pack_inputs import HEAD, REPORT, run_cli
 from readers import normalise, pdftotext, require
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-HEAD = ("council: Test Borough Council\nbody: Cabinet\ndate: 2026-01-14\ntime: \"10.00 am\"\n"
-        "venue: Town Hall\ncontact: {name: Democratic Services}\nitems:\n")
-REPORT = """council: {name: Test Borough Council}
-meeting: {body: Cabinet, date: 2026-01-14}
-title: %s
-classification: %s
-sections:
-  purpose: [%s]
-  recommendations: [That Cabinet notes.]
-"""
 EXEMPT = "{status: exempt, paragraphs: [3]}"
 MANIFEST = ".make-report-manifest.json"
 
-
-def run_cli(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(list(args))
-    return code, out.getvalue(), err.getvalue()
 
 
 def write(folder: Path, name: str, text: str) -> Path:

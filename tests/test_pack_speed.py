@@ -6,8 +6,6 @@ Timing belongs in benchmarks/pack_benchmark.py; these tests check bytes, looks a
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import re
 import subprocess
@@ -17,28 +15,12 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from cabinet_reports.cli import main
+from pack_inputs import HEAD, REPORT, run_cli
 from readers import pdftotext, require
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "dudley-2005-cabinet" / "meeting.yaml"
-HEAD = ("council: Test Borough Council\nbody: Cabinet\ndate: 2026-01-14\ntime: \"10.00 am\"\n"
-        "venue: Town Hall\ncontact: {name: Democratic Services}\nitems:\n")
-REPORT = """council: {name: Test Borough Council}
-meeting: {body: Cabinet, date: 2026-01-14}
-title: %s
-classification: %s
-sections:
-  purpose: [%s]
-  recommendations: [That Cabinet notes.]
-"""
 
-
-def run_cli(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(list(args))
-    return code, out.getvalue(), err.getvalue()
 
 
 def outputs(folder: Path) -> dict[str, bytes]:
