@@ -15,7 +15,9 @@ defect, each starting with its kind:
 - ``list``: an L without /ListNumbering, an LI without Lbl (only a list declared /None, one
   without visible markers, may go without: :func:`unlabelled_items` counts those), or an LI
   with kids other than one Lbl then LBody;
-- ``figure``: a Figure whose /BBox is missing, outside its page or not where its image is drawn.
+- ``figure``: a Figure whose /BBox is missing, outside its page or not where its image is drawn;
+- ``heading``: a first heading that is not H1, or a heading that skips a level below the one
+  before it (H1 then H3), in reading order (ISO 14289-1 7.4.2).
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ def problems(pdf_source: Path | bytes | pikepdf.Pdf) -> list[str]:
     found += _tables(root, tree)
     found += _lists(pdf, tree)
     found += _figures(pdf, tree, page_no)
+    found += _headings(tree)
     return found
 
 
@@ -117,6 +120,20 @@ class Tree:
                 yield kid.get(Name.Pg, page).objgen, int(kid.MCID)
             elif is_elem(kid):
                 yield from self.content(kid, page)
+
+
+def _headings(tree: Tree) -> list[str]:
+    found, before = [], 0
+    for elem in tree.elements:
+        name = role(elem)
+        if len(name) == 2 and name[0] == "H" and name[1] in "123456":
+            level = int(name[1])
+            if before == 0 and level != 1:
+                found.append(f"heading: the first heading is {name}, not H1")
+            elif level > before + 1:
+                found.append(f"heading: {name} follows H{before} (skips a level)")
+            before = level
+    return found
 
 
 def _mul(m, n):
