@@ -602,10 +602,11 @@ class _Builder:
 
     def clearance_table(self) -> TableBlock:
         """Return the sign-off table (Clearance | Name | Role | Date) as a plain table block."""
-        columns = self.theme.config.clearances.columns
+        settings = self.theme.config.clearances
         rows = [[(Span(text),) if text else () for text in self.clearance_cells(c)] for c in self.report.clearances]
-        return TableBlock([(Span(heading),) for _, heading in columns], rows, anchor=self.anchor(),
-                          align=["left"] * len(columns))
+        widths = [w / sum(settings.widths) for w in settings.widths] if settings.widths else None
+        return TableBlock([(Span(heading),) for _, heading in settings.columns], rows, anchor=self.anchor(),
+                          align=["left"] * len(settings.columns), widths=widths)
 
     def check_clearance_kinds(self) -> None:
         """Refuse a clearance whose kind the theme does not declare (theme.yaml ``clearances.kinds``)."""

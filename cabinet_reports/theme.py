@@ -21,10 +21,10 @@ import re
 import string
 import traceback
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import jinja2
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from .errors import CabinetReportsError, Problem, ThemeError
 from .limits import FILE_BYTES
@@ -219,6 +219,8 @@ class ClearanceSettings(_Strict):
     columns: list[tuple[Literal[CLEARANCE_FIELDS], str]] = Field(
         default_factory=lambda: [("kind", "Clearance"), ("name", "Name"), ("role", "Role"), ("date", "Date")],
         min_length=1)
+    # Relative widths of the table's columns (print: section), e.g. [2, 3, 3, 2]; none: sized by content.
+    widths: list[Annotated[float, Field(gt=0, le=1000)]] | None = None
 
     @field_validator("kinds")
     @classmethod
@@ -227,6 +229,12 @@ class ClearanceSettings(_Strict):
             if not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", key):
                 raise ValueError(f"clearance kind '{key}' must be lower-case letters, digits and _")
         return value
+
+    @model_validator(mode="after")
+    def _widths_fit_columns(self) -> "ClearanceSettings":
+        if self.widths is not None and len(self.widths) != len(self.columns):
+            raise ValueError(f"widths gives {len(self.widths)} columns but columns has {len(self.columns)}")
+        return self
 
     def required_kinds(self, key_decision: bool) -> list[str]:
         """Return the kinds a report needs: every ``always`` one, and the ``key_decision`` ones if it is one."""
