@@ -574,7 +574,7 @@ class _Builder:
         settings = theme.config.clearances
         if settings.print == "details":
             # One row per clearance under one spanning label, as a theme's {label, each} row would be.
-            rows = [[[line] if line else [] for line in self.clearance_cells(c)] for c in self.report.clearances]
+            rows = [[[text] if text else [] for text in self.clearance_cells(c)] for c in self.report.clearances]
             for j, cells in enumerate(rows):
                 out.append(DetailRow(settings.label if j == 0 else None, cells, len(rows) if j == 0 else 1))
         return out

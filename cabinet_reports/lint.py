@@ -378,15 +378,16 @@ def clearance_findings(report: m.Report, theme: Theme) -> list[Finding]:
                 why = "for a key decision" if kind not in settings.required_kinds(False) else "for every report"
                 add(f"the {settings.kinds.get(kind, kind)} clearance is missing: the theme requires it {why}; add "
                     f"{{kind: {kind}, name: …, role: …, date: YYYY-MM-DD}} under clearances", ("clearances",))
-    when = "meeting" if report.meeting else "note"
+    # A report is cleared before its meeting; a briefing note before its date.
+    when, limit = ("meeting", report.meeting.date) if report.meeting else ("note", report.issue_date)
     for i, clearance in enumerate(report.clearances):
         label = settings.kinds.get(clearance.kind, clearance.kind)
         if clearance.date is None:
             add(f"the {label} clearance ({clearance.name}) has no date: add the date it was given, YYYY-MM-DD",
                 ("clearances", i))
-        elif clearance.date > report.issue_date:
+        elif clearance.date > limit:
             add(f"the {label} clearance is dated {clearance.date.isoformat()}, after the {when}'s date "
-                f"{report.issue_date.isoformat()}: a report is cleared before it goes out", ("clearances", i, "date"))
+                f"{limit.isoformat()}: a report is cleared before it goes out", ("clearances", i, "date"))
     return findings
 
 
