@@ -332,6 +332,18 @@ def test_schema_offers_the_theme_kinds_and_refuses_others(tmp_path):
     assert not validator.is_valid(report)
 
 
+def test_the_cover_table_schema_accepts_its_example_with_clearances():
+    import jsonschema
+    import yaml
+
+    folder = ROOT / "examples" / "themes" / "cover-table"
+    validator = jsonschema.Draft202012Validator(report_schema(Theme(folder)))
+    # As an editor reads YAML 1.2: dates are strings.
+    data = json.loads(json.dumps(yaml.safe_load((folder / "report.yaml").read_text(encoding="utf-8")), default=str))
+    assert [c["kind"] for c in data["clearances"]] == ["finance", "legal", "portfolio_holder"]
+    assert [e.message for e in validator.iter_errors(data)] == []
+
+
 @pytest.mark.parametrize("suffix", [".yaml", ".md"])
 def test_make_report_new_writes_the_required_clearances_as_placeholders_that_pass_check(tmp_path, suffix):
     folder = theme_dir(tmp_path, REQUIRING.replace("acronyms: off}", "acronyms: off, clearances: error}"))
