@@ -56,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
         "check", help="validate and lint report files without rendering",
         description="Validate and number report files, then run the theme's report lint (expected sections, "
                     "length, word limits, readability, acronyms, placeholders, link text, forward plan, "
-                    "background papers); print problems, write nothing. Lint findings print one a line on "
+                    "background papers, clearances); print problems, write nothing. Lint findings print one a line on "
                     "stderr as FILE:LINE: FIELD: SEVERITY: MESSAGE [CHECK]; a file that passes prints FILE: ok.")
     check.add_argument("reports", nargs="+", metavar="REPORT", type=Path, help="report file (.yaml, .yml, .json or .md)")
     check.add_argument("-t", "--theme", type=Path, metavar="DIR", help="theme folder (see render)")

@@ -15,6 +15,7 @@ decides which sections appear, their order and heading text, and how numbers rea
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 import string
 from dataclasses import dataclass, field
@@ -444,9 +445,13 @@ class _Builder:
             if not section.blocks:
                 self.problems.append(Problem("section has no content", field=f"sections.{key}"))
             chosen.append((key, section, title or ""))
+        table_key = self.clearance_section()
+        if table_key is not None and table_key not in report.sections:
+            # The sign-off table is the whole section: it needs no authored text.
+            chosen.append((table_key, m.Section(), known[table_key].title))
         if report.kind == "report":
             for spec in self.theme.config.sections:
-                if spec.required and spec.key not in report.sections:
+                if spec.required and spec.key not in report.sections and spec.key != table_key:
                     self.problems.append(Problem(f"required section '{spec.key}' is missing",
                                                  field=f"sections.{spec.key}"))
         if self.spec.section_order == "file":
@@ -492,6 +497,8 @@ class _Builder:
             ctx = {"numbered": numbered, "s": s, "p": 0, "q": 0, "letter_level": 0, "owner": number,
                    "letter_formats": spec.letters if spec else None}
             blocks = self.blocks(section.blocks, at, ctx)
+            if key == self.clearance_section():
+                blocks.append(self.clearance_table())
             sections.append(Section(key, number, title, heading, anchor, blocks, place,
                                     bool(spec and spec.box)))
 
@@ -508,6 +515,7 @@ class _Builder:
                                        anchor, blocks))
 
         cover = self.cover_values()
+        self.check_clearance_kinds()
         self.finish()
         if self.problems:
             raise InputError(self.problems)
@@ -563,7 +571,53 @@ class _Builder:
             for j, cells in enumerate(rows):
                 out.append(DetailRow(theme.text(spec.label, context, where + ("label",)) if j == 0 else None,
                                      cells, len(rows) if j == 0 else 1))
+        settings = theme.config.clearances
+        if settings.print == "details":
+            # One row per clearance under one spanning label, as a theme's {label, each} row would be.
+            rows = [[[text] if text else [] for text in self.clearance_cells(c)] for c in self.report.clearances]
+            for j, cells in enumerate(rows):
+                out.append(DetailRow(settings.label if j == 0 else None, cells, len(rows) if j == 0 else 1))
         return out
+
+    # ------------------------------------------------------------------ the sign-off record
+    def clearance_section(self) -> str | None:
+        """Return the key of the section the clearances table ends, or None when it is not printed."""
+        settings = self.theme.config.clearances
+        if settings.print != "section" or not self.report.clearances:
+            return None
+        return settings.section
+
+    def clearance_cells(self, clearance: m.Clearance) -> list[str]:
+        """Return one clearance's printed values, one per theme column (kind as its label, date formatted)."""
+        row = self.clearance_data(clearance)
+        return [row["label"] if field == "kind" else row[field] for field, _ in self.theme.config.clearances.columns]
+
+    def clearance_data(self, clearance: m.Clearance) -> dict[str, str]:
+        """Return a clearance as the plain text templates see (``clearances`` in the title context)."""
+        kinds = self.theme.config.clearances.kinds
+        return {"kind": clearance.kind, "label": kinds.get(clearance.kind, clearance.kind), "name": clearance.name,
+                "role": clearance.role, "date": self.theme.format_date(clearance.date) if clearance.date else "",
+                "iso_date": clearance.date.isoformat() if clearance.date else "",
+                "reference": clearance.reference or "", "note": clearance.note or ""}
+
+    def clearance_table(self) -> TableBlock:
+        """Return the sign-off table (Clearance | Name | Role | Date) as a plain table block."""
+        settings = self.theme.config.clearances
+        rows = [[(Span(text),) if text else () for text in self.clearance_cells(c)] for c in self.report.clearances]
+        widths = [w / sum(settings.widths) for w in settings.widths] if settings.widths else None
+        return TableBlock([(Span(heading),) for _, heading in settings.columns], rows, anchor=self.anchor(),
+                          align=["left"] * len(settings.columns), widths=widths)
+
+    def check_clearance_kinds(self) -> None:
+        """Refuse a clearance whose kind the theme does not declare (theme.yaml ``clearances.kinds``)."""
+        kinds = self.theme.config.clearances.kinds
+        for i, clearance in enumerate(self.report.clearances):
+            if clearance.kind not in kinds:
+                close = difflib.get_close_matches(clearance.kind.lower(), list(kinds), n=1, cutoff=0.7)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                self.problems.append(Problem(
+                    f"unknown clearance kind '{clearance.kind}'{hint}: the theme's kinds are {', '.join(kinds) or 'none'}",
+                    field=format_field_path(("clearances", i, "kind"))))
 
     def cover_values(self) -> dict[str, Any]:
         """Check the report's ``cover:`` values against the theme's declarations; return them as plain data."""
@@ -653,6 +707,7 @@ class _Builder:
             "classification": {"status": cls.status, "exempt": cls.exempt, "paragraphs": list(cls.paragraphs),
                                "jurisdiction": cls.jurisdiction, "reason": cls.reason or ""},
             "exempt": cls.exempt, "kind": r.kind, "language": r.language, "cover": cover,
+            "clearances": [self.clearance_data(c) for c in r.clearances],
         }
 
 

@@ -168,7 +168,8 @@ class _Linter:
         self.settings: LintSettings = theme.config.lint
         self.source: Source | None = report._source if isinstance(report._source, Source) else None
         self.findings: list[Finding] = []
-        self.order = [s.key for s in doc.sections]
+        # Sections the report wrote (a generated sign-off section has no text of its own to check).
+        self.order = [s.key for s in doc.sections if s.key in report.sections]
         self.titles = {s.key: s.title for s in doc.sections} | {s.key: s.title for s in theme.config.sections}
         self.body = list(passages(report, self.order, self.source))
         self._plain: dict[PathKey, str] = {}
@@ -332,6 +333,10 @@ class _Linter:
             self.add("background_papers", f"the {self.section_title(key)} section lists nothing: list the papers, "
                                           "or say there are none", ("sections", key))
 
+    def check_clearances(self) -> None:
+        """The clearances the theme requires are there, each dated on or before the meeting."""
+        self.findings.extend(clearance_findings(self.report, self.theme))
+
     def authored(self, path: PathKey) -> PathKey:
         """Map a model path to the path the author wrote (a section's ``blocks`` may be implicit)."""
         if len(path) > 3 and path[0] == "sections" and path[2] == "blocks":
@@ -346,6 +351,44 @@ def lint_report(report: m.Report, doc: Document, theme: Theme, options: RenderOp
     the length check, which lays the PDF out. Findings come back sorted by line.
     """
     return _Linter(report, doc, theme, options).run()
+
+
+def clearance_findings(report: m.Report, theme: Theme) -> list[Finding]:
+    """Return the sign-off record's findings: required clearances missing, undated or dated after the meeting.
+
+    The severity is the theme's for the check ``clearances`` (none when it is off). Which
+    clearances a report needs is ``clearances.required`` (reports only: a briefing note needs
+    none). `make-report check` and `make-report pack` both report these.
+    """
+    severity = theme.config.lint.checks.get("clearances", "off")
+    if severity == "off":
+        return []
+    source = report._source if isinstance(report._source, Source) else None
+    settings = theme.config.clearances
+    findings: list[Finding] = []
+
+    def add(message: str, path: PathKey) -> None:
+        findings.append(Finding("clearances", severity, message, source.name if source else None,
+                                source.line_of(path) if source else None, format_field_path(path)))
+    if report.kind == "report":
+        key = bool(report.key_decision and report.key_decision.key)
+        given = {c.kind for c in report.clearances}
+        for kind in settings.required_kinds(key):
+            if kind not in given:
+                why = "for a key decision" if kind not in settings.required_kinds(False) else "for every report"
+                add(f"the {settings.kinds.get(kind, kind)} clearance is missing: the theme requires it {why}; add "
+                    f"{{kind: {kind}, name: …, role: …, date: YYYY-MM-DD}} under clearances", ("clearances",))
+    # A report is cleared before its meeting; a briefing note before its date.
+    when, limit = ("meeting", report.meeting.date) if report.meeting else ("note", report.issue_date)
+    for i, clearance in enumerate(report.clearances):
+        label = settings.kinds.get(clearance.kind, clearance.kind)
+        if clearance.date is None:
+            add(f"the {label} clearance ({clearance.name}) has no date: add the date it was given, YYYY-MM-DD",
+                ("clearances", i))
+        elif clearance.date > limit:
+            add(f"the {label} clearance is dated {clearance.date.isoformat()}, after the {when}'s date "
+                f"{limit.isoformat()}: a report is cleared before it goes out", ("clearances", i, "date"))
+    return findings
 
 
 # --------------------------------------------------------------------------- text helpers

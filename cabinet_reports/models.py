@@ -429,6 +429,30 @@ class Signatory(Model):
     title: Text | None = None
 
 
+def _clearance(value: Any) -> Any:
+    if isinstance(value, str):
+        raise ValueError("a clearance is a mapping such as {kind: finance, name: A. Person, role: Chief Finance "
+                         "Officer, date: YYYY-MM-DD}, not text")
+    return value
+
+
+class Clearance(Model):
+    """One sign-off of the report: who cleared it (finance, legal, the portfolio holder …), as what, and when.
+
+    ``kind`` is one of the theme's clearance kinds (theme.yaml ``clearances.kinds``); it is
+    checked against the theme when the report is numbered, as ``cover:`` fields are. An
+    undated clearance, or one dated after the meeting, is a lint finding, not an error: a
+    draft is written before it is cleared.
+    """
+
+    kind: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40), XmlSafe]
+    name: Text
+    role: Text
+    date: Day | None = None
+    reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80), XmlSafe] | None = None
+    note: Text | None = None
+
+
 Place = Literal["cover-top", "cover", "body"]
 
 
@@ -492,6 +516,8 @@ class Report(Model):
         default_factory=dict, max_length=60)
     signatories: Annotated[list[Signatory], BeforeValidator(_listify)] = Field(default_factory=list, max_length=20)
     appendices: list[Appendix] = Field(default_factory=list, max_length=100)
+    clearances: Annotated[list[Annotated[Clearance, BeforeValidator(_clearance)]], BeforeValidator(_listify)] = Field(
+        default_factory=list, max_length=30)
 
     # Where the report was read from (file name, field lines, folder for assets), if a file.
     _source: Any = PrivateAttr(default=None)

@@ -97,7 +97,15 @@ DESCRIPTIONS: dict[str, dict[str, str]] = {
                     "of blocks, or {heading: …, blocks: […]} to rename its heading.",
         "signatories": "Who signs the report: [{name: …, title: …}].",
         "appendices": "Appendices, numbered for you: [{title: …, label: …, blocks: […]}].",
+        "clearances": "The sign-off record: who cleared the report, e.g. [{kind: finance, name: …, role: …, "
+                      "date: YYYY-MM-DD}]; your theme says which are required and whether they print.",
     },
+    "Clearance": {"kind": "What was cleared: finance, legal, portfolio_holder, chief_executive, hr, procurement, "
+                          "equalities, or a kind your theme declares.",
+                  "name": "Who gave the clearance.", "role": "Their job title or office, e.g. Chief Finance Officer.",
+                  "date": "When they cleared the report, YYYY-MM-DD (on or before the meeting).",
+                  "reference": "A reference for the clearance, e.g. a legal services file number.",
+                  "note": "A note on the clearance (conditions, comments)."},
     "Council": {"name": "The council's name as printed.",
                 "logo": "A logo image file inside the report's folder (PNG, JPEG or SVG)."},
     "Meeting": {"body": "The body meeting: Cabinet, Council, a committee.",
@@ -284,12 +292,26 @@ def _theme_cover_fields(schema: dict[str, Any], theme: Theme) -> None:
         cover["required"] = required
 
 
+def _theme_clearances(schema: dict[str, Any], theme: Theme) -> None:
+    """Offer the theme's clearance kinds (theme.yaml ``clearances.kinds``), saying which are required."""
+    settings = theme.config.clearances
+    kind = schema["$defs"]["Clearance"]["properties"]["kind"]
+    kind.clear()
+    kind["enum"] = list(settings.kinds)
+    always, key_only = settings.required_kinds(False), settings.required_kinds(True)
+    labels = ", ".join(f"{key} ({label}" + (", required" if key in always else
+                                             ", required for a key decision" if key in key_only else "") + ")"
+                       for key, label in settings.kinds.items())
+    kind["description"] = f"What was cleared: {labels}."
+
+
 def report_schema(theme: Theme | None = None) -> dict[str, Any]:
     """Return the JSON Schema of the report format (a YAML or JSON report file)."""
     schema = _describe(_name_blocks(m.Report.model_json_schema(schema_generator=_AuthoredSchema)), "Report")
     if theme is not None:
         _theme_sections(schema, theme)
         _theme_cover_fields(schema, theme)
+        _theme_clearances(schema, theme)
     schema["title"] = "Cabinet report"
     schema["description"] = ("A UK council cabinet report or briefing note for cabinet_reports "
                              "(make-report check / render).")

@@ -41,6 +41,13 @@ def _comment(text: str, indent: str = "", width: int = WIDTH) -> list[str]:
     return [indent + "# " + line for line in textwrap.wrap(text, width - len(indent) - 2)]
 
 
+def _written_sections(theme: Theme) -> list[SectionSpec]:
+    """Return the theme's sections a starter writes: all but the one the clearances table fills."""
+    settings = theme.config.clearances
+    table = settings.section if settings.print == "section" else None
+    return [spec for spec in theme.config.sections if spec.key != table]
+
+
 def _placeholder(spec: SectionSpec) -> str:
     name = spec.title.lower() if spec.title.isupper() else spec.title
     return f"[Insert the {name} section here.]"
@@ -90,6 +97,31 @@ def _theme_cover(theme: Theme, today: dt.date) -> list[str]:
     return lines
 
 
+def _clearances(theme: Theme, kind: Kind, today: dt.date) -> list[str]:
+    """Return the clearances the theme requires of every report, as YAML lines with placeholders.
+
+    Dated today (the starter's meeting date) so that only the placeholders are left to find;
+    the ones a key decision needs are named in a comment, as the starter is not a key decision.
+    """
+    settings = theme.config.clearances
+    if kind != "report":
+        return []
+    always = settings.required_kinds(False)
+    key_only = [k for k in settings.required_kinds(True) if k not in always]
+    if not always and not key_only:
+        return []
+    lines = ["clearances:                     # who signed the report off, and when (YYYY-MM-DD)"]
+    for key in always:
+        label = settings.kinds.get(key, key)
+        lines.append(f"  - {{kind: {key}, name: {_q(f'[Insert who cleared it for {label.lower()}]')}, "
+                     f"role: {_q('[Insert their job title]')}, date: {today.isoformat()}}}")
+    if key_only:
+        lines += _comment("A key decision also needs: " + ", ".join(key_only) + ".", "  ")
+    if not always:
+        lines[0] = "clearances: []                  # who signed the report off, and when (YYYY-MM-DD)"
+    return lines
+
+
 def _intro(kind: Kind, theme: Theme, fmt: Format, name: str) -> list[str]:
     what = "report" if kind == "report" else "briefing note"
     text = (f"A starter {what} from `make-report new` (theme: {theme.config.name}). Replace every "
@@ -104,7 +136,8 @@ def markdown_starter(theme: Theme, kind: Kind = "report", today: dt.date | None 
                      name: str = "report.md") -> str:
     """Return the text of a starter report in Markdown (front matter and one section per theme section)."""
     today = today or dt.date.today()
-    lines = ["---", *_intro(kind, theme, "md", name), *_cover(kind, today), *_theme_cover(theme, today), "---", ""]
+    lines = ["---", *_intro(kind, theme, "md", name), *_cover(kind, today), *_theme_cover(theme, today),
+             *_clearances(theme, kind, today), "---", ""]
     paragraph = "numbered paragraph" if theme.kind(kind).numbering.numbered else "paragraph"
     lines += ["<!--", *textwrap.wrap(
         f"How to write the body: '# Title' starts a section; each paragraph is a {paragraph}; "
@@ -113,7 +146,7 @@ def markdown_starter(theme: Theme, kind: Kind = "report", today: dt.date | None 
         "[[label]] refers to it; '# Appendix: Title {#label}' starts an appendix. "
         "See \"Writing a report in Markdown\" in the README.", WIDTH), "-->", ""]
     sections = theme.config.sections
-    for spec in sections:
+    for spec in _written_sections(theme):
         title = spec.title.capitalize() if spec.title.isupper() else spec.title
         # The reader finds a section by its title; name the key too where the title alone
         # would find another section (two sections with one title) or read as an appendix.
@@ -130,9 +163,9 @@ def yaml_starter(theme: Theme, kind: Kind = "report", today: dt.date | None = No
                  name: str = "report.yaml") -> str:
     """Return the text of a starter report in YAML, one section per theme section, guidance as comments."""
     today = today or dt.date.today()
-    lines = [*_intro(kind, theme, "yaml", name), *_cover(kind, today), *_theme_cover(theme, today), "",
-             "sections:"]
-    for spec in theme.config.sections:
+    lines = [*_intro(kind, theme, "yaml", name), *_cover(kind, today), *_theme_cover(theme, today),
+             *_clearances(theme, kind, today), "", "sections:"]
+    for spec in _written_sections(theme):
         lines += _comment(f"{spec.title} ({_status(spec, kind)})." + (f" {spec.guidance}" if spec.guidance else ""),
                           "  ")
         lines += [f"  {spec.key}:", f"    - {_q(_placeholder(spec))}", ""]

@@ -21,10 +21,10 @@ import re
 import string
 import traceback
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import jinja2
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from .errors import CabinetReportsError, Problem, ThemeError
 from .limits import FILE_BYTES
@@ -189,9 +189,66 @@ class KindSpec(_Strict):
         return value
 
 
+class RequiredClearance(_Strict):
+    """A clearance every report needs (``when: always``) or only a key decision (``when: key_decision``)."""
+
+    kind: str
+    when: Literal["always", "key_decision"] = "always"
+
+
+# What a clearance table column (or header-table cell) can show of each clearance.
+CLEARANCE_FIELDS = ("kind", "name", "role", "date", "reference", "note")
+
+
+class ClearanceSettings(_Strict):
+    """The ``clearances:`` key of theme.yaml: which sign-offs a report needs, their labels, and how they print.
+
+    ``kinds`` maps each kind a report may name to its printed label (the built-in theme.yaml
+    lists finance, legal, portfolio_holder, chief_executive, hr, procurement and equalities;
+    a theme adds its own). ``print`` is ``none`` (the default: the record is kept and checked,
+    not printed), ``section`` (a table at the end of the theme section ``section``) or
+    ``details`` (rows of the header table under ``label``). Missing, undated and late
+    clearances are the lint check ``clearances`` (its severity is set under ``lint.checks``).
+    """
+
+    kinds: dict[str, str] = Field(default_factory=dict)
+    required: list[str | RequiredClearance] = Field(default_factory=list)
+    print: Literal["none", "section", "details"] = "none"
+    section: str | None = None
+    label: str = "Clearances"
+    columns: list[tuple[Literal[CLEARANCE_FIELDS], str]] = Field(
+        default_factory=lambda: [("kind", "Clearance"), ("name", "Name"), ("role", "Role"), ("date", "Date")],
+        min_length=1)
+    # Relative widths of the table's columns (print: section), e.g. [2, 3, 3, 2]; none: sized by content.
+    widths: list[Annotated[float, Field(gt=0, le=1000)]] | None = None
+
+    @field_validator("kinds")
+    @classmethod
+    def _kind_keys(cls, value: dict[str, str]) -> dict[str, str]:
+        for key in value:
+            if not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", key):
+                raise ValueError(f"clearance kind '{key}' must be lower-case letters, digits and _")
+        return value
+
+    @model_validator(mode="after")
+    def _widths_fit_columns(self) -> "ClearanceSettings":
+        if self.widths is not None and len(self.widths) != len(self.columns):
+            raise ValueError(f"widths gives {len(self.widths)} columns but columns has {len(self.columns)}")
+        return self
+
+    def required_kinds(self, key_decision: bool) -> list[str]:
+        """Return the kinds a report needs: every ``always`` one, and the ``key_decision`` ones if it is one."""
+        out = []
+        for entry in self.required:
+            spec = RequiredClearance(kind=entry) if isinstance(entry, str) else entry
+            if spec.when == "always" or key_decision:
+                out.append(spec.kind)
+        return list(dict.fromkeys(out))
+
+
 # The report checks `make-report check` runs (see lint.py), each set to one severity.
 LINT_CHECKS = ("sections", "length", "word_count", "readability", "acronyms", "placeholders", "link_text",
-               "forward_plan", "background_papers")
+               "forward_plan", "background_papers", "clearances")
 Severity = Literal["error", "warning", "off"]
 
 
@@ -244,6 +301,8 @@ class ThemeConfig(_Strict):
         return value
     # Papers are printed: the PDF shows each web link's address after its text.
     print_link_urls: bool = False
+    # The sign-off record: kinds, which are required, and whether they print.
+    clearances: ClearanceSettings = Field(default_factory=ClearanceSettings)
 
     @field_validator("date_format")
     @classmethod
@@ -357,9 +416,30 @@ class Theme:
             merged = _deep_merge(merged, data)
             self._sources.insert(0, (Source(str(path), lines), data))
         try:
-            return ThemeConfig.model_validate(merged)
+            config = ThemeConfig.model_validate(merged)
         except ValidationError as exc:
             raise ThemeError(problems_from(exc, merged, Source("theme.yaml"), ThemeConfig)) from None
+        self._check_clearances(config)
+        return config
+
+    def _check_clearances(self, config: ThemeConfig) -> None:
+        """Check what ``clearances:`` names against the merged theme (a key may come from either file)."""
+        settings, problems = config.clearances, []
+
+        def problem(message: str, key: tuple[str | int, ...]) -> None:
+            file, line = self.locate(("clearances",) + key)
+            problems.append(Problem(message, file, line, format_field_path(("clearances",) + key)))
+        for i, entry in enumerate(settings.required):
+            kind = entry if isinstance(entry, str) else entry.kind
+            if kind not in settings.kinds:
+                problem(f"'{kind}' is not a clearance kind of the theme (kinds: {', '.join(settings.kinds) or 'none'})",
+                        ("required", i))
+        sections = [s.key for s in config.sections]
+        if settings.print == "section" and settings.section not in sections:
+            problem("print: section needs `section:` to name one of the theme's sections "
+                    f"({', '.join(sections) or 'none'}); the clearances table is printed at its end", ("section",))
+        if problems:
+            raise ThemeError(problems)
 
     def kind(self, name: str) -> KindSpec:
         """Return the settings for a document kind."""

@@ -6,6 +6,7 @@ fails under CI (which must install it) and skips on a developer machine.
 
 from __future__ import annotations
 
+import html
 import os
 import re
 import shutil
@@ -90,3 +91,51 @@ def seed_fragments(seed: Path) -> list[str]:
             if sentence:
                 fragments.append(sentence)
     return fragments
+
+
+def pdf_words(pdf: Path) -> list[list[tuple[float, float, float, float, str]]]:
+    """Return each page's words as poppler places them: (xMin, yMin, xMax, yMax, text), in reading order."""
+    out = subprocess.run([require("pdftotext"), "-bbox", str(pdf), "-"], check=True, capture_output=True,
+                         text=True).stdout
+    pattern = r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>'
+    return [[(float(x0), float(y0), float(x1), float(y1), html.unescape(text))
+             for x0, y0, x1, y1, text in re.findall(pattern, page)] for page in out.split("<page ")[1:]]
+
+
+def table_rows(pdf: Path, first: str, count: int, key_column: int = 1) -> list[list[str]]:
+    """Read ``count`` rows of a table from a PDF, starting at the first line whose first word is ``first``.
+
+    Columns start where that line's cells do (a gap wider than 6 pt between words: cell padding,
+    not a space). A line with a word in ``key_column`` starts a row; a line without one, less
+    than one and a half lines under the line above, continues it (a cell's wrapped lines).
+    """
+    for words in pdf_words(pdf):
+        lines: list[list[tuple[float, float, float, float, str]]] = []
+        for word in sorted(words, key=lambda w: (round(w[1]), w[0])):
+            if lines and abs(lines[-1][0][1] - word[1]) < 2:
+                lines[-1].append(word)
+            else:
+                lines.append([word])
+        start = next((i for i, line in enumerate(lines) if line[0][4] == first), None)
+        if start is None:
+            continue
+        head = lines[start]
+        columns = [w[0] for n, w in enumerate(head) if n == 0 or w[0] - head[n - 1][2] > 6]
+        rows: list[list[str]] = []
+        above = head
+        for line in lines[start:]:
+            cells = [""] * len(columns)
+            for x0, _, _, _, text in line:
+                column = max((i for i, c in enumerate(columns) if c <= x0 + 1), default=0)
+                cells[column] = (cells[column] + " " + text).strip()
+            if not rows or cells[key_column]:
+                if len(rows) == count:
+                    break
+                rows.append(cells)
+            elif line[0][1] - above[0][1] < 1.5 * (above[0][3] - above[0][1]):
+                rows[-1] = [(a + " " + b).strip() for a, b in zip(rows[-1], cells)]
+            else:
+                break
+            above = line
+        return rows
+    raise AssertionError(f"no line starts with {first!r}")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from cabinet_reports.api import render_report
-from readers import normalise, pdftotext
+from readers import normalise, pdftotext, table_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 THEMES = ROOT / "examples" / "themes"
@@ -136,6 +136,21 @@ def test_header_table_has_a_row_per_contact_with_three_cells(rendered):
                         "jo.analyst@example.gov.uk"]]
     # A one-cell row spans the remaining columns.
     assert [row for row in rows if row[0] == "Decision maker"] == [["Decision maker"] + ["Cabinet"] * 3]
+
+
+def test_cover_table_prints_its_clearances_alike_in_pdf_and_docx(rendered):
+    """The cover-table theme prints the sign-off record as a table ending its "Report sign-off" section."""
+    want = [["Clearance", "Name", "Role", "Date"],
+            ["Finance", "Jo Analyst", "Finance Business Partner", "24th February 2026"],
+            ["Legal", "Priya Lawyer", "Deputy Monitoring Officer", "25th February 2026"],
+            ["Portfolio holder", "Councillor A. Example", "Portfolio Holder for Leisure", "27th February 2026"]]
+    for kind in ("pdf", "lo"):
+        assert "Report sign-off" in pdftotext(rendered["cover-table"][kind]), kind
+        assert table_rows(rendered["cover-table"][kind], "Clearance", len(want), key_column=0) == want, kind
+    # The other example themes keep the built-in setting: a report's clearances are not printed.
+    for name in NAMES:
+        if name != "cover-table":
+            assert "Clearance" not in pdftotext(rendered[name]["pdf"])
 
 
 @pytest.mark.parametrize("name", NAMES)

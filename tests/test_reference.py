@@ -39,7 +39,8 @@ def test_every_report_model_field_is_documented():
 
 def test_every_theme_key_is_documented():
     classes = [theme_module.ThemeConfig, theme_module.SectionSpec, theme_module.KindSpec, theme_module.Numbering,
-               theme_module.CoverField, theme_module.DetailRows]
+               theme_module.CoverField, theme_module.DetailRows, theme_module.ClearanceSettings,
+               theme_module.RequiredClearance]
     missing = sorted(f"{cls.__name__}.{name}" for cls in classes for name in cls.model_fields if name not in NAMED)
     assert not missing
     words = [w for w in Theme().config.words if not w.startswith(("agenda_", "notice_", "pack_"))]

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from ..api import build, load_report, render_options, resolve_theme
 from ..errors import CabinetReportsError, InputError, Problem
 from ..loader import Source, format_field_path, load_file
+from ..lint import clearance_findings
 from ..meeting import AttachmentItem, Meeting, ProceduralItem, ReportItem
 from ..models import Classification, Report
 from ..theme import Theme
@@ -164,6 +165,13 @@ def load_meeting(path: str | Path, theme: Theme | str | Path | None = None) -> L
             except CabinetReportsError as exc:
                 problems.extend(exc.problems)
                 continue
+            # The sign-off record, as `check` reports it: a warning, or an error if the theme says so.
+            for finding in clearance_findings(report, theme):
+                found = Problem(finding.message, finding.file, finding.line, finding.field)
+                if finding.severity == "error":
+                    problems.append(found)
+                else:
+                    warnings.append(str(found))
             own = report.classification
             if own.exempt:
                 if exemption is not None and (sorted(exemption.paragraphs) != sorted(own.paragraphs)
