@@ -12,9 +12,10 @@ OpenType layout tables (kerning stays, in the ``kern`` table): the four Liberati
 faces are 1.6 MB as TTF and 600 KB as full WOFF2, but 25 KB together as the subset for
 either example report, made in about a quarter of a second.
 
-A meeting pack writing one page per public item calls :func:`web_page` with each item's
-document and render options; ids ("cr1", "cr2" …) are unique within a page, so items must be
-separate pages, not one page of several documents.
+A meeting pack writes one page per public report item with :func:`web_page` (each item's
+document and render options, and a link back to the agenda); ids ("cr1", "cr2" …) are unique
+within a page, so items must be separate pages, not one page of several documents. The pack's
+agenda page (``agenda-web.html``) comes through :func:`self_contained_page` too.
 """
 
 from __future__ import annotations
@@ -38,22 +39,36 @@ from .pdf import created_stamp
 # Always in the subset, so a theme's CSS ("–", "…") and copied text never fall back mid-word.
 BASE_CHARACTERS = string.printable.strip() + " \u00a0\u2013\u2014\u2018\u2019\u201c\u201d\u2022\u2026\u00a3\u20ac"
 
-def web_page(doc: Document, theme: Theme, options: RenderOptions = RenderOptions()) -> str:
+
+def web_page(doc: Document, theme: Theme, options: RenderOptions = RenderOptions(), *,
+             back: tuple[str, str] | None = None) -> str:
     """Render the document as a self-contained web page and return its HTML text.
 
     This is the function a caller that writes many pages (a meeting pack) should use; the
-    registry's :func:`render_web` only encodes its result.
+    registry's :func:`render_web` only encodes its result. ``back`` is an optional (relative
+    address, link text) shown at the top of the page: a pack's item page links its agenda.
     """
     context = {
         "doc": doc,
         "logo": logo_data_uri(options.logo) if options.logo else None,
         "created": created_stamp(doc.date),
+        "back": {"href": back[0], "text": back[1]} if back else None,
     }
+    return self_contained_page(theme, "web.html", context)
+
+
+def self_contained_page(theme: Theme, template: str, context: dict) -> str:
+    """Render a theme template as one self-contained page, its fonts embedded as subsets.
+
+    The template's CSS calls ``font(name)`` for each face: a ``data:`` URI of that theme font
+    subset to the characters the page shows (the single report's page and a pack's agenda page
+    both come through here).
+    """
     # First render to learn which characters the page shows, then again with the fonts
     # subset to exactly those: the text is the theme's and the report's, known only here.
-    draft = theme.render("web.html", context, helpers={"font": lambda name: ""})
+    draft = theme.render(template, context, helpers={"font": lambda name: ""})
     characters = "".join(sorted(page_characters(draft) | set(BASE_CHARACTERS)))
-    return theme.render("web.html", context, helpers={"font": _font_embedder(theme, characters)})
+    return theme.render(template, context, helpers={"font": _font_embedder(theme, characters)})
 
 
 def render_web(doc: Document, theme: Theme, options: RenderOptions = RenderOptions()) -> bytes:
