@@ -9,6 +9,8 @@ nothing but itself, in a copy of the whole output folder moved elsewhere (upload
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import re
 import shutil
@@ -18,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 import lxml.html
 import pytest
+from fontTools.ttLib import TTFont
 
 from cabinet_reports.pack import build_packs
 from pack_inputs import HEAD, REPORT, run_cli
@@ -202,16 +205,36 @@ def test_agenda_page_has_landmarks_headings_and_skip_link(pack):
     assert len(fonts) == 4
 
 
+FONT = re.compile(r'url\("data:font/woff2;base64,([A-Za-z0-9+/=]+)"\)')
+
+
 def test_item_pages_are_the_reports_own_web_pages(pack, tmp_path):
-    """An item's page is `render --format html` of its report, plus the way back to the agenda."""
+    """An item's page is `render --format html` of its report, plus the way back to the agenda.
+
+    Only the embedded fonts differ: the pack's pages share one subset.
+    """
     code, _, err = run_cli("render", *map(str, REPORTS.values()), "-o", str(tmp_path), "--format", "html", "--quiet")
     assert code == 0, err
     for stem, report in REPORTS.items():
-        alone = (tmp_path / f"{'dudley-2005-partnership-strategy' if stem.startswith('05') else report.stem}.html")
+        alone = tmp_path / f"{'dudley-2005-partnership-strategy' if stem.startswith('05') else report.stem}.html"
         in_pack = (pack / "items" / f"{stem}.html").read_text(encoding="utf-8")
         without_back = re.sub(r'<p class="back-link">.*?</p>\n', "", in_pack, count=1)
         assert without_back != in_pack
-        assert without_back == alone.read_text(encoding="utf-8"), stem
+        assert FONT.sub("FONT", without_back) == FONT.sub("FONT", alone.read_text(encoding="utf-8")), stem
+
+
+def test_pack_pages_share_one_font_subset_covering_every_page(pack):
+    pages = web_files(pack)
+    fonts = {tuple(FONT.findall(p.read_text(encoding="utf-8"))) for p in pages}
+    assert len(fonts) == 1 and len(next(iter(fonts))) == 4
+    shown = set()
+    for path in pages:
+        shown |= set(page(path).find("body").text_content()) - set(" \n\t")
+    for data in next(iter(fonts)):
+        font = TTFont(io.BytesIO(base64.b64decode(data)))
+        assert font.flavor == "woff2"
+        assert {c for c in shown if ord(c) not in font.getBestCmap()} == set()
+    assert sum(map(len, next(iter(fonts)))) < 100_000  # base64 characters: still a subset
 
 
 # --------------------------------------------------------------------------- several meetings

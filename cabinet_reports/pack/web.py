@@ -10,9 +10,12 @@ in the same journalled folder switch as every other output.
   the same words and page references; each item's entry links its papers: its web page, its
   PDF (with its page count) and its DOCX, by addresses relative to the page, so the folder
   works wherever it is uploaded as it is.
-- Each public report item's page is :func:`cabinet_reports.renderers.html.web_page` of its own
-  numbered document (ids such as ``cr1`` are per document, hence one page per item), beside
-  its PDF in ``items/``, with a link back to the agenda page.
+- Each public report item's page is the web page of its own numbered document, as
+  ``render --format html`` makes it (ids such as ``cr1`` are per document, hence one page per
+  item), beside its PDF in ``items/``, with a link back to the agenda page.
+
+All pages are rendered together (:func:`cabinet_reports.renderers.html.render_pages`) so they
+share one font subset: about 0.4 s of CPU for the pack instead of for every page.
 
 **Part B items are never written as HTML**, not even into ``items/part-b/``: their agenda entry
 shows the public title and the Schedule 12A reason only (the public AgendaContent carries
@@ -28,11 +31,11 @@ from urllib.parse import quote
 
 from ..api import build, render_options
 from ..errors import CabinetReportsError
-from ..renderers.html import self_contained_page, web_page
+from ..renderers.html import WebPage, render_pages, report_page
 from ..renderers.pdf import created_stamp
 from ..theme import Theme
 from .load import LoadedMeeting, PackItem
-from .plan import AgendaContent, _context, _words, agenda_content
+from .plan import _context, _words, agenda_content
 
 __all__ = ["AGENDA_PAGE", "web_names", "web_pages"]
 
@@ -63,7 +66,7 @@ def web_pages(loaded: LoadedMeeting, theme: Theme, starts: dict[int, tuple[int, 
     meeting = loaded.meeting
     ctx = _context(meeting, theme)
     agenda = agenda_content(loaded, theme, starts, published, public=True)
-    pages: dict[str, bytes] = {}
+    pages: dict[str, WebPage] = {}
     rows = []
     for entry, item in zip(agenda.items, loaded.items):
         links = []
@@ -72,7 +75,7 @@ def web_pages(loaded: LoadedMeeting, theme: Theme, starts: dict[int, tuple[int, 
             stem = stems[item.number]
             if _has_page(item):
                 links.append((stem + ".html", _words(theme, "agenda_web_page_link", words)))
-                pages[stem + ".html"] = _item_page(loaded, item, theme, stem + ".html", ctx)
+                pages[stem + ".html"] = _item_page(item, theme, stem + ".html", ctx)
             first, last = starts[item.number]
             links.append((stem + ".pdf", _words(theme, "agenda_web_pdf_link", dict(words, pages=last - first + 1))))
             if item.kind == "report":
@@ -81,26 +84,21 @@ def web_pages(loaded: LoadedMeeting, theme: Theme, starts: dict[int, tuple[int, 
     papers = [("agenda.pdf", _words(theme, "agenda_web_agenda_pdf", dict(ctx, pages=agenda_pages))),
               ("agenda.docx", _words(theme, "agenda_web_agenda_docx", ctx)),
               ("public-pack.pdf", _words(theme, "agenda_web_pack_pdf", dict(ctx, pages=pack_pages)))]
-    pages[AGENDA_PAGE] = _agenda_page(agenda, theme, rows, papers, meeting.date, ctx)
-    return {name: pages[name] for name in sorted(pages, key=lambda n: (n != AGENDA_PAGE, n))}
-
-
-def _agenda_page(agenda: AgendaContent, theme: Theme, rows: list[dict], papers: list[tuple[str, str]],
-                 date: dt.date, ctx: dict) -> bytes:
-    html = self_contained_page(theme, "agenda-web.html", {
+    pages[AGENDA_PAGE] = WebPage("agenda-web.html", {
         "agenda": agenda,
         "items": rows,
         "papers": [{"href": _href(target, AGENDA_PAGE), "text": text} for target, text in papers],
         "papers_heading": _words(theme, "agenda_web_papers_heading", ctx),
         "skip_link": _words(theme, "skip_link", ctx),
-        "created": created_stamp(date),
+        "created": created_stamp(meeting.date),
     })
-    return html.encode("utf-8")
+    names = sorted(pages, key=lambda n: (n != AGENDA_PAGE, n))
+    return {name: html.encode("utf-8") for name, html in zip(names, render_pages(theme, [pages[n] for n in names]))}
 
 
-def _item_page(loaded: LoadedMeeting, item: PackItem, theme: Theme, name: str, ctx: dict) -> bytes:
+def _item_page(item: PackItem, theme: Theme, name: str, ctx: dict) -> WebPage:
     doc = build(item.report, theme)
     if item.exempt or doc.exempt:  # pragma: no cover - _has_page admits public items only
         raise CabinetReportsError(f"item {item.number} is Part B: it has no web page")
     back = (_href(AGENDA_PAGE, name), _words(theme, "agenda_web_back_link", ctx))
-    return web_page(doc, theme, render_options(item.report), back=back).encode("utf-8")
+    return report_page(doc, render_options(item.report), back=back)
