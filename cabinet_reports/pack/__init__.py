@@ -323,8 +323,9 @@ def _assemble(loaded: LoadedMeeting, theme: Theme, rendered: dict[int, RenderedR
                                          meeting.date, memo)[0]
     outputs["agenda.docx"] = agenda_docx(loaded, theme, public_plan.starts, published_on)
     # The web version: agenda.html and a page per public report item (never a Part B one).
-    outputs.update(web_pages(loaded, theme, public_plan.starts, published_on, _item_stems(loaded),
-                             public_plan.agenda.pages, public_plan.total))
+    web = web_pages(loaded, theme, public_plan.starts, published_on, _item_stems(loaded),
+                    public_plan.agenda.pages, public_plan.total)
+    outputs["agenda.html"] = web.pop("agenda.html")
     progress.advance("agenda")
 
     for item in loaded.items:
@@ -340,5 +341,9 @@ def _assemble(loaded: LoadedMeeting, theme: Theme, rendered: dict[int, RenderedR
         outputs[f"{stem}.pdf"] = pdf
         if item.kind == "report":
             outputs[f"{stem}.docx"] = rendered[item.number].docx
+        if f"{stem}.html" in web:
+            outputs[f"{stem}.html"] = web.pop(f"{stem}.html")
+    if web:  # pragma: no cover - web_pages writes only the pages web_names lists
+        raise CabinetReportsError(f"web pages without an item: {', '.join(web)}")
     return outputs, (packs[True][0].total, packs[False][0].total)
 
