@@ -6,8 +6,8 @@
 writes ``agenda.pdf``, ``agenda.docx`` and ``agenda.html`` (the web agenda, linking every public
 item's papers), ``public-pack.pdf``, ``full-pack.pdf`` and ``items/`` (one PDF per item with
 papers, and a DOCX and a web page per public report), all or nothing. Part B item files (PDF
-and DOCX: never HTML) go to ``items/part-b/``, never beside the public ones, so uploading ``items/`` (the
-files, not the folder inside it) publishes nothing exempt. :func:`build_packs` builds several
+and DOCX, never HTML) go to ``items/part-b/``, never beside the public ones, so uploading
+``items/`` (the files, not the folder inside it) publishes nothing exempt. :func:`build_packs` builds several
 meetings in one call, sharing the worker processes (or any executor) and the cache.
 
 The pipeline, one module a stage:

@@ -27,8 +27,8 @@ import functools
 import io
 import logging
 import string
-from html.parser import HTMLParser
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
