@@ -38,7 +38,7 @@ import pikepdf
 from pikepdf import Array, Dictionary, Name, String
 from pikepdf.models.metadata import encode_pdf_date
 
-__all__ = ["MergePart", "merge_pdfs"]
+__all__ = ["MergePart", "conforms_to_pdf_ua", "is_tagged", "merge_pdfs"]
 
 # Attributes a page may inherit from its /Pages ancestors (ISO 32000-1, 7.7.3.4).
 # They must be pushed onto the page before copying, because the source /Pages
@@ -47,6 +47,12 @@ _INHERITABLE = (Name.Resources, Name.MediaBox, Name.CropBox, Name.Rotate)
 
 # Link actions that cannot run code, open files or submit data.
 _SAFE_LINK_ACTIONS = (Name.GoTo, Name.URI, Name.Named)
+
+# Operators that put something on the page (ISO 32000-1, 8.2 Table 51 and 9.4): text, paths
+# painted, shadings, images and form XObjects. PDF/UA (ISO 14289-1, 7.1) wants each inside
+# marked content, tagged or /Artifact.
+_PAINTING = frozenset({"Tj", "TJ", "'", '"', "S", "s", "f", "F", "f*", "B", "B*", "b", "b*", "sh", "Do",
+                       "INLINE IMAGE"})
 
 
 @dataclass(frozen=True)
@@ -88,7 +94,8 @@ def merge_pdfs(
     trees under one ``/Document`` element; untagged parts contribute pages with
     no structure. Named destinations are renamed per part (``p<n>-<name>``,
     n counting from 1) so links stay inside their own part. No document-level
-    metadata, attachment, action or script of any part is carried over.
+    metadata, attachment, action or script of any part is carried over. The result claims
+    PDF/UA-1 only when every part claims it and is really tagged (:func:`conforms_to_pdf_ua`).
 
     The output is deterministic: the same inputs give identical bytes. No
     dates are written unless ``created`` is given.
@@ -120,7 +127,7 @@ def merge_pdfs(
         prefix = f"p{number}-"
         first_page = len(out.pages)
         version = max(version, src.pdf_version, key=_version_key)
-        all_ua = all_ua and _claims_pdf_ua(src)
+        all_ua = all_ua and conforms_to_pdf_ua(src)
 
         page_index = {page.obj.objgen: i for i, page in enumerate(src.pages)}
         outline = _read_outline(src, page_index, prefix) if part.keep_outline else []
@@ -210,6 +217,61 @@ def merge_pdfs(
 
 def _version_key(version: str) -> tuple[int, ...]:
     return tuple(int(p) for p in version.split(".") if p.isdigit())
+
+
+def conforms_to_pdf_ua(src: pikepdf.Pdf) -> bool:
+    """Return True when a PDF claims PDF/UA-1 and its tags bear the claim out.
+
+    A merged pack claims PDF/UA only when every part does (:func:`merge_pdfs`). The claim
+    (``pdfuaid:part`` 1 in the XMP) is only metadata: any tool can write it, and an attached
+    PDF from elsewhere may carry it without a single tag. So the claim counts only with the
+    tags it promises (:func:`is_tagged`).
+    """
+    return _claims_pdf_ua(src) and is_tagged(src)
+
+
+def is_tagged(src: pikepdf.Pdf) -> bool:
+    """Return True when a PDF is really tagged, whatever its metadata says.
+
+    That is: a ``/StructTreeRoot`` with structure elements, ``/MarkInfo`` ``/Marked`` true,
+    and on every page every painting operator (text, paths, images, forms) inside marked
+    content, a tagged sequence or an ``/Artifact``. It does not judge the tags' quality (the
+    tests' structure checker and pdf.js do that for our own PDFs).
+    """
+    root = src.Root
+    struct_root = root.get(Name.StructTreeRoot)
+    if not isinstance(struct_root, Dictionary) or not _has_kids(struct_root.get(Name.K)):
+        return False
+    mark_info = root.get(Name.MarkInfo)
+    if not isinstance(mark_info, Dictionary) or mark_info.get(Name.Marked) is not True:
+        return False
+    return all(_content_is_marked(page) for page in src.pages)
+
+
+def _has_kids(kids: pikepdf.Object | None) -> bool:
+    if isinstance(kids, Array):
+        return len(kids) > 0
+    return isinstance(kids, Dictionary)
+
+
+def _content_is_marked(page: pikepdf.Page) -> bool:
+    """Return True when nothing on the page is drawn outside marked content."""
+    depth = 0
+    try:
+        instructions = pikepdf.parse_content_stream(page)
+    except pikepdf.PdfError:  # content qpdf cannot read cannot be shown to be tagged
+        return False
+    for instruction in instructions:
+        op = str(instruction.operator)
+        if op in ("BDC", "BMC"):
+            depth += 1
+        elif op == "EMC":
+            depth -= 1
+            if depth < 0:
+                return False
+        elif depth == 0 and op in _PAINTING:
+            return False
+    return True
 
 
 def _claims_pdf_ua(src: pikepdf.Pdf) -> bool:

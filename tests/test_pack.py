@@ -4,6 +4,7 @@ read every output back with tools that are not ours (poppler, qpdf, pypdf, pytho
 from __future__ import annotations
 
 import contextlib
+import html
 import io
 import re
 import subprocess
@@ -84,9 +85,11 @@ def test_pack_writes_every_output(pack):
     assert any(n.startswith("items/part-b/07-not-for-publication-") for n in names)
     # Part B files are kept apart: uploading every file in items/ publishes nothing exempt
     public_items = sorted(p.name for p in (pack / "items").iterdir() if p.is_file())
-    assert public_items == ["03-minutes.pdf", "05-partnership-strategy.docx", "05-partnership-strategy.pdf",
-                            "06-capital-programme-monitoring-2004-05.docx",
+    assert public_items == ["03-minutes.pdf", "05-partnership-strategy.docx", "05-partnership-strategy.html",
+                            "05-partnership-strategy.pdf", "06-capital-programme-monitoring-2004-05.docx",
+                            "06-capital-programme-monitoring-2004-05.html",
                             "06-capital-programme-monitoring-2004-05.pdf"]
+    assert "agenda.html" in names
     assert sorted(p.name for p in (pack / "items" / "part-b").iterdir()) == [
         "07-not-for-publication-disposal-of-the-former-highways-depot-northfield.docx",
         "07-not-for-publication-disposal-of-the-former-highways-depot-northfield.pdf"]
@@ -177,7 +180,7 @@ def test_public_pack_has_one_notice_page_for_part_b(pack):
 
 
 def _public_files(pack: Path) -> list[Path]:
-    files = [pack / "public-pack.pdf", pack / "agenda.pdf", pack / "agenda.docx"]
+    files = [pack / "public-pack.pdf", pack / "agenda.pdf", pack / "agenda.docx", pack / "agenda.html"]
     files += [p for p in (pack / "items").iterdir() if p.is_file()]
     assert not any("not-for-publication" in p.name for p in files)
     return files
@@ -202,6 +205,9 @@ def test_part_b_content_never_reaches_public_outputs(pack, tmp_path, secret):
             raw = _raw_decompressed(path, tmp_path).lower()
             assert secret.lower().encode() not in raw, path
             assert secret.lower().encode("utf-16-be") not in raw, path
+        elif path.suffix == ".html":
+            raw = path.read_text(encoding="utf-8")
+            assert secret.lower() not in (raw + html.unescape(raw)).lower(), path
         else:
             with zipfile.ZipFile(path) as z:
                 for name in z.namelist():

@@ -7,12 +7,14 @@ not show. Each meeting is built, then its classifications are flipped and it is 
 the same folder (so stale files of the first build are tested too). After each build no
 marker of a then-exempt item may appear in any public output: its text (pdftotext), any
 string or decompressed stream in the PDF (bookmarks, metadata, XMP, structure, attachments),
-any part of a DOCX, or any file name in the output folder. The full pack must show the
-markers: a check that the markers are visible at all.
+any part of a DOCX, the web agenda and item pages (markup and text), or any file name in the
+output folder. The full pack must show the markers, and each public report's web page its own:
+a check that the markers are visible at all.
 """
 
 from __future__ import annotations
 
+import html
 import io
 import tempfile
 import zipfile
@@ -165,7 +167,7 @@ def pdf_strings(path: Path) -> str:
 
 
 def public_outputs(out: Path) -> list[Path]:
-    files = [out / "agenda.pdf", out / "agenda.docx", out / "public-pack.pdf"]
+    files = [out / "agenda.pdf", out / "agenda.docx", out / "agenda.html", out / "public-pack.pdf"]
     files += [p for p in (out / "items").iterdir() if p.is_file()] if (out / "items").is_dir() else []
     return files
 
@@ -179,6 +181,9 @@ def assert_no_leak(out: Path, items: list[Item]) -> None:
     for path in public_outputs(out):
         if path.suffix == ".pdf":
             haystacks = [pdftotext(path), pdf_strings(path)]
+        elif path.suffix == ".html":
+            raw = path.read_text(encoding="utf-8")
+            haystacks = [raw, html.unescape(raw)]
         else:
             with zipfile.ZipFile(path) as z:
                 haystacks = [z.read(name).decode("utf-8", "replace") for name in z.namelist()]
@@ -186,6 +191,14 @@ def assert_no_leak(out: Path, items: list[Item]) -> None:
             hay = hay.lower()
             for secret in secrets:
                 assert secret not in hay, (path.name, secret)
+    # No web page of a Part B item, anywhere; every public report has one, showing its markers.
+    pages = {p.relative_to(out).as_posix() for p in out.rglob("*.html") if ".cache" not in p.parts}
+    reports = [it for it in items if it.kind == "report" and not it.part_b]
+    assert len(pages) == 1 + len(reports) and all(p == "agenda.html" or p.startswith("items/") for p in pages)
+    assert not any(p.startswith("items/part-b/") for p in pages)
+    shown = "\n".join((out / p).read_text(encoding="utf-8") for p in pages).lower()
+    for it in reports:
+        assert marker(it, "purpose").lower() in shown, it
     full = pdftotext(out / "full-pack.pdf").lower()
     for it in items:
         if it.part_b:  # the markers are real: the full pack shows them

@@ -69,11 +69,14 @@ def test_a_rebuild_leaves_exactly_this_builds_files(tmp_path):
                         out, jobs=1)
     assert visible(out) == {p.relative_to(out).as_posix() for p in second.files} | {"items/notes.txt"}
     assert {p.relative_to(out).as_posix() for p in second.removed} == {
-        "items/02-report-a.pdf", "items/02-report-a.docx", "items/03-report-b.pdf", "items/03-report-b.docx"}
+        "items/02-report-a.pdf", "items/02-report-a.docx", "items/02-report-a.html",
+        "items/03-report-b.pdf", "items/03-report-b.docx", "items/03-report-b.html"}
     assert set(first.files) - set(second.files)  # the first build did write them
     for path in (out / "items").iterdir():
         if path.suffix == ".pdf":
             assert "Quartz" not in pdftotext(path), path
+        elif path.suffix == ".html":
+            assert "Quartz" not in path.read_text(encoding="utf-8"), path
     assert debris(out) == set()
 
 

@@ -3,10 +3,11 @@
     from cabinet_reports.pack import build_pack
     result = build_pack("examples/dudley-2005-cabinet/meeting.yaml", "out/")
 
-writes ``agenda.pdf`` and ``agenda.docx``, ``public-pack.pdf``, ``full-pack.pdf`` and
-``items/`` (one PDF per item with papers, and a DOCX per report), all or nothing. Part B item
-files go to ``items/part-b/``, never beside the public ones, so uploading ``items/`` (the
-files, not the folder inside it) publishes nothing exempt. :func:`build_packs` builds several
+writes ``agenda.pdf``, ``agenda.docx`` and ``agenda.html`` (the web agenda, linking every public
+item's papers), ``public-pack.pdf``, ``full-pack.pdf`` and ``items/`` (one PDF per item with
+papers, and a DOCX and a web page per public report), all or nothing. Part B item files (PDF
+and DOCX, never HTML) go to ``items/part-b/``, never beside the public ones, so uploading
+``items/`` (the files, not the folder inside it) publishes nothing exempt. :func:`build_packs` builds several
 meetings in one call, sharing the worker processes (or any executor) and the cache.
 
 The pipeline, one module a stage:
@@ -26,7 +27,8 @@ The pipeline, one module a stage:
    content, looking exactly as the theme's own footer does (attached PDFs get a stamp, as
    supplied pages have no footer to match); :func:`cabinet_reports.pdfmerge.merge_pdfs` keeps
    every part's tags; one bookmark per item, each report's own bookmarks nested; procedural
-   items get a bookmark to their entry on the agenda.
+   items get a bookmark to their entry on the agenda. :mod:`.web` writes the web agenda and the
+   public reports' web pages from the same agenda wording and numbered documents.
 5. This module — **write** every output as one set with :func:`cabinet_reports.atomic.write_folder`:
    staged in a hidden folder, switched over through a journal (a killed run's switch is
    completed by the next run), and recorded in ``OUTDIR/.make-report-manifest.json`` so that
@@ -61,6 +63,7 @@ from .furniture import Numbered, number_pages
 from .items import Progress, RenderedReport, ReportJob, _NoProgress, render_reports
 from .load import LoadedMeeting, PackItem, load_meeting
 from .plan import AgendaContent, AgendaEntry, agenda_content, number_pack, publication_warnings, render_notice
+from .web import web_names, web_pages
 
 __all__ = ["AgendaContent", "AgendaEntry", "CACHE_FOLDER", "PackItem", "PackResult", "Progress", "agenda_content",
            "agenda_docx", "build_pack", "build_packs", "load_meeting", "LoadedMeeting", "publication_warnings"]
@@ -94,6 +97,11 @@ def _item_stem(item: PackItem) -> str:
         _slug(item.shown_title(True))
 
 
+def _item_stems(loaded: LoadedMeeting) -> dict[int, str]:
+    """Return each item with papers' file stem, by item number."""
+    return {item.number: _item_stem(item) for item in loaded.items if item.has_papers}
+
+
 def _output_names(loaded: LoadedMeeting) -> list[str]:
     """Return the name of every file a meeting's pack writes."""
     names = ["public-pack.pdf", "full-pack.pdf", "agenda.pdf", "agenda.docx"]
@@ -102,7 +110,7 @@ def _output_names(loaded: LoadedMeeting) -> list[str]:
             names.append(_item_stem(item) + ".pdf")
             if item.kind == "report":
                 names.append(_item_stem(item) + ".docx")
-    return names
+    return names + web_names(loaded, _item_stems(loaded))
 
 
 def _slug(text: str) -> str:
@@ -314,6 +322,10 @@ def _assemble(loaded: LoadedMeeting, theme: Theme, rendered: dict[int, RenderedR
     outputs["agenda.pdf"] = number_pages([Numbered(bare_agenda, 1, PACK_CSS)], public_plan.agenda.pages, theme,
                                          meeting.date, memo)[0]
     outputs["agenda.docx"] = agenda_docx(loaded, theme, public_plan.starts, published_on)
+    # The web version: agenda.html and a page per public report item (never a Part B one).
+    web = web_pages(loaded, theme, public_plan.starts, published_on, _item_stems(loaded),
+                    public_plan.agenda.pages, public_plan.total)
+    outputs["agenda.html"] = web.pop("agenda.html")
     progress.advance("agenda")
 
     for item in loaded.items:
@@ -329,5 +341,9 @@ def _assemble(loaded: LoadedMeeting, theme: Theme, rendered: dict[int, RenderedR
         outputs[f"{stem}.pdf"] = pdf
         if item.kind == "report":
             outputs[f"{stem}.docx"] = rendered[item.number].docx
+        if f"{stem}.html" in web:
+            outputs[f"{stem}.html"] = web.pop(f"{stem}.html")
+    if web:  # pragma: no cover - web_pages writes only the pages web_names lists
+        raise CabinetReportsError(f"web pages without an item: {', '.join(web)}")
     return outputs, (packs[True][0].total, packs[False][0].total)
 

@@ -12,9 +12,11 @@ OpenType layout tables (kerning stays, in the ``kern`` table): the four Liberati
 faces are 1.6 MB as TTF and 600 KB as full WOFF2, but 25 KB together as the subset for
 either example report, made in about a quarter of a second.
 
-A meeting pack writing one page per public item calls :func:`web_page` with each item's
-document and render options; ids ("cr1", "cr2" …) are unique within a page, so items must be
-separate pages, not one page of several documents.
+A meeting pack writes one page per public report item (:func:`report_page`: each item's
+document and render options, and a link back to the agenda); ids ("cr1", "cr2" …) are unique
+within a page, so items must be separate pages, not one page of several documents. It renders
+them and its agenda page (``agenda-web.html``) together with :func:`render_pages`, so all
+share one font subset.
 """
 
 from __future__ import annotations
@@ -25,9 +27,10 @@ import functools
 import io
 import logging
 import string
+from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 from ..document import Document
 from ..errors import InputError, Problem, ThemeError
@@ -38,22 +41,58 @@ from .pdf import created_stamp
 # Always in the subset, so a theme's CSS ("–", "…") and copied text never fall back mid-word.
 BASE_CHARACTERS = string.printable.strip() + " \u00a0\u2013\u2014\u2018\u2019\u201c\u201d\u2022\u2026\u00a3\u20ac"
 
-def web_page(doc: Document, theme: Theme, options: RenderOptions = RenderOptions()) -> str:
-    """Render the document as a self-contained web page and return its HTML text.
 
-    This is the function a caller that writes many pages (a meeting pack) should use; the
-    registry's :func:`render_web` only encodes its result.
+@dataclass(frozen=True)
+class WebPage:
+    """A page to render self-contained: a theme template and its context."""
+
+    template: str
+    context: dict[str, Any]
+
+
+def report_page(doc: Document, options: RenderOptions = RenderOptions(), *,
+                back: tuple[str, str] | None = None) -> WebPage:
+    """Return the web page of a document, to render with :func:`render_pages`.
+
+    ``back`` is an optional (relative address, link text) shown at the top of the page: a
+    pack's item page links its agenda.
     """
-    context = {
+    return WebPage("web.html", {
         "doc": doc,
         "logo": logo_data_uri(options.logo) if options.logo else None,
         "created": created_stamp(doc.date),
-    }
-    # First render to learn which characters the page shows, then again with the fonts
-    # subset to exactly those: the text is the theme's and the report's, known only here.
-    draft = theme.render("web.html", context, helpers={"font": lambda name: ""})
-    characters = "".join(sorted(page_characters(draft) | set(BASE_CHARACTERS)))
-    return theme.render("web.html", context, helpers={"font": _font_embedder(theme, characters)})
+        "back": {"href": back[0], "text": back[1]} if back else None,
+    })
+
+
+def web_page(doc: Document, theme: Theme, options: RenderOptions = RenderOptions(), *,
+             back: tuple[str, str] | None = None) -> str:
+    """Render the document as a self-contained web page and return its HTML text.
+
+    The registry's :func:`render_web` only encodes its result. A caller that writes many
+    pages (a meeting pack) renders them together with :func:`render_pages` instead.
+    """
+    return render_pages(theme, [report_page(doc, options, back=back)])[0]
+
+
+def render_pages(theme: Theme, pages: Sequence[WebPage]) -> list[str]:
+    """Render pages as self-contained HTML, their fonts embedded as one shared subset.
+
+    Each template's CSS calls ``font(name)`` for each face: a ``data:`` URI of that theme font
+    subset to the characters the pages show, all of them together. Subsetting costs about
+    0.1 s a face, so a pack's pages share one subset rather than make one each.
+    """
+    # First render to learn which characters the pages show, then again with the fonts
+    # subset to exactly those: the text is the theme's and the reports', known only here.
+    characters = set(BASE_CHARACTERS)
+    for page in pages:
+        characters |= page_characters(theme.render(page.template, page.context, helpers={"font": _no_font}))
+    font = _font_embedder(theme, "".join(sorted(characters)))
+    return [theme.render(page.template, page.context, helpers={"font": font}) for page in pages]
+
+
+def _no_font(name: str) -> str:
+    return ""
 
 
 def render_web(doc: Document, theme: Theme, options: RenderOptions = RenderOptions()) -> bytes:

@@ -1,0 +1,104 @@
+"""The pack's web version: an accessible agenda page and one web page per public report item.
+
+Takes the loaded meeting, the public pack's plan (each item's pack pages and the pack's and
+agenda's lengths) and the names the pack gives each item's files; gives ``{name: bytes}`` for
+``agenda.html`` and ``items/NN-….html``, which :func:`cabinet_reports.pack.build_pack` writes
+in the same journalled folder switch as every other output.
+
+- ``agenda.html`` is laid out (``agenda-web.html``) from the same
+  :class:`~cabinet_reports.pack.plan.AgendaContent` as agenda.pdf and agenda.docx, so it says
+  the same words and page references; each item's entry links its papers: its web page, its
+  PDF (with its page count) and its DOCX, by addresses relative to the page, so the folder
+  works wherever it is uploaded as it is.
+- Each public report item's page is the web page of its own numbered document, as
+  ``render --format html`` makes it (ids such as ``cr1`` are per document, hence one page per
+  item), beside its PDF in ``items/``, with a link back to the agenda page.
+
+All pages are rendered together (:func:`cabinet_reports.renderers.html.render_pages`) so they
+share one font subset: about 0.4 s of CPU for the pack instead of for every page.
+
+**Part B items are never written as HTML**, not even into ``items/part-b/``: their agenda entry
+shows the public title and the Schedule 12A reason only (the public AgendaContent carries
+nothing else), and links nothing. A web page is made to be published; the full pack and the
+Part B PDF and DOCX are what members receive.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import posixpath
+from urllib.parse import quote
+
+from ..api import build, render_options
+from ..errors import CabinetReportsError
+from ..renderers.html import WebPage, render_pages, report_page
+from ..renderers.pdf import created_stamp
+from ..theme import Theme
+from .load import LoadedMeeting, PackItem
+from .plan import _context, _words, agenda_content
+
+__all__ = ["AGENDA_PAGE", "web_names", "web_pages"]
+
+AGENDA_PAGE = "agenda.html"
+
+
+def web_names(loaded: LoadedMeeting, stems: dict[int, str]) -> list[str]:
+    """Return the name of every web page the pack writes (``stems``: item number -> file stem)."""
+    return [AGENDA_PAGE] + [stems[it.number] + ".html" for it in loaded.items if _has_page(it)]
+
+
+def _has_page(item: PackItem) -> bool:
+    return item.kind == "report" and not item.exempt
+
+
+def _href(target: str, page: str) -> str:
+    """Return the address of output ``target`` relative to output ``page`` (both folder-relative)."""
+    return quote(posixpath.relpath(target, posixpath.dirname(page) or "."))
+
+
+def web_pages(loaded: LoadedMeeting, theme: Theme, starts: dict[int, tuple[int, int]], published: dt.date | None,
+              stems: dict[int, str], agenda_pages: int, pack_pages: int) -> dict[str, bytes]:
+    """Render the agenda page and every public report item's page; return them by output name.
+
+    ``starts`` are the public pack's (first, last) pages per item, as on agenda.pdf;
+    ``stems`` name each item's files (``items/05-partnership-strategy``).
+    """
+    meeting = loaded.meeting
+    ctx = _context(meeting, theme)
+    agenda = agenda_content(loaded, theme, starts, published, public=True)
+    pages: dict[str, WebPage] = {}
+    rows = []
+    for entry, item in zip(agenda.items, loaded.items):
+        links = []
+        if item.has_papers and not item.exempt:
+            words = dict(ctx, number=item.number, title=item.shown_title(True))
+            stem = stems[item.number]
+            if _has_page(item):
+                links.append((stem + ".html", _words(theme, "agenda_web_page_link", words)))
+                pages[stem + ".html"] = _item_page(item, theme, stem + ".html", ctx)
+            first, last = starts[item.number]
+            links.append((stem + ".pdf", _words(theme, "agenda_web_pdf_link", dict(words, pages=last - first + 1))))
+            if item.kind == "report":
+                links.append((stem + ".docx", _words(theme, "agenda_web_docx_link", words)))
+        rows.append({"entry": entry, "links": [{"href": _href(t, AGENDA_PAGE), "text": s} for t, s in links]})
+    papers = [("agenda.pdf", _words(theme, "agenda_web_agenda_pdf", dict(ctx, pages=agenda_pages))),
+              ("agenda.docx", _words(theme, "agenda_web_agenda_docx", ctx)),
+              ("public-pack.pdf", _words(theme, "agenda_web_pack_pdf", dict(ctx, pages=pack_pages)))]
+    pages[AGENDA_PAGE] = WebPage("agenda-web.html", {
+        "agenda": agenda,
+        "items": rows,
+        "papers": [{"href": _href(target, AGENDA_PAGE), "text": text} for target, text in papers],
+        "papers_heading": _words(theme, "agenda_web_papers_heading", ctx),
+        "skip_link": _words(theme, "skip_link", ctx),
+        "created": created_stamp(meeting.date),
+    })
+    names = sorted(pages, key=lambda n: (n != AGENDA_PAGE, n))
+    return {name: html.encode("utf-8") for name, html in zip(names, render_pages(theme, [pages[n] for n in names]))}
+
+
+def _item_page(item: PackItem, theme: Theme, name: str, ctx: dict) -> WebPage:
+    doc = build(item.report, theme)
+    if item.exempt or doc.exempt:  # pragma: no cover - _has_page admits public items only
+        raise CabinetReportsError(f"item {item.number} is Part B: it has no web page")
+    back = (_href(AGENDA_PAGE, name), _words(theme, "agenda_web_back_link", ctx))
+    return report_page(doc, render_options(item.report), back=back)
