@@ -175,7 +175,7 @@ def stamps(pdf: Path) -> dict[int, list[str]]:
 
 
 def top_right(pdf: Path, page: int) -> str:
-    """Return the text of a page's top right quarter (below the running header)."""
+    """Return the text at the top right of a page: its right half, 80 points below the running header."""
     import subprocess
 
     from readers import BODY_TOP, require
@@ -206,6 +206,7 @@ def test_item_files_are_stamped_on_their_first_page(stamped, libreoffice):
     assert structure_problems(roads) == []  # the stamp is tagged text, not stray content
     docx = libreoffice([next((stamped / "items").glob("02-*.docx")), next((stamped / "items" / "part-b").glob("*.docx"))])
     assert stamps(docx[0]) == {1: ["2"]} and stamps(docx[1]) == {1: ["3"]}
+    assert STAMP.search(top_right(docx[0], 1))  # right-aligned in Word's view too
 
 
 def test_a_report_rendered_alone_has_no_stamp(tmp_path):
