@@ -249,3 +249,24 @@ def test_the_theme_words_the_stamp_and_can_switch_it_off(tmp_path):
         lines = [(line.role, line.text) for line in stamp_document(doc, item.stamp).title_lines]
         assert lines[0] == ("agenda-item", "Item 2") if expected else lines == [
             (line.role, line.text) for line in doc.title_lines]
+
+
+def test_a_further_check_is_one_function_and_an_error_stops_the_pack(tmp_path, monkeypatch):
+    from cabinet_reports.errors import Problem
+    from cabinet_reports.pack import consistency
+    from cabinet_reports.pack.consistency import PackWarning
+
+    meeting = meeting_with(tmp_path, report_text())
+    severity = "warning"
+
+    def clearances(loaded):
+        item = loaded.items[1]
+        yield PackWarning("clearances", Problem("no finance clearance", str(item.path), 1, "clearances"), severity)
+
+    monkeypatch.setattr(consistency, "CHECKS", consistency.CHECKS + [clearances])
+    assert check(meeting) == (0, [f"{tmp_path / 'r.yaml'}:1: clearances: warning: no finance clearance [clearances]"])
+    severity = "error"
+    out = tmp_path / "out"
+    code, _, err = run_cli("pack", "-q", str(meeting), "-o", str(out))
+    assert (code, err) == (2, f"make-report: error: {tmp_path / 'r.yaml'}:1: clearances: no finance clearance\n")
+    assert not out.exists()

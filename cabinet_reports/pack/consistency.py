@@ -18,10 +18,11 @@ The checks (``CHECKS``, run in order by :func:`pack_warnings`):
 * ``listed-twice`` — the same report or PDF is on the agenda twice (listed once public and
   once Part B it is an error instead: see :func:`cabinet_reports.pack.load.load_meeting`).
 
-:func:`load_meeting` runs them, so ``make-report pack`` and ``make-report check MEETING.yaml``
-give the same warnings; ``--strict`` makes any warning exit 2 with nothing written. A further
-check (missing clearances, say) is one more function ``(LoadedMeeting) -> Iterable[PackWarning]``
-in ``CHECKS``.
+:func:`~cabinet_reports.pack.load.load_meeting` runs them, so ``make-report pack`` and
+``make-report check MEETING.yaml`` give the same warnings; ``--strict`` makes any warning exit 2
+with nothing written. A further check (missing clearances, say) is one more function
+``(LoadedMeeting) -> Iterable[PackWarning]`` in ``CHECKS``; a warning of severity "error" stops
+the pack (exit 2, nothing written) as an invalid input does.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ class PackWarning:
 
     check: str
     problem: Problem
-    severity: str = "warning"
+    severity: str = "warning"  # or "error": the pack is refused
 
     def __str__(self) -> str:
         return str(self.problem)

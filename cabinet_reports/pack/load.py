@@ -226,6 +226,9 @@ def load_meeting(path: str | Path, theme: Theme | str | Path | None = None) -> L
         raise InputError(problems)
     loaded = LoadedMeeting(meeting, source, items, warnings)
     loaded.findings += pack_warnings(loaded)
+    errors = [f.problem for f in loaded.findings if f.severity == "error"]
+    if errors:
+        raise InputError(errors)
     return loaded
 
 
