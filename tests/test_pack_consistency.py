@@ -204,7 +204,8 @@ def test_item_files_are_stamped_on_their_first_page(stamped, libreoffice):
     assert stamps(roads) == {1: ["2"]} and STAMP.search(top_right(roads, 1))
     assert stamps(land) == {1: ["3"]}
     assert structure_problems(roads) == []  # the stamp is tagged text, not stray content
-    docx = libreoffice([next((stamped / "items").glob("02-*.docx")), next((stamped / "items" / "part-b").glob("*.docx"))])
+    docx = libreoffice([next((stamped / "items").glob("02-*.docx")),
+                        next((stamped / "items" / "part-b").glob("*.docx"))])
     assert stamps(docx[0]) == {1: ["2"]} and stamps(docx[1]) == {1: ["3"]}
     assert STAMP.search(top_right(docx[0], 1))  # right-aligned in Word's view too
 

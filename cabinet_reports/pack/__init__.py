@@ -125,8 +125,9 @@ def build_pack(meeting_path: str | Path, outdir: str | Path, *, theme: Theme | s
     and written at the end as one set. Warnings (publication date, key decisions without
     forward plan reference, untagged attachments, the consistency checks of
     :mod:`.consistency`) go to ``warn`` as they are found and are also returned; with
-    ``strict`` any warning is an error (raised before anything is rendered or written). Reports render on ``executor`` (any ``concurrent.futures.Executor``) or, by
-    default, on ``jobs`` local worker processes. ``cache`` is True for ``outdir/.cache``, a
+    ``strict`` any warning is an error (raised before anything is rendered or written).
+    Reports render on ``executor`` (any ``concurrent.futures.Executor``) or, by default, on
+    ``jobs`` local worker processes. ``cache`` is True for ``outdir/.cache``, a
     folder, or False for none; the outputs are the same bytes with or without it.
     """
     outdir = Path(outdir)

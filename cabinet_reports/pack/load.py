@@ -113,7 +113,8 @@ def load_meeting(path: str | Path, theme: Theme | str | Path | None = None) -> L
 
     Report items are loaded and numbered (so their own located errors surface here); attached
     PDFs must exist and open. The consistency checks (:func:`.consistency.pack_warnings`) then
-    run on the loaded meeting, and their warnings follow the ones found while loading. Part B: a report whose classification is exempt makes its item
+    run on the loaded meeting; their warnings follow the ones found while loading (a finding of
+    severity "error" is raised). Part B: a report whose classification is exempt makes its item
     Part B; an item marked ``exempt`` whose report says public is *treated as exempt* (the
     safe reading: nothing is published by mistake), with a warning, and the report is
     rendered with the item's exemption so every page is marked NOT FOR PUBLICATION.
@@ -280,7 +281,7 @@ def _report_item(number: int, i: int, spec: ReportItem, report: Report, file: Pa
         warnings.append(PackWarning("forward-plan", Problem(
             "key decision without a forward plan reference (28 clear days' notice, SI 2012/2089 reg 9)",
             str(file), line, "key_decision")))
-    # Only the item number is the stamp's to show: it is on every public output, Part B or not.
+    # The stamp's wording sees the item number only, so no title (of a Part B item) can reach it.
     stamp = theme.text(theme.word("agenda_item_stamp"), {"number": number}, ("words", "agenda_item_stamp"))
     # A Part B item without public_title is refused by load_meeting; a public item shows its title.
     return PackItem(number, i, "report", title, spec.public_title or title, list(report.report_of),
