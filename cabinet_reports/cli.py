@@ -53,14 +53,18 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
 
     check = sub.add_parser(
-        "check", help="validate and lint report files without rendering",
+        "check", help="validate and lint report files (or check meeting files) without rendering",
         description="Validate and number report files, then run the theme's report lint (expected sections, "
                     "length, word limits, readability, acronyms, placeholders, link text, forward plan, "
-                    "background papers, clearances); print problems, write nothing. Lint findings print one a line on "
-                    "stderr as FILE:LINE: FIELD: SEVERITY: MESSAGE [CHECK]; a file that passes prints FILE: ok.")
-    check.add_argument("reports", nargs="+", metavar="REPORT", type=Path, help="report file (.yaml, .yml, .json or .md)")
+                    "background papers, clearances); print problems, write nothing. A meeting file (one with agenda items) "
+                    "is checked as `pack` would: every report validated, and the pack's warnings (reports for "
+                    "another meeting, date or item number; a meeting on a weekend or bank holiday; …). Findings "
+                    "print one a line on stderr as FILE:LINE: FIELD: SEVERITY: MESSAGE [CHECK]; a file that "
+                    "passes prints FILE: ok.")
+    check.add_argument("reports", nargs="+", metavar="FILE", type=Path,
+                       help="report file (.yaml, .yml, .json or .md) or meeting file (.yaml, .yml or .json)")
     check.add_argument("-t", "--theme", type=Path, metavar="DIR", help="theme folder (see render)")
-    check.add_argument("--strict", action="store_true", help="lint warnings fail the check too (exit 2)")
+    check.add_argument("--strict", action="store_true", help="warnings fail the check too (exit 2)")
     check.add_argument("--format", choices=["text", "json"], default="text", dest="output",
                        help="text (default), or json: one JSON list on stdout of every problem and finding "
                             "(file, line, field, check, severity, message), for editors and CI")
@@ -95,6 +99,8 @@ def _parser() -> argparse.ArgumentParser:
     pack.add_argument("--no-cache", action="store_true",
                       help="render every report again and keep nothing (default: reuse OUTDIR/.cache)")
     pack.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary; warnings still print")
+    pack.add_argument("--strict", action="store_true",
+                      help="any warning is an error: exit 2 and write nothing (default: warn and build)")
 
     new = sub.add_parser(
         "new", help="write a starter report to fill in",
@@ -167,7 +173,7 @@ def _pack(args: argparse.Namespace) -> int:
 
     progress = _RichProgress() if sys.stderr.isatty() and not args.quiet else None
     options = dict(theme=args.theme, published_on=args.published_on, progress=progress, jobs=args.jobs, warn=warn,
-                   cache=not args.no_cache)
+                   cache=not args.no_cache, strict=args.strict)
     try:
         with _terminate_cleanly():
             if len(args.meetings) == 1:
@@ -217,19 +223,50 @@ def _terminate_cleanly() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _prepare_all(paths: Sequence[Path], theme: Any) -> list[Any]:
-    """Validate every input before anything is rendered; report every problem at once."""
+def _prepare_all(paths: Sequence[Path], theme: Any, meetings: bool = False) -> list[Any]:
+    """Validate every input before anything is rendered; report every problem at once.
+
+    With ``meetings``, a meeting file is loaded as a pack would load it (a LoadedMeeting).
+    """
     from .api import prepare
 
     jobs, problems = [], []
     for path in paths:
         try:
-            jobs.append(prepare(path, theme))
+            jobs.append(_prepare_check(path, theme) if meetings else prepare(path, theme))
         except CabinetReportsError as exc:
             problems.extend(exc.problems)
     if problems:
         raise CabinetReportsError(problems)
     return jobs
+
+
+def _prepare_check(path: Path, theme: Any) -> Any:
+    """Load a file for `check`: a meeting file as `pack` loads it, a report file for rendering."""
+    from .api import prepare
+    from .loader import load_file
+    from .meeting import is_meeting_data
+    from .readers import is_markdown
+
+    if not is_markdown(path):
+        try:
+            data, _ = load_file(path)
+        except CabinetReportsError:  # loading it as a report says what is wrong
+            data = None
+        if is_meeting_data(data):
+            from .pack.load import load_meeting
+
+            return load_meeting(path, theme)
+    return prepare(path, theme)
+
+
+def _findings(job: Any, theme: Any) -> list[Any]:
+    """Return the lint findings of a prepared report, or the pack warnings of a loaded meeting."""
+    from .lint import lint_report
+
+    if hasattr(job, "findings"):  # a LoadedMeeting
+        return [w.finding() for w in job.findings]
+    return lint_report(job.report, job.doc, theme, job.options)
 
 
 def _render(args: argparse.Namespace, own_process: bool = False) -> int:
@@ -252,15 +289,14 @@ def _render(args: argparse.Namespace, own_process: bool = False) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from .api import resolve_theme
-    from .lint import lint_report
 
     if args.output == "json":
         return _check_json(args)
     theme = resolve_theme(args.theme)
-    jobs = _prepare_all(args.reports, theme)
+    jobs = _prepare_all(args.reports, theme, meetings=True)
     failed = False
     for path, job in zip(args.reports, jobs):
-        findings = lint_report(job.report, job.doc, theme, job.options)
+        findings = _findings(job, theme)
         for finding in findings:
             print(finding, file=sys.stderr)
         if any(f.severity == "error" or args.strict for f in findings):
@@ -274,16 +310,16 @@ def _check_json(args: argparse.Namespace) -> int:
     """`check --format json`: every problem of every file, validation and lint alike, as one list."""
     import json
 
-    from .api import prepare, resolve_theme
-    from .lint import Finding, lint_report
+    from .api import resolve_theme
+    from .lint import Finding
 
     findings: list[Finding] = []
     try:
         theme = resolve_theme(args.theme)
         for path in args.reports:
             try:
-                job = prepare(path, theme)
-                findings += lint_report(job.report, job.doc, theme, job.options)
+                job = _prepare_check(path, theme)
+                findings += _findings(job, theme)
             except CabinetReportsError as exc:
                 findings += [Finding(exc.category, "error", p.message, p.file, p.line, p.field) for p in exc.problems]
     except CabinetReportsError as exc:  # the theme itself: no report can be checked

@@ -174,3 +174,8 @@ class Meeting(Model):
         if isinstance(value, dt.time):
             return value.strftime("%H:%M")
         return value
+
+
+def is_meeting_data(data: Any) -> bool:
+    """Return True for the data of a meeting file: a mapping with agenda ``items`` (a report has none)."""
+    return isinstance(data, dict) and "items" in data and "sections" not in data

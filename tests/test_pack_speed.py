@@ -82,11 +82,18 @@ def _images(pdf: Path, first: int, last: int, folder: Path, stem: str) -> list[b
 def test_drawn_page_numbers_look_exactly_like_the_themes_footer(example_pack, tmp_path):
     """The pack's pages of a report are pixel for pixel the report rendered with its own footer
     printing the pack numbers (how packs were made before: a second layout per report)."""
-    from cabinet_reports.api import load_report, render_bytes
+    from cabinet_reports.api import build, load_report, render_options
+    from cabinet_reports.pack.load import for_agenda_item, stamp_document
+    from cabinet_reports.renderers import get_renderer
+    from cabinet_reports.theme import Theme
 
-    report = load_report(ROOT / "examples" / "dudley-2005-partnership-strategy" / "report.yaml")
+    # As the pack prints item 5: its number filled in and "Agenda Item 5" on its first page.
+    report = for_agenda_item(load_report(ROOT / "examples" / "dudley-2005-partnership-strategy" / "report.yaml"),
+                             {"number": 5, "body": "Cabinet", "date": "2005-03-16", "stamp": "Agenda Item 5"})
+    doc = stamp_document(build(report, Theme()), "Agenda Item 5")
     before = tmp_path / "before.pdf"
-    before.write_bytes(render_bytes(report, "pdf", page_offset=4, total_pages=14))  # pages 5 to 11 of 14
+    before.write_bytes(get_renderer("pdf")(doc, Theme(), render_options(report, page_offset=4, total_pages=14)))
+    # pages 5 to 11 of 14
     old = _images(before, 1, 7, tmp_path, "old")
     new = _images(example_pack / "public-pack.pdf", 5, 11, tmp_path, "new")
     assert len(old) == len(new) == 7
@@ -123,7 +130,7 @@ def test_outputs_are_the_same_bytes_with_and_without_the_cache(example_pack, tmp
     warm = build_pack(EXAMPLE, cached, jobs=1, progress=progress)
     assert outputs(cached) == first == outputs(example_pack)
     assert progress.steps == ["reusing the pack", "writing"]  # nothing rendered, nothing assembled
-    assert (cold.public_pages, cold.full_pages) == (warm.public_pages, warm.full_pages) == (14, 15)
+    assert (cold.public_pages, cold.full_pages) == (warm.public_pages, warm.full_pages) == (14, 16)
     manifest = json.loads((cached / ".make-report-manifest.json").read_text())
     assert not any(n.startswith(".cache") for n in manifest["files"])
 
@@ -259,7 +266,7 @@ def test_batch_builds_each_meeting_in_its_folder_sharing_renders(tmp_path):
     small_meeting(tmp_path / "cabinet", {"a": "Roads.", "b": "Parks."})
     shared = tmp_path / "cabinet" / "a.yaml"
     (tmp_path / "scrutiny" / "meeting.yaml").write_text(
-        HEAD + f"  - report: {shared}\n  - title: Work programme\n", encoding="utf-8")
+        HEAD + f"  - title: Apologies\n  - report: {shared}\n  - title: Work programme\n", encoding="utf-8")
     out = tmp_path / "out"
     code, stdout, err = run_cli("pack", str(tmp_path / "cabinet" / "meeting.yaml"),
                                 str(tmp_path / "scrutiny" / "meeting.yaml"), "-o", str(out))
@@ -268,7 +275,7 @@ def test_batch_builds_each_meeting_in_its_folder_sharing_renders(tmp_path):
     assert "Roads." in pdftotext(out / "scrutiny" / "public-pack.pdf")
     assert sorted(p.name for p in out.iterdir()) == [".cache", "cabinet", "scrutiny"]
     assert f"{tmp_path / 'cabinet' / 'meeting.yaml'}:" in stdout.splitlines()
-    # a.yaml is on both agendas and rendered once.
+    # a.yaml is item 2 of both agendas (the same render, "Agenda Item 2") and rendered once.
     from cabinet_reports.pack import build_packs
 
     progress = Recorder()

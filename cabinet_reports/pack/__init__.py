@@ -61,7 +61,7 @@ from .cache import CACHE_FOLDER, Cache, Memo, decode, encode, file_digest, item_
 from .docx_agenda import agenda_docx
 from .furniture import Numbered, number_pages
 from .items import Progress, RenderedReport, ReportJob, _NoProgress, render_reports
-from .load import LoadedMeeting, PackItem, load_meeting
+from .load import LoadedMeeting, PackItem, agenda_item_options, load_meeting
 from .plan import AgendaContent, AgendaEntry, agenda_content, number_pack, publication_warnings, render_notice
 from .web import web_names, web_pages
 
@@ -126,25 +126,28 @@ CacheOption = bool | str | Path | Cache | None
 def build_pack(meeting_path: str | Path, outdir: str | Path, *, theme: Theme | str | Path | None = None,
                published_on: dt.date | None = None, progress: Progress | None = None,
                jobs: int | None = None, warn: Callable[[str], None] | None = None,
-               executor: Executor | None = None, cache: CacheOption = True) -> PackResult:
+               executor: Executor | None = None, cache: CacheOption = True, strict: bool = False) -> PackResult:
     """Build a meeting's agenda, public pack, full pack and item files into ``outdir``.
 
     Every input is validated before anything is rendered; every output is rendered in memory
     and written at the end as one set. Warnings (publication date, key decisions without
-    forward plan reference, untagged attachments) go to ``warn`` as they are found and are
-    also returned. Reports render on ``executor`` (any ``concurrent.futures.Executor``) or, by
-    default, on ``jobs`` local worker processes. ``cache`` is True for ``outdir/.cache``, a
+    forward plan reference, untagged attachments, the consistency checks of
+    :mod:`.consistency`) go to ``warn`` as they are found and are also returned; with
+    ``strict`` any warning is an error (raised before anything is rendered or written).
+    Reports render on ``executor`` (any ``concurrent.futures.Executor``) or, by default, on
+    ``jobs`` local worker processes. ``cache`` is True for ``outdir/.cache``, a
     folder, or False for none; the outputs are the same bytes with or without it.
     """
     outdir = Path(outdir)
     return _build([(Path(meeting_path), outdir)], outdir / CACHE_FOLDER, theme=theme, published_on=published_on,
-                  progress=progress, jobs=jobs, warn=warn, executor=executor, cache=cache)[0]
+                  progress=progress, jobs=jobs, warn=warn, executor=executor, cache=cache, strict=strict)[0]
 
 
 def build_packs(meeting_paths: Sequence[str | Path], outdir: str | Path, *, theme: Theme | str | Path | None = None,
                 published_on: dt.date | None = None, progress: Progress | None = None,
                 jobs: int | None = None, warn: Callable[[str], None] | None = None,
-                executor: Executor | None = None, cache: CacheOption = True) -> list[PackResult]:
+                executor: Executor | None = None, cache: CacheOption = True,
+                strict: bool = False) -> list[PackResult]:
     """Build several meetings in one call, each into ``outdir/<meeting name>/``.
 
     As :func:`build_pack`, sharing one executor and one cache (``outdir/.cache``): a report on
@@ -159,7 +162,8 @@ def build_packs(meeting_paths: Sequence[str | Path], outdir: str | Path, *, them
         raise InputError(Problem(f"several meetings would be written to {', '.join(clashes)}: "
                                  "rename the files or build them separately"))
     return _build([(p, outdir / stem) for p, stem in zip(paths, stems)], outdir / CACHE_FOLDER, theme=theme,
-                  published_on=published_on, progress=progress, jobs=jobs, warn=warn, executor=executor, cache=cache)
+                  published_on=published_on, progress=progress, jobs=jobs, warn=warn, executor=executor, cache=cache,
+                  strict=strict)
 
 
 def _open_cache(cache: CacheOption, default: Path) -> Cache | None:
@@ -186,12 +190,16 @@ class _Meeting:
 
 
 def _build(pairs: list[tuple[Path, Path]], default_cache: Path, *, theme, published_on, progress, jobs, warn,
-           executor, cache) -> list[PackResult]:
+           executor, cache, strict=False) -> list[PackResult]:
     theme = resolve_theme(theme)
     progress = progress or _NoProgress()
     for _, folder in pairs:
         check_folder(folder)
     meetings = _load(pairs, theme, published_on, warn)
+    count = sum(len(m.warnings) for m in meetings)
+    if strict and count:
+        raise InputError(Problem(f"{count} warning{'s' if count != 1 else ''} (above), so nothing was written",
+                                 field="--strict"))
     for m in meetings:  # a folder in the way of an output: say so now, not after the renders
         check_targets(m.folder, _output_names(m.loaded))
     store = _open_cache(cache, default_cache)
@@ -203,7 +211,8 @@ def _build(pairs: list[tuple[Path, Path]], default_cache: Path, *, theme, publis
             if item.kind == "report":
                 m.keys[item.number] = item_key(item.path, render_options(item.report).logo,
                                                item.report.classification.model_dump(mode="json"),
-                                               public=not item.exempt, theme_hash=theme_hash)
+                                               public=not item.exempt, theme_hash=theme_hash,
+                                               options={"agenda_item": agenda_item_options(item, m.loaded.meeting)})
             elif item.kind == "pdf":
                 attachments.append(file_digest(item.path))
         m.pack_key = pack_key(m.path, attachments, [m.keys.get(it.number, "") for it in m.loaded.items],
@@ -216,7 +225,8 @@ def _build(pairs: list[tuple[Path, Path]], default_cache: Path, *, theme, publis
             if item.kind == "report":
                 jobs_by_key[m.keys[item.number]] = ReportJob(
                     str(item.path), item.report.classification.model_dump(mode="json"),
-                    str(theme.dirs[0]) if len(theme.dirs) > 1 else None, _epoch())
+                    str(theme.dirs[0]) if len(theme.dirs) > 1 else None, _epoch(),
+                    agenda_item_options(item, m.loaded.meeting))
     # One step per progress.advance() below, so the bar ends exactly at 100 %: each report
     # rendered or reused (once however many meetings list it); per meeting built, numbering
     # each pack (the full pack is numbered separately only when anything is Part B), merging

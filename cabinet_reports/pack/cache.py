@@ -198,12 +198,16 @@ def theme_digest(theme: Theme) -> str:
 
 
 def item_key(report_file: Path, logo: Path | None, classification: Mapping[str, Any], public: bool,
-             theme_hash: str) -> str:
-    """Return the key of a report item's render (PDF without page numbers, and DOCX)."""
+             theme_hash: str, options: Mapping[str, Any] | None = None) -> str:
+    """Return the key of a report item's render (PDF without page numbers, and DOCX).
+
+    ``options`` is what else the render takes as plain data (its agenda item number and stamp).
+    """
     return _hash({"kind": "report item", "format": FORMAT, "environment": environment_digest(),
                   "theme": theme_hash, "report": file_digest(report_file), "logo": file_digest(logo),
                   "classification": dict(classification), "audience": "public" if public else "full",
-                  "epoch": os.environ.get("SOURCE_DATE_EPOCH", "").strip(), "options": {"page_numbers": False}})
+                  "epoch": os.environ.get("SOURCE_DATE_EPOCH", "").strip(),
+                  "options": {"page_numbers": False, **(options or {})}})
 
 
 def pack_key(meeting_file: Path, attachments: list[str], items: list[str], theme_hash: str,

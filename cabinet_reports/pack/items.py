@@ -56,6 +56,7 @@ class ReportJob:
     classification: dict  # its effective classification (an item's `exempt:` overrides a public report)
     theme_dir: str | None  # the user's theme folder (None: the built-in theme)
     epoch: str  # the caller's SOURCE_DATE_EPOCH ("" if unset): a remote worker must stamp the same dates
+    agenda_item: dict | None = None  # its place on the agenda (load.agenda_item_options): number and stamp
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def render_report_job(job: ReportJob) -> RenderedReport:
     from ..renderers import get_renderer
     from ..renderers.pdf import layout, write_tagged_pdf
     from ..theme import Theme
-    from .load import _with_classification
+    from .load import _with_classification, for_agenda_item, stamp_document
 
     with _epoch(job.epoch):
         theme = Theme(job.theme_dir)
@@ -91,7 +92,11 @@ def render_report_job(job: ReportJob) -> RenderedReport:
         classification = Classification(**job.classification)
         if report.classification != classification:
             report = _with_classification(report, classification)
+        if job.agenda_item is not None:
+            report = for_agenda_item(report, job.agenda_item)
         doc = build(report, theme)
+        if job.agenda_item is not None:
+            doc = stamp_document(doc, job.agenda_item["stamp"])
         document = layout(doc, theme, render_options(report, page_numbers=False))
         pdf = write_tagged_pdf(document, doc.date)
         docx = get_renderer("docx")(doc, theme, render_options(report))

@@ -3,16 +3,23 @@
 Takes a meeting file (and the theme, to number every report); gives a :class:`LoadedMeeting`:
 the validated :class:`~cabinet_reports.meeting.Meeting` and one :class:`PackItem` per agenda
 item — its kind, real and public titles, its loaded report or attached PDF bytes and its
-exemption — plus non-fatal warnings. Every problem of every item is collected (located in
-its own file) and raised together as one InputError, before anything is rendered.
+exemption — plus non-fatal warnings (:class:`~.consistency.PackWarning`: the few found while
+loading, then the consistency checks of :mod:`.consistency`). Every problem of every item is
+collected (located in its own file) and raised together as one InputError, before anything is
+rendered.
+
+It also gives what the pack adds to a report it renders (:func:`for_agenda_item`): the item
+number in its ``meeting.item`` and, on its first page, the theme's "Agenda Item N" stamp.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -24,8 +31,16 @@ from ..meeting import AttachmentItem, Meeting, ProceduralItem, ReportItem
 from ..models import Classification, Report
 from ..theme import Theme
 from ..validation import validate
+from .consistency import PackWarning, pack_warnings, this_meeting
 
-__all__ = ["LoadedMeeting", "PackItem", "load_meeting"]
+if TYPE_CHECKING:
+    from ..document import Document
+
+__all__ = ["LoadedMeeting", "PackItem", "STAMP_ROLE", "agenda_item_options", "for_agenda_item", "load_meeting",
+           "stamp_document"]
+
+# The title-block role (HTML class tb-agenda-item, DOCX "Title Block" paragraph) of the stamp.
+STAMP_ROLE = "agenda-item"
 
 
 @dataclass
@@ -45,6 +60,7 @@ class PackItem:
     pdf: bytes | None = None
     pages: int = 0  # pages of the item's full papers (0 for procedural items)
     public_report_of: list[str] = field(default_factory=list)  # what public outputs show for Part B
+    stamp: str = ""  # a report's first-page "Agenda Item N" (theme word agenda_item_stamp; "" for none)
 
     @property
     def exempt(self) -> bool:
@@ -76,7 +92,12 @@ class LoadedMeeting:
     meeting: Meeting
     source: Source
     items: list[PackItem]
-    warnings: list[str] = field(default_factory=list)
+    findings: list[PackWarning] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list[str]:
+        """Return every warning as one located line."""
+        return [str(f) for f in self.findings]
 
 
 def _at(source: Source, path: tuple, message: str) -> Problem:
@@ -92,7 +113,9 @@ def load_meeting(path: str | Path, theme: Theme | str | Path | None = None) -> L
     """Load a meeting file and every item's papers; raise one InputError listing every problem.
 
     Report items are loaded and numbered (so their own located errors surface here); attached
-    PDFs must exist and open. Part B: a report whose classification is exempt makes its item
+    PDFs must exist and open. The consistency checks (:func:`.consistency.pack_warnings`) then
+    run on the loaded meeting; their warnings follow the ones found while loading (a finding of
+    severity "error" is raised). Part B: a report whose classification is exempt makes its item
     Part B; an item marked ``exempt`` whose report says public is *treated as exempt* (the
     safe reading: nothing is published by mistake), with a warning, and the report is
     rendered with the item's exemption so every page is marked NOT FOR PUBLICATION.
@@ -107,7 +130,7 @@ def load_meeting(path: str | Path, theme: Theme | str | Path | None = None) -> L
     meeting = validate(Meeting, data, source)
     base = source.base_dir or Path.cwd()
     problems: list[Problem] = []
-    warnings: list[str] = []
+    warnings: list[PackWarning] = []
     items: list[PackItem] = []
     default_jur = meeting.settings.jurisdiction
 
@@ -148,8 +171,9 @@ def load_meeting(path: str | Path, theme: Theme | str | Path | None = None) -> L
                 problems.append(_at(source, where + ("pdf",), f"attached PDF {spec.pdf} has no pages"))
                 continue
             if not tagged:
-                warnings.append(str(_at(source, where + ("pdf",), f"{spec.pdf} is not a tagged PDF: it is "
-                                        "included as supplied, but screen readers cannot follow its structure")))
+                warnings.append(PackWarning("untagged-pdf", _at(
+                    source, where + ("pdf",), f"{spec.pdf} is not a tagged PDF: it is included as supplied, "
+                    "but screen readers cannot follow its structure")))
             items.append(PackItem(number, i, "pdf", spec.title, spec.public_title or spec.title,
                                   list(spec.report_of), spec.text, exemption, path=file, pdf=raw, pages=pages,
                                   public_report_of=list(spec.public_report_of or [])))
@@ -165,13 +189,10 @@ def load_meeting(path: str | Path, theme: Theme | str | Path | None = None) -> L
             except CabinetReportsError as exc:
                 problems.extend(exc.problems)
                 continue
-            # The sign-off record, as `check` reports it: a warning, or an error if the theme says so.
-            for finding in clearance_findings(report, theme):
-                found = Problem(finding.message, finding.file, finding.line, finding.field)
-                if finding.severity == "error":
-                    problems.append(found)
-                else:
-                    warnings.append(str(found))
+            # The sign-off record, as `check` reports it: a warning, or an error if the theme says so
+            # (an error-severity finding stops the pack, below).
+            warnings += [PackWarning(f.check, Problem(f.message, f.file, f.line, f.field), f.severity)
+                         for f in clearance_findings(report, theme)]
             own = report.classification
             if own.exempt:
                 if exemption is not None and (sorted(exemption.paragraphs) != sorted(own.paragraphs)
@@ -182,10 +203,11 @@ def load_meeting(path: str | Path, theme: Theme | str | Path | None = None) -> L
                     continue
                 exemption = own
             elif exemption is not None:
-                warnings.append(str(_at(source, where + ("exempt",),
-                                        f"{spec.report} is classified public but this item is Part B: treated as exempt")))
+                warnings.append(PackWarning("part-b", _at(
+                    source, where + ("exempt",),
+                    f"{spec.report} is classified public but this item is Part B: treated as exempt")))
                 report = _with_classification(report, exemption)
-            items.append(_report_item(number, i, spec, report, file, exemption, source, warnings))
+            items.append(_report_item(number, i, spec, report, file, exemption, warnings, theme))
         else:  # pragma: no cover - the discriminator admits only these three
             raise AssertionError(type(spec))
         if items and items[-1].index == i and items[-1].exempt:
@@ -196,9 +218,9 @@ def load_meeting(path: str | Path, theme: Theme | str | Path | None = None) -> L
                                     "a Part B item needs a public_title: the title the public agenda and pack "
                                     "show instead of its own"))
             elif _same_words(spec.public_title, items[-1].title):
-                warnings.append(str(_at(source, where + ("public_title",),
-                                        "the public title is the item's own title: if the title itself is exempt "
-                                        "information, give a neutral one (e.g. 'A property matter')")))
+                warnings.append(PackWarning("public-title", _at(
+                    source, where + ("public_title",), "the public title is the item's own title: if the title "
+                    "itself is exempt information, give a neutral one (e.g. 'A property matter')")))
     problems += _mixed_duplicates(items, meeting, source)
     first_b = next((it for it in items if it.exempt), None)
     for it in items:
@@ -208,7 +230,12 @@ def load_meeting(path: str | Path, theme: Theme | str | Path | None = None) -> L
                                 "last (the resolution to exclude the public covers every item after it)"))
     if problems:
         raise InputError(problems)
-    return LoadedMeeting(meeting, source, items, warnings)
+    loaded = LoadedMeeting(meeting, source, items, warnings)
+    loaded.findings += pack_warnings(loaded)
+    errors = [f.problem for f in loaded.findings if f.severity == "error"]
+    if errors:
+        raise InputError(errors)
+    return loaded
 
 
 def _same_words(a: str, b: str) -> bool:
@@ -250,16 +277,66 @@ def _with_classification(report: Report, classification: Classification) -> Repo
 
 
 def _report_item(number: int, i: int, spec: ReportItem, report: Report, file: Path,
-                 exemption: Classification | None, source: Source, warnings: list[str]) -> PackItem:
+                 exemption: Classification | None, warnings: list[PackWarning], theme: Theme) -> PackItem:
     title = spec.title or report.title
     kd = report.key_decision
     report_source = report._source
     if kd is not None and kd.key and not kd.forward_plan:
         line = report_source.line_of(("key_decision",)) if report_source else None
-        warnings.append(str(Problem("key decision without a forward plan reference (28 clear days' notice, "
-                                    "SI 2012/2089 reg 9)", str(file), line, "key_decision")))
+        warnings.append(PackWarning("forward-plan", Problem(
+            "key decision without a forward plan reference (28 clear days' notice, SI 2012/2089 reg 9)",
+            str(file), line, "key_decision")))
+    # The stamp's wording sees the item number only, so no title (of a Part B item) can reach it.
+    stamp = theme.text(theme.word("agenda_item_stamp"), {"number": number}, ("words", "agenda_item_stamp"))
     # A Part B item without public_title is refused by load_meeting; a public item shows its title.
     return PackItem(number, i, "report", title, spec.public_title or title, list(report.report_of),
                     spec.text, exemption, report=report, path=file,
-                    public_report_of=list(spec.public_report_of or []))
+                    public_report_of=list(spec.public_report_of or []), stamp=" ".join(stamp.split()))
+
+
+def agenda_item_options(item: PackItem, meeting: Meeting) -> dict[str, Any]:
+    """Return what a report's render takes from its place on the agenda, as plain data.
+
+    A worker's job carries it and the render's cache key hashes it: the item number, the
+    meeting (body and date, to find the entry of the report's meetings to number) and the stamp.
+    """
+    return {"number": item.number, "body": meeting.body, "date": meeting.date.isoformat(), "stamp": item.stamp}
+
+
+def for_agenda_item(report: Report, options: dict[str, Any]) -> Report:
+    """Return the report as the pack prints it (``options`` from :func:`agenda_item_options`).
+
+    The item number goes into the entry of ``meeting`` or ``meetings`` that is this meeting,
+    replacing a number the report gives itself (the consistency check warns). A report that
+    names no entry for this meeting (warned about too), or a briefing note, is left as it is:
+    the number is not another meeting's to show.
+    """
+    found = this_meeting(report, options["body"], dt.date.fromisoformat(options["date"]))
+    if found is None:
+        return report
+    path = found[0]
+    number = str(options["number"])
+    if path == ("meeting",):
+        update: dict[str, Any] = {"meeting": report.meeting.model_copy(update={"item": number})}
+    else:
+        refs = list(report.meetings)
+        refs[path[1]] = refs[path[1]].model_copy(update={"item": number})
+        update = {"meetings": refs}
+    copy = report.model_copy(update=update)
+    copy._source = report._source
+    return copy
+
+
+def stamp_document(doc: Document, stamp: str) -> Document:
+    """Return the document with ``stamp`` ("Agenda Item 5") as the first line of its title block.
+
+    A title-block line like the others, it is real text: in the PDF's structure tree, the DOCX
+    and the web page alike (style.css floats it to the top right of the first page). An empty
+    stamp (the theme's agenda_item_stamp set to "") leaves the document as it is.
+    """
+    if not stamp:
+        return doc
+    from ..document import TitleLine
+
+    return dataclasses.replace(doc, title_lines=[TitleLine(STAMP_ROLE, stamp)] + list(doc.title_lines))
 

@@ -647,7 +647,11 @@ class _Writer:
                 self.para("Title", (Span(line.text),))
                 title = title or line.text
             else:
-                self.para("Title Block", (Span(line.text),))
+                p = self.para("Title Block", (Span(line.text),))
+                if line.role == "agenda-item":  # a meeting pack's "Agenda Item 5": top right, as in the PDF
+                    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+                    p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
         # A theme that leaves the title out of the title block gets no extra title line
         # (it may repeat the title before the body, or print it in the header table).
         title = title or doc.title
