@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import os
 import re
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -53,6 +52,7 @@ from typing import Callable, Sequence
 from ..api import output_stem, render_options, resolve_theme
 from ..atomic import check_folder, check_targets, write_folder
 from ..errors import CabinetReportsError, InputError, Problem
+from ..renderers import source_date_setting
 from ..theme import Theme
 from .assemble import _stamp, assemble_pack, sanitize_pdf
 from .cache import CACHE_FOLDER, Cache, Memo, decode, encode, file_digest, item_key, pack_key, theme_digest
@@ -237,7 +237,7 @@ def _build(pairs: list[tuple[Path, Path]], default_cache: Path, *, theme, publis
 
 
 def _epoch() -> str:
-    return os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    return source_date_setting()  # the caller's (its thread's, see renderers.source_date)
 
 
 def _load(pairs: list[tuple[Path, Path]], theme: Theme, published_on: dt.date | None,

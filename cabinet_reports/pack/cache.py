@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..atomic import TEMP_SUFFIX, atomic_write_bytes
+from ..renderers import source_date_setting
 from ..theme import Theme
 
 __all__ = ["CACHE_FOLDER", "Cache", "Memo", "environment_digest", "item_key", "pack_key", "theme_digest"]
@@ -203,7 +204,7 @@ def item_key(report_file: Path, logo: Path | None, classification: Mapping[str, 
     return _hash({"kind": "report item", "format": FORMAT, "environment": environment_digest(),
                   "theme": theme_hash, "report": file_digest(report_file), "logo": file_digest(logo),
                   "classification": dict(classification), "audience": "public" if public else "full",
-                  "epoch": os.environ.get("SOURCE_DATE_EPOCH", "").strip(), "options": {"page_numbers": False}})
+                  "epoch": source_date_setting(), "options": {"page_numbers": False}})
 
 
 def pack_key(meeting_file: Path, attachments: list[str], items: list[str], theme_hash: str,
@@ -211,7 +212,7 @@ def pack_key(meeting_file: Path, attachments: list[str], items: list[str], theme
     """Return the key of a whole pack's outputs, from the keys and digests of all its inputs."""
     return _hash({"kind": "pack", "format": FORMAT, "environment": environment_digest(), "theme": theme_hash,
                   "meeting": file_digest(meeting_file), "attachments": attachments, "items": items,
-                  "published_on": published_on, "epoch": os.environ.get("SOURCE_DATE_EPOCH", "").strip()})
+                  "published_on": published_on, "epoch": source_date_setting()})
 
 
 class Memo:
@@ -229,7 +230,7 @@ class Memo:
     def _key(self, kind: str, text: str) -> str:
         return _hash({"kind": kind, "format": FORMAT, "environment": environment_digest(), "theme": self.theme_hash,
                       "text": hashlib.sha256(text.encode("utf-8")).hexdigest(),
-                      "epoch": os.environ.get("SOURCE_DATE_EPOCH", "").strip()})
+                      "epoch": source_date_setting()})
 
     def get(self, kind: str, text: str) -> tuple[dict[str, Any], dict[str, bytes]] | None:
         """Return the (meta, blobs) stored for a layout of ``text``, or None."""
