@@ -60,7 +60,8 @@ from .docx_agenda import agenda_docx
 from .furniture import Numbered, number_pages
 from .items import Progress, RenderedReport, ReportJob, _NoProgress, render_reports
 from .load import LoadedMeeting, PackItem, load_meeting
-from .plan import AgendaContent, AgendaEntry, agenda_content, number_pack, publication_warnings, render_notice
+from .plan import (AgendaContent, AgendaEntry, Prepared, agenda_content, number_pack, prepare_assembly,
+                   publication_warnings)
 
 __all__ = ["AgendaContent", "AgendaEntry", "CACHE_FOLDER", "PackItem", "PackResult", "Progress", "agenda_content",
            "agenda_docx", "build_pack", "build_packs", "load_meeting", "LoadedMeeting", "publication_warnings"]
@@ -217,13 +218,20 @@ def _build(pairs: list[tuple[Path, Path]], default_cache: Path, *, theme, publis
     for m in meetings:
         steps += 1 if m.outputs is not None else (2 if _has_part_b(m.loaded) else 1) + 2 + 1
     progress.start(steps)
-    rendered = render_reports(jobs_by_key, store, executor, jobs, progress)
-    for m in meetings:
+    prepared: dict[int, Prepared] = {}
+
+    def prepare() -> None:  # while the reports render
+        for i, m in enumerate(meetings):
+            if m.outputs is None:
+                prepared[i] = prepare_assembly(m.loaded, theme, published_on, Memo(store, theme_hash))
+
+    rendered = render_reports(jobs_by_key, store, executor, jobs, progress, meanwhile=prepare)
+    for i, m in enumerate(meetings):
         if m.outputs is not None:
             progress.advance("reusing the pack")
             continue
         m.outputs, m.pages = _assemble(m.loaded, theme, {n: rendered[k] for n, k in m.keys.items()},
-                                       published_on, progress, Memo(store, theme_hash))
+                                       published_on, progress, Memo(store, theme_hash), prepared[i])
         if store is not None:
             store.put(m.pack_key, encode({"public_pages": m.pages[0], "full_pages": m.pages[1]}, m.outputs))
     results = []
@@ -270,10 +278,10 @@ def _has_part_b(loaded: LoadedMeeting) -> bool:
 
 
 def _assemble(loaded: LoadedMeeting, theme: Theme, rendered: dict[int, RenderedReport], published_on: dt.date | None,
-              progress: Progress, memo: Memo) -> tuple[dict[str, bytes], tuple[int, int]]:
+              progress: Progress, memo: Memo, prepared: Prepared) -> tuple[dict[str, bytes], tuple[int, int]]:
     """Number, furnish and merge one meeting's packs; return every output and the packs' lengths."""
     meeting = loaded.meeting
-    notices = {it.number: render_notice(loaded, it, theme) for it in loaded.items if it.exempt and it.has_papers}
+    notices = prepared.notices
     outputs: dict[str, bytes] = {}
     packs: dict[bool, tuple] = {}
     for public in (True, False):
@@ -291,7 +299,7 @@ def _assemble(loaded: LoadedMeeting, theme: Theme, rendered: dict[int, RenderedR
         pages = {n: count for n, (_, count, _) in bare.items()}
         pages.update({it.number: it.pages for it in loaded.items if it.kind == "pdf" and not (it.exempt and public)})
         # The full pack's agenda is about as long as the public one's: start from that.
-        guess = None if public else packs[True][0].agenda.pages
+        guess = prepared.agenda_guess if public else packs[True][0].agenda.pages
         plan = number_pack(loaded, theme, public, pages, published_on, memo, guess)
         numbered = number_pages([Numbered(plan.agenda.pdf, 1, PACK_CSS)]
                                 + [Numbered(pdf, plan.starts[n][0], css) for n, (pdf, _, css) in bare.items()],

@@ -31,7 +31,7 @@ from ..renderers.pdf import css_string, font_config, font_timestamps, weasy_html
 from ..theme import Theme
 from .cache import Memo
 
-__all__ = ["Numbered", "number_pages"]
+__all__ = ["Numbered", "footer_box", "number_pages"]
 
 # Every margin box of CSS Paged Media; all but the footer's are emptied in the number strip.
 _MARGIN_BOXES = [f"@{side}-{where}" for side in ("top", "bottom") for where in
@@ -97,7 +97,7 @@ def _strip_html(theme: Theme, stylesheet: str, footer: str, keyword: str | None)
 _FOOTER_BOXES: dict[str, tuple[str | None, tuple[float, float]]] = {}
 
 
-def _footer_box(theme: Theme, stylesheet: str) -> tuple[str | None, tuple[float, float]]:
+def footer_box(theme: Theme, stylesheet: str) -> tuple[str | None, tuple[float, float]]:
     """Return the margin box the theme prints ``footer_css`` in (None: none), and the page size.
 
     Found by laying out one page with a marker as the footer and looking for it among the
@@ -150,7 +150,7 @@ class _Strip:
         """Lay out the strip for ``lines`` (or find it in ``memo``); None when the theme prints no numbers."""
         import pikepdf
 
-        keyword, size = _footer_box(theme, stylesheet)
+        keyword, size = footer_box(theme, stylesheet)
         if keyword is None or not lines:
             return None
         html = _strip_html(theme, stylesheet, "\n".join(lines), keyword)

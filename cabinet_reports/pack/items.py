@@ -204,10 +204,13 @@ def wait_for(future: Future) -> Any:
 
 
 def render_reports(jobs: Mapping[str, ReportJob], cache: Cache | None, executor: Executor | None,
-                   workers: int | None, progress: Progress) -> dict[str, RenderedReport]:
+                   workers: int | None, progress: Progress,
+                   meanwhile: Callable[[], None] | None = None) -> dict[str, RenderedReport]:
     """Render every job (keyed by its cache key) once: from the cache, or on the executor.
 
     Identical jobs (the same report in two meetings of a batch) share one key and one render.
+    ``meanwhile`` runs in this process once every render is submitted, before waiting for
+    them: work that needs no page count is done while the workers lay the reports out.
     """
     done: dict[str, RenderedReport] = {}
     todo = []
@@ -224,9 +227,13 @@ def render_reports(jobs: Mapping[str, ReportJob], cache: Cache | None, executor:
     if todo:
         with executor_for(executor, workers, len(todo)) as runner:
             futures = [(key, job, runner.submit(render_report_job, job)) for key, job in todo]
+            if meanwhile is not None:
+                meanwhile()
             for key, job, future in futures:
                 done[key] = wait_for(future)
                 if cache is not None:
                     cache.put(key, done[key].encode())
                 progress.advance(f"rendering {os.path.basename(job.path)}")
+    elif meanwhile is not None:
+        meanwhile()
     return done
