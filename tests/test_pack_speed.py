@@ -168,7 +168,9 @@ def test_a_damaged_cache_entry_is_rebuilt_not_trusted(tmp_path):
     out = tmp_path / "out"
     build_pack(meeting, out, jobs=1)
     good = outputs(out)
-    entries = sorted((out / ".cache").glob("*/*.entry"))
+    from cabinet_reports.pack.cache import Cache, default_cache_dir
+
+    entries = sorted(default_cache_dir().glob("*/*.entry"))
     assert len(entries) >= 3  # two reports, the pack, and the agenda and page-number layouts
     for n, entry in enumerate(entries):
         raw = bytearray(entry.read_bytes())
@@ -181,10 +183,8 @@ def test_a_damaged_cache_entry_is_rebuilt_not_trusted(tmp_path):
     build_pack(meeting, out, jobs=1, progress=progress)
     assert "rendering a.yaml" in progress.steps and "rendering b.yaml" in progress.steps
     assert outputs(out) == good
-    from cabinet_reports.pack.cache import Cache
-
-    cache = Cache(out / ".cache")
-    assert all(cache.get(e.stem) is not None for e in sorted((out / ".cache").glob("*/*.entry")))
+    cache = Cache(default_cache_dir())
+    assert all(cache.get(e.stem) is not None for e in sorted(default_cache_dir().glob("*/*.entry")))
 
 
 def test_cache_entries_are_whole_while_another_process_rewrites_them(tmp_path):
@@ -266,14 +266,14 @@ def test_batch_builds_each_meeting_in_its_folder_sharing_renders(tmp_path):
     assert code == 0, err
     assert (out / "cabinet" / "public-pack.pdf").is_file() and (out / "scrutiny" / "public-pack.pdf").is_file()
     assert "Roads." in pdftotext(out / "scrutiny" / "public-pack.pdf")
-    assert sorted(p.name for p in out.iterdir()) == [".cache", "cabinet", "scrutiny"]
+    assert sorted(p.name for p in out.iterdir()) == ["cabinet", "scrutiny"]
     assert f"{tmp_path / 'cabinet' / 'meeting.yaml'}:" in stdout.splitlines()
     # a.yaml is on both agendas and rendered once.
     from cabinet_reports.pack import build_packs
 
     progress = Recorder()
     build_packs([tmp_path / "cabinet" / "meeting.yaml", tmp_path / "scrutiny" / "meeting.yaml"], tmp_path / "api",
-                progress=progress, jobs=1)
+                progress=progress, jobs=1, cache=tmp_path / "api-cache")  # not the CLI build's cache
     assert sorted(s for s in progress.steps if s.startswith("rendering")) == ["rendering a.yaml", "rendering b.yaml"]
     assert len(progress.steps) == progress.total
     assert outputs(tmp_path / "api") == outputs(out)

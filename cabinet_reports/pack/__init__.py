@@ -55,7 +55,8 @@ from ..errors import CabinetReportsError, InputError, Problem
 from ..renderers import source_date_setting
 from ..theme import Theme
 from .assemble import _stamp, assemble_pack, sanitize_pdf
-from .cache import CACHE_FOLDER, Cache, Memo, decode, encode, file_digest, item_key, pack_key, theme_digest
+from .cache import (CACHE_FOLDER, Cache, Memo, decode, default_cache_dir, encode, file_digest, item_key, pack_key,
+                    remove_legacy_cache, theme_digest)
 from .docx_agenda import agenda_docx
 from .furniture import Numbered, number_pages
 from .items import Progress, RenderedReport, ReportJob, _NoProgress, render_reports
@@ -126,11 +127,13 @@ def build_pack(meeting_path: str | Path, outdir: str | Path, *, theme: Theme | s
     and written at the end as one set. Warnings (publication date, key decisions without
     forward plan reference, untagged attachments) go to ``warn`` as they are found and are
     also returned. Reports render on ``executor`` (any ``concurrent.futures.Executor``) or, by
-    default, on ``jobs`` local worker processes. ``cache`` is True for ``outdir/.cache``, a
-    folder, or False for none; the outputs are the same bytes with or without it.
+    default, on ``jobs`` local worker processes. ``cache`` is True for the user's cache folder
+    (:func:`.cache.default_cache_dir`), a folder (never inside ``outdir``: it holds Part B
+    renders), a :class:`.cache.Cache`, or False for none; the outputs are the same bytes with
+    or without it.
     """
     outdir = Path(outdir)
-    return _build([(Path(meeting_path), outdir)], outdir / CACHE_FOLDER, theme=theme, published_on=published_on,
+    return _build([(Path(meeting_path), outdir)], outdir, theme=theme, published_on=published_on,
                   progress=progress, jobs=jobs, warn=warn, executor=executor, cache=cache)[0]
 
 
@@ -140,7 +143,7 @@ def build_packs(meeting_paths: Sequence[str | Path], outdir: str | Path, *, them
                 executor: Executor | None = None, cache: CacheOption = True) -> list[PackResult]:
     """Build several meetings in one call, each into ``outdir/<meeting name>/``.
 
-    As :func:`build_pack`, sharing one executor and one cache (``outdir/.cache``): a report on
+    As :func:`build_pack`, sharing one executor and one cache: a report on
     several agendas is rendered once. The folder name is the meeting file's stem (its folder's
     name for a file called ``meeting.yaml``). All meetings are validated before any is built.
     """
@@ -151,16 +154,20 @@ def build_packs(meeting_paths: Sequence[str | Path], outdir: str | Path, *, them
     if clashes:
         raise InputError(Problem(f"several meetings would be written to {', '.join(clashes)}: "
                                  "rename the files or build them separately"))
-    return _build([(p, outdir / stem) for p, stem in zip(paths, stems)], outdir / CACHE_FOLDER, theme=theme,
+    return _build([(p, outdir / stem) for p, stem in zip(paths, stems)], outdir, theme=theme,
                   published_on=published_on, progress=progress, jobs=jobs, warn=warn, executor=executor, cache=cache)
 
 
-def _open_cache(cache: CacheOption, default: Path) -> Cache | None:
+def _open_cache(cache: CacheOption, outdir: Path) -> Cache | None:
     if cache is None or cache is False:
         return None
-    if isinstance(cache, Cache):
-        return cache
-    return Cache(default if cache is True else Path(cache))
+    store = cache if isinstance(cache, Cache) else Cache(default_cache_dir() if cache is True else Path(cache))
+    if store.folder.resolve().is_relative_to(outdir.resolve()):
+        # Whoever uploads the output folder would publish the Part B renders cached there.
+        raise InputError(Problem(f"the cache folder {store.folder} is inside the output folder {outdir}: it holds "
+                                 "Part B renders, so it must be kept elsewhere (--cache-dir), or use --no-cache",
+                                 field="cache"))
+    return store
 
 
 @dataclass
@@ -178,16 +185,16 @@ class _Meeting:
     pages: tuple[int, int] = (0, 0)
 
 
-def _build(pairs: list[tuple[Path, Path]], default_cache: Path, *, theme, published_on, progress, jobs, warn,
+def _build(pairs: list[tuple[Path, Path]], outdir: Path, *, theme, published_on, progress, jobs, warn,
            executor, cache) -> list[PackResult]:
     theme = resolve_theme(theme)
     progress = progress or _NoProgress()
+    store = _open_cache(cache, outdir)
     for _, folder in pairs:
         check_folder(folder)
     meetings = _load(pairs, theme, published_on, warn)
     for m in meetings:  # a folder in the way of an output: say so now, not after the renders
         check_targets(m.folder, _output_names(m.loaded))
-    store = _open_cache(cache, default_cache)
     theme_hash = theme_digest(theme)
     jobs_by_key: dict[str, ReportJob] = {}
     for m in meetings:
@@ -239,6 +246,8 @@ def _build(pairs: list[tuple[Path, Path]], default_cache: Path, *, theme, publis
         progress.advance("writing")
         files, removed = write_folder(m.folder, m.outputs)
         results.append(PackResult(files, m.pages[0], m.pages[1], m.latest, m.warnings, removed, m.folder))
+    for folder in dict.fromkeys([outdir] + [m.folder for m in meetings]):
+        remove_legacy_cache(folder)  # Part B renders an earlier version cached in the output folder
     if store is not None:
         store.prune()
     return results
