@@ -288,3 +288,24 @@ def test_batch_refuses_two_meetings_that_would_share_a_folder(tmp_path):
                            str(tmp_path / "y" / "cabinet" / "meeting.yaml"), "-o", str(tmp_path / "out"))
     assert code == 2 and "several meetings would be written to cabinet" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_rebuild_draws_page_numbers_only_on_the_changed_report(tmp_path, monkeypatch):
+    """No page count moved: every other part's numbered copy comes from the cache, the same bytes."""
+    from cabinet_reports.pack import build_pack, furniture
+
+    meeting = small_meeting(tmp_path, {"a": "Roads.", "b": "Parks.", "c": "Land."}, part_b="c")
+    out = tmp_path / "out"
+    build_pack(meeting, out, jobs=1)
+    (tmp_path / "b.yaml").write_text(REPORT % ("Report b", "public", "Parks and gardens."), encoding="utf-8")
+    drawn = []
+    real = furniture._Strip.draw
+    monkeypatch.setattr(furniture._Strip, "draw", lambda self, pdf, page, index, fonts:
+                        drawn.append(index) or real(self, pdf, page, index, fonts))
+    build_pack(meeting, out, jobs=1)
+    pages = len(pikepdf.open(out / "items" / "03-report-b.pdf").pages)
+    assert len(drawn) == 2 * pages  # its pages in the public pack and in the full pack
+    monkeypatch.undo()
+    fresh = tmp_path / "fresh"
+    build_pack(meeting, fresh, jobs=1, cache=False)
+    assert outputs(out) == outputs(fresh)

@@ -310,8 +310,9 @@ def _assemble(loaded: LoadedMeeting, theme: Theme, rendered: dict[int, RenderedR
         # The full pack's agenda is about as long as the public one's: start from that.
         guess = prepared.agenda_guess if public else packs[True][0].agenda.pages
         plan = number_pack(loaded, theme, public, pages, published_on, memo, guess)
-        numbered = number_pages([Numbered(plan.agenda.pdf, 1, PACK_CSS)]
-                                + [Numbered(pdf, plan.starts[n][0], css) for n, (pdf, _, css) in bare.items()],
+        numbered = number_pages([Numbered(plan.agenda.pdf, 1, PACK_CSS, plan.agenda.pages)]
+                                + [Numbered(pdf, plan.starts[n][0], css, count)
+                                   for n, (pdf, count, css) in bare.items()],
                                 plan.total, theme, meeting.date, memo)
         parts = dict(zip(bare, numbered[1:]))
         for item in loaded.items:
@@ -328,8 +329,8 @@ def _assemble(loaded: LoadedMeeting, theme: Theme, rendered: dict[int, RenderedR
 
     # The standalone agenda: the public pack's agenda (the same layout), numbered on its own.
     public_plan, _, bare_agenda = packs[True]
-    outputs["agenda.pdf"] = number_pages([Numbered(bare_agenda, 1, PACK_CSS)], public_plan.agenda.pages, theme,
-                                         meeting.date, memo)[0]
+    outputs["agenda.pdf"] = number_pages([Numbered(bare_agenda, 1, PACK_CSS, public_plan.agenda.pages)],
+                                         public_plan.agenda.pages, theme, meeting.date, memo)[0]
     outputs["agenda.docx"] = agenda_docx(loaded, theme, public_plan.starts, published_on)
     progress.advance("agenda")
 
