@@ -247,7 +247,9 @@ def test_a_dask_cluster_renders_the_same_pack(example_pack, tmp_path):
 
     from cabinet_reports.pack import build_pack
 
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
+    # Its HTTP server on any free port: with None it took 8787, and a cluster another test run
+    # had started on the machine made this one fail to start.
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0",
                                   silence_logs=50) as cluster, distributed.Client(cluster) as client:
         build_pack(EXAMPLE, tmp_path / "out", executor=client.get_executor(), cache=False)
     assert outputs(tmp_path / "out") == outputs(example_pack)
