@@ -21,6 +21,8 @@ The pipeline, one module a stage:
 3. :mod:`.plan` — **number the pack.** From the page counts, every item's pages and the
    agenda's page references follow; the agenda is laid out until its own length is stable.
    A Part B item's public notice is laid out once, without page numbers, like the agenda.
+   What needs no page count (the notices, a first agenda with placeholder references) is
+   laid out in this process while the workers render (:func:`.plan.prepare_assembly`).
 4. :mod:`.furniture` and :mod:`.assemble` — **page numbers, then the merge.** "Page N of M" is
    drawn over every page of the agenda, notices and reports as ``/Artifact /Pagination``
    content, looking exactly as the theme's own footer does (attached PDFs get a stamp, as
