@@ -91,7 +91,6 @@ class Cache:
         self.folder = Path(folder)
         self.max_bytes = max_bytes
         self.used: set[str] = set()
-        self._made = False
 
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.entry"
@@ -123,11 +122,9 @@ class Cache:
         path = self._path(key)
         self.used.add(key)
         try:
-            if not self._made:
-                # Part B renders live here: the folder is its owner's alone (its parents, such
-                # as ~/.cache, keep the permissions they are given).
-                self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-                self._made = True
+            # Part B renders live here: the folder is its owner's alone (its parents, such as
+            # ~/.cache, keep the permissions they are given).
+            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
             path.parent.mkdir(exist_ok=True, mode=0o700)
             atomic_write_bytes(path, _MAGIC + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload)
         except OSError:
