@@ -190,7 +190,7 @@ def layout_costs(report: Path, runs: int) -> dict[str, float]:
     for round_no in range(runs + 1):
         for name, sheets in variants.items():
             cpu = time.process_time()
-            with pdf.source_date(job.doc.date):
+            with pdf.font_timestamps(job.doc.date):
                 pdf.weasy_html(html, theme, job.options.asset_dir).render(
                     pdf_variant="pdf/ua-1", stylesheets=sheets, font_config=pdf.font_config(theme))
             if round_no:

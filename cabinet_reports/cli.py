@@ -87,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
                     "full-pack.pdf (with Part B items, marked NOT FOR PUBLICATION) and items/ (one file per "
                     "item) into OUTDIR; with several meetings, each into OUTDIR/<meeting name>/. Every report is "
                     "checked first; on any problem nothing is written. Reports unchanged since the last build "
-                    "are not rendered again (cache: OUTDIR/.cache, never to be published).")
+                    "are not rendered again (cache: the user's cache folder, see --cache-dir).")
     pack.add_argument("meetings", nargs="+", metavar="MEETING", type=Path, help="meeting file (.yaml, .yml or .json)")
     pack.add_argument("-o", "--outdir", type=Path, required=True, metavar="OUTDIR",
                       help="folder to write into (created if missing)")
@@ -96,8 +96,11 @@ def _parser() -> argparse.ArgumentParser:
     pack.add_argument("-t", "--theme", type=Path, metavar="DIR", help="theme folder (see render)")
     pack.add_argument("-j", "--jobs", type=_positive, metavar="N",
                       help="reports rendered in parallel (default: one per CPU for 4 or more reports to render)")
+    pack.add_argument("--cache-dir", type=Path, metavar="DIR",
+                      help="keep rendered reports in DIR, never inside OUTDIR: it holds Part B renders "
+                           "(default: $XDG_CACHE_HOME/cabinet_reports/packs, else ~/.cache/cabinet_reports/packs)")
     pack.add_argument("--no-cache", action="store_true",
-                      help="render every report again and keep nothing (default: reuse OUTDIR/.cache)")
+                      help="render every report again and keep nothing")
     pack.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary; warnings still print")
     pack.add_argument("--strict", action="store_true",
                       help="any warning is an error: exit 2 and write nothing (default: warn and build)")
@@ -173,7 +176,7 @@ def _pack(args: argparse.Namespace) -> int:
 
     progress = _RichProgress() if sys.stderr.isatty() and not args.quiet else None
     options = dict(theme=args.theme, published_on=args.published_on, progress=progress, jobs=args.jobs, warn=warn,
-                   cache=not args.no_cache, strict=args.strict)
+                   cache=False if args.no_cache else (args.cache_dir or True), strict=args.strict)
     try:
         with _terminate_cleanly():
             if len(args.meetings) == 1:

@@ -11,6 +11,20 @@ import pytest
 from readers import require
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache_home(tmp_path_factory):
+    """Keep every pack cache the tests make (the default is under XDG_CACHE_HOME) out of the user's own."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _cache_home_per_test(_private_cache_home, tmp_path_factory, monkeypatch):
+    """One cache folder per test: a report another test rendered is never found in the cache."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+
+
 @pytest.fixture(scope="session")
 def libreoffice(tmp_path_factory) -> Callable[[Iterable[Path]], list[Path]]:
     """Return ``convert(paths) -> pdfs``: DOCX (or ODT …) → PDF with headless LibreOffice.

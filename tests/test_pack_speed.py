@@ -175,7 +175,9 @@ def test_a_damaged_cache_entry_is_rebuilt_not_trusted(tmp_path):
     out = tmp_path / "out"
     build_pack(meeting, out, jobs=1)
     good = outputs(out)
-    entries = sorted((out / ".cache").glob("*/*.entry"))
+    from cabinet_reports.pack.cache import Cache, default_cache_dir
+
+    entries = sorted(default_cache_dir().glob("*/*.entry"))
     assert len(entries) >= 3  # two reports, the pack, and the agenda and page-number layouts
     for n, entry in enumerate(entries):
         raw = bytearray(entry.read_bytes())
@@ -188,10 +190,8 @@ def test_a_damaged_cache_entry_is_rebuilt_not_trusted(tmp_path):
     build_pack(meeting, out, jobs=1, progress=progress)
     assert "rendering a.yaml" in progress.steps and "rendering b.yaml" in progress.steps
     assert outputs(out) == good
-    from cabinet_reports.pack.cache import Cache
-
-    cache = Cache(out / ".cache")
-    assert all(cache.get(e.stem) is not None for e in sorted((out / ".cache").glob("*/*.entry")))
+    cache = Cache(default_cache_dir())
+    assert all(cache.get(e.stem) is not None for e in sorted(default_cache_dir().glob("*/*.entry")))
 
 
 def test_cache_entries_are_whole_while_another_process_rewrites_them(tmp_path):
@@ -254,7 +254,9 @@ def test_a_dask_cluster_renders_the_same_pack(example_pack, tmp_path):
 
     from cabinet_reports.pack import build_pack
 
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
+    # Its HTTP server on any free port: with None it took 8787, and a cluster another test run
+    # had started on the machine made this one fail to start.
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0",
                                   silence_logs=50) as cluster, distributed.Client(cluster) as client:
         build_pack(EXAMPLE, tmp_path / "out", executor=client.get_executor(), cache=False)
     assert outputs(tmp_path / "out") == outputs(example_pack)
@@ -273,14 +275,14 @@ def test_batch_builds_each_meeting_in_its_folder_sharing_renders(tmp_path):
     assert code == 0, err
     assert (out / "cabinet" / "public-pack.pdf").is_file() and (out / "scrutiny" / "public-pack.pdf").is_file()
     assert "Roads." in pdftotext(out / "scrutiny" / "public-pack.pdf")
-    assert sorted(p.name for p in out.iterdir()) == [".cache", "cabinet", "scrutiny"]
+    assert sorted(p.name for p in out.iterdir()) == ["cabinet", "scrutiny"]
     assert f"{tmp_path / 'cabinet' / 'meeting.yaml'}:" in stdout.splitlines()
     # a.yaml is item 2 of both agendas (the same render, "Agenda Item 2") and rendered once.
     from cabinet_reports.pack import build_packs
 
     progress = Recorder()
     build_packs([tmp_path / "cabinet" / "meeting.yaml", tmp_path / "scrutiny" / "meeting.yaml"], tmp_path / "api",
-                progress=progress, jobs=1)
+                progress=progress, jobs=1, cache=tmp_path / "api-cache")  # not the CLI build's cache
     assert sorted(s for s in progress.steps if s.startswith("rendering")) == ["rendering a.yaml", "rendering b.yaml"]
     assert len(progress.steps) == progress.total
     assert outputs(tmp_path / "api") == outputs(out)
@@ -295,3 +297,24 @@ def test_batch_refuses_two_meetings_that_would_share_a_folder(tmp_path):
                            str(tmp_path / "y" / "cabinet" / "meeting.yaml"), "-o", str(tmp_path / "out"))
     assert code == 2 and "several meetings would be written to cabinet" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_rebuild_draws_page_numbers_only_on_the_changed_report(tmp_path, monkeypatch):
+    """No page count moved: every other part's numbered copy comes from the cache, the same bytes."""
+    from cabinet_reports.pack import build_pack, furniture
+
+    meeting = small_meeting(tmp_path, {"a": "Roads.", "b": "Parks.", "c": "Land."}, part_b="c")
+    out = tmp_path / "out"
+    build_pack(meeting, out, jobs=1)
+    (tmp_path / "b.yaml").write_text(REPORT % ("Report b", "public", "Parks and gardens."), encoding="utf-8")
+    drawn = []
+    real = furniture._Strip.draw
+    monkeypatch.setattr(furniture._Strip, "draw", lambda self, pdf, page, index, fonts:
+                        drawn.append(index) or real(self, pdf, page, index, fonts))
+    build_pack(meeting, out, jobs=1)
+    pages = len(pikepdf.open(out / "items" / "03-report-b.pdf").pages)
+    assert len(drawn) == 2 * pages  # its pages in the public pack and in the full pack
+    monkeypatch.undo()
+    fresh = tmp_path / "fresh"
+    build_pack(meeting, fresh, jobs=1, cache=False)
+    assert outputs(out) == outputs(fresh)

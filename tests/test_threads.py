@@ -5,7 +5,9 @@ report rendered in another thread at the same time read that report's date into 
 /CreationDate, /ModDate, XMP and DOCX core properties: wrong data in a legal record. Four
 reports with four different dates are rendered in four threads, several times over; each
 output is read back (pikepdf for the PDF's Info and XMP, python-docx for the core
-properties) and compared byte for byte with a serial render.
+properties) and compared byte for byte with a serial render. Pack jobs carry their caller's
+SOURCE_DATE_EPOCH to the thread that renders them, and two packs built at once with different
+epochs each get their own.
 """
 
 from __future__ import annotations
@@ -114,4 +116,85 @@ def test_fonttools_subsets_are_stamped_with_each_threads_date(monkeypatch):
         found = dict(zip(days, pool.map(font_modified, days)))
     for day in days:
         assert found[day] == {dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)}
+    assert "SOURCE_DATE_EPOCH" not in os.environ
+
+
+# --------------------------------------------------------------------------- pack jobs
+# A pack job carries its caller's SOURCE_DATE_EPOCH to whatever runs it. It once set the
+# process environment for the length of its render, so on a thread pool (or a Dask worker's
+# threads) a job with another caller's epoch running beside it stamped that epoch into this
+# job's PDF and DOCX.
+EPOCHS = {"981158400": dt.datetime(2001, 2, 3, tzinfo=dt.timezone.utc),
+          "1339070400": dt.datetime(2012, 6, 7, 12, tzinfo=dt.timezone.utc),
+          "1700000000": dt.datetime(2023, 11, 14, 22, 13, 20, tzinfo=dt.timezone.utc),
+          "": None}  # unset: the report's own date
+
+
+def assert_stamped(moment: dt.datetime, data: bytes, fmt: str, what: str) -> None:
+    if fmt == "pdf":
+        found = pdf_dates(data) - {None}
+        assert found and found <= {f"D:{moment:%Y%m%d%H%M%S}Z", f"{moment:%Y-%m-%dT%H:%M:%S}Z",
+                                   moment.isoformat()}, (what, found)
+    else:
+        assert docx_dates(data) == {moment}, what
+
+
+def _report_file(folder, day: dt.date, paragraphs: int):
+    from pack_inputs import REPORT
+
+    path = folder / f"report-{day.isoformat()}-{paragraphs}.yaml"
+    text = ", ".join(f"Paragraph {i} of a report dated {day.isoformat()}." for i in range(paragraphs))
+    path.write_text(REPORT.replace("2026-01-14", day.isoformat()) % (f"Report {day}", "public", text),
+                    encoding="utf-8")
+    return path
+
+
+def test_pack_jobs_on_threads_carry_their_callers_epochs(tmp_path):
+    from cabinet_reports.pack.items import ReportJob, render_report_job
+
+    day = dt.date(2026, 1, 14)
+    # The first job is long, so the others start and finish while it is laid out.
+    jobs = [ReportJob(str(_report_file(tmp_path, day, 80)), {"status": "public"}, None, "981158400")]
+    short = _report_file(tmp_path, day, 2)
+    jobs += [ReportJob(str(short), {"status": "public"}, None, epoch) for epoch in EPOCHS] * ROUNDS
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        rendered = list(pool.map(render_report_job, jobs))
+    for job, result in zip(jobs, rendered):
+        moment = EPOCHS[job.epoch] or dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
+        assert_stamped(moment, result.pdf, "pdf", job.epoch)
+        assert_stamped(moment, result.docx, "docx", job.epoch)
+    assert "SOURCE_DATE_EPOCH" not in os.environ
+
+
+def test_two_packs_with_different_epochs_built_at_once_on_one_thread_pool(tmp_path):
+    """A service building two councils' packs at the same time on one pool of threads: each
+    pack's every PDF and DOCX carries its own caller's SOURCE_DATE_EPOCH (renderers.source_date)."""
+    from pack_inputs import HEAD
+
+    from cabinet_reports.pack import build_pack
+    from cabinet_reports.renderers import source_date
+
+    builds = {}
+    for n, epoch in enumerate(["981158400", "1339070400"]):
+        folder = tmp_path / f"meeting-{n}"
+        folder.mkdir()
+        reports = [_report_file(folder, dt.date(2026, 1, 14), count) for count in (60, 3, 2)]
+        (folder / "meeting.yaml").write_text(
+            HEAD + "".join(f"  - report: {p.name}\n" for p in reports), encoding="utf-8")
+        builds[epoch] = (folder / "meeting.yaml", tmp_path / f"out-{n}")
+
+    with ThreadPoolExecutor(max_workers=4) as renders, ThreadPoolExecutor(max_workers=2) as callers:
+        def build(epoch: str):
+            meeting, out = builds[epoch]
+            with source_date(epoch):
+                return build_pack(meeting, out, executor=renders, cache=False)
+
+        list(callers.map(build, builds))
+    for epoch, (_, out) in builds.items():
+        files = sorted(p for p in out.rglob("*") if p.suffix in (".pdf", ".docx"))
+        assert len(files) == 2 + 2 + 3 * 2  # packs, agenda PDF and DOCX, each report's PDF and DOCX
+        for path in files:
+            if path.name.endswith("-pack.pdf"):
+                continue  # a merged pack carries no dates of its own
+            assert_stamped(EPOCHS[epoch], path.read_bytes(), path.suffix[1:], f"{epoch}: {path.name}")
     assert "SOURCE_DATE_EPOCH" not in os.environ

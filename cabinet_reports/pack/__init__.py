@@ -22,6 +22,8 @@ The pipeline, one module a stage:
 3. :mod:`.plan` — **number the pack.** From the page counts, every item's pages and the
    agenda's page references follow; the agenda is laid out until its own length is stable.
    A Part B item's public notice is laid out once, without page numbers, like the agenda.
+   What needs no page count (the notices, a first agenda with placeholder references) is
+   laid out in this process while the workers render (:func:`.plan.prepare_assembly`).
 4. :mod:`.furniture` and :mod:`.assemble` — **page numbers, then the merge.** "Page N of M" is
    drawn over every page of the agenda, notices and reports as ``/Artifact /Pagination``
    content, looking exactly as the theme's own footer does (attached PDFs get a stamp, as
@@ -45,7 +47,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import os
 import re
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -55,14 +56,17 @@ from typing import Callable, Sequence
 from ..api import output_stem, render_options, resolve_theme
 from ..atomic import check_folder, check_targets, write_folder
 from ..errors import CabinetReportsError, InputError, Problem
+from ..renderers import source_date_setting
 from ..theme import Theme
 from .assemble import _stamp, assemble_pack, sanitize_pdf
-from .cache import CACHE_FOLDER, Cache, Memo, decode, encode, file_digest, item_key, pack_key, theme_digest
+from .cache import (CACHE_FOLDER, Cache, Memo, decode, default_cache_dir, encode, file_digest, item_key, pack_key,
+                    remove_legacy_cache, theme_digest)
 from .docx_agenda import agenda_docx
 from .furniture import Numbered, number_pages
 from .items import Progress, RenderedReport, ReportJob, _NoProgress, render_reports
 from .load import LoadedMeeting, PackItem, agenda_item_options, load_meeting
-from .plan import AgendaContent, AgendaEntry, agenda_content, number_pack, publication_warnings, render_notice
+from .plan import (AgendaContent, AgendaEntry, Prepared, agenda_content, number_pack, prepare_assembly,
+                   publication_warnings)
 from .web import web_names, web_pages
 
 __all__ = ["AgendaContent", "AgendaEntry", "CACHE_FOLDER", "PackItem", "PackResult", "Progress", "agenda_content",
@@ -135,11 +139,13 @@ def build_pack(meeting_path: str | Path, outdir: str | Path, *, theme: Theme | s
     :mod:`.consistency`) go to ``warn`` as they are found and are also returned; with
     ``strict`` any warning is an error (raised before anything is rendered or written).
     Reports render on ``executor`` (any ``concurrent.futures.Executor``) or, by default, on
-    ``jobs`` local worker processes. ``cache`` is True for ``outdir/.cache``, a
-    folder, or False for none; the outputs are the same bytes with or without it.
+    ``jobs`` local worker processes. ``cache`` is True for the user's cache folder
+    (:func:`.cache.default_cache_dir`), a folder (never inside ``outdir``: it holds Part B
+    renders), a :class:`.cache.Cache`, or False for none; the outputs are the same bytes with
+    or without it.
     """
     outdir = Path(outdir)
-    return _build([(Path(meeting_path), outdir)], outdir / CACHE_FOLDER, theme=theme, published_on=published_on,
+    return _build([(Path(meeting_path), outdir)], outdir, theme=theme, published_on=published_on,
                   progress=progress, jobs=jobs, warn=warn, executor=executor, cache=cache, strict=strict)[0]
 
 
@@ -150,7 +156,7 @@ def build_packs(meeting_paths: Sequence[str | Path], outdir: str | Path, *, them
                 strict: bool = False) -> list[PackResult]:
     """Build several meetings in one call, each into ``outdir/<meeting name>/``.
 
-    As :func:`build_pack`, sharing one executor and one cache (``outdir/.cache``): a report on
+    As :func:`build_pack`, sharing one executor and one cache: a report on
     several agendas is rendered once. The folder name is the meeting file's stem (its folder's
     name for a file called ``meeting.yaml``). All meetings are validated before any is built.
     """
@@ -161,17 +167,21 @@ def build_packs(meeting_paths: Sequence[str | Path], outdir: str | Path, *, them
     if clashes:
         raise InputError(Problem(f"several meetings would be written to {', '.join(clashes)}: "
                                  "rename the files or build them separately"))
-    return _build([(p, outdir / stem) for p, stem in zip(paths, stems)], outdir / CACHE_FOLDER, theme=theme,
+    return _build([(p, outdir / stem) for p, stem in zip(paths, stems)], outdir, theme=theme,
                   published_on=published_on, progress=progress, jobs=jobs, warn=warn, executor=executor, cache=cache,
                   strict=strict)
 
 
-def _open_cache(cache: CacheOption, default: Path) -> Cache | None:
+def _open_cache(cache: CacheOption, outdir: Path) -> Cache | None:
     if cache is None or cache is False:
         return None
-    if isinstance(cache, Cache):
-        return cache
-    return Cache(default if cache is True else Path(cache))
+    store = cache if isinstance(cache, Cache) else Cache(default_cache_dir() if cache is True else Path(cache))
+    if store.folder.resolve().is_relative_to(outdir.resolve()):
+        # Whoever uploads the output folder would publish the Part B renders cached there.
+        raise InputError(Problem(f"the cache folder {store.folder} is inside the output folder {outdir}: it holds "
+                                 "Part B renders, so it must be kept elsewhere (--cache-dir), or use --no-cache",
+                                 field="cache"))
+    return store
 
 
 @dataclass
@@ -189,10 +199,11 @@ class _Meeting:
     pages: tuple[int, int] = (0, 0)
 
 
-def _build(pairs: list[tuple[Path, Path]], default_cache: Path, *, theme, published_on, progress, jobs, warn,
+def _build(pairs: list[tuple[Path, Path]], outdir: Path, *, theme, published_on, progress, jobs, warn,
            executor, cache, strict=False) -> list[PackResult]:
     theme = resolve_theme(theme)
     progress = progress or _NoProgress()
+    store = _open_cache(cache, outdir)
     for _, folder in pairs:
         check_folder(folder)
     meetings = _load(pairs, theme, published_on, warn)
@@ -202,7 +213,6 @@ def _build(pairs: list[tuple[Path, Path]], default_cache: Path, *, theme, publis
                                  field="--strict"))
     for m in meetings:  # a folder in the way of an output: say so now, not after the renders
         check_targets(m.folder, _output_names(m.loaded))
-    store = _open_cache(cache, default_cache)
     theme_hash = theme_digest(theme)
     jobs_by_key: dict[str, ReportJob] = {}
     for m in meetings:
@@ -235,13 +245,20 @@ def _build(pairs: list[tuple[Path, Path]], default_cache: Path, *, theme, publis
     for m in meetings:
         steps += 1 if m.outputs is not None else (2 if _has_part_b(m.loaded) else 1) + 2 + 1
     progress.start(steps)
-    rendered = render_reports(jobs_by_key, store, executor, jobs, progress)
-    for m in meetings:
+    prepared: dict[int, Prepared] = {}
+
+    def prepare() -> None:  # while the reports render
+        for i, m in enumerate(meetings):
+            if m.outputs is None:
+                prepared[i] = prepare_assembly(m.loaded, theme, published_on, Memo(store, theme_hash))
+
+    rendered = render_reports(jobs_by_key, store, executor, jobs, progress, meanwhile=prepare)
+    for i, m in enumerate(meetings):
         if m.outputs is not None:
             progress.advance("reusing the pack")
             continue
         m.outputs, m.pages = _assemble(m.loaded, theme, {n: rendered[k] for n, k in m.keys.items()},
-                                       published_on, progress, Memo(store, theme_hash))
+                                       published_on, progress, Memo(store, theme_hash), prepared[i])
         if store is not None:
             store.put(m.pack_key, encode({"public_pages": m.pages[0], "full_pages": m.pages[1]}, m.outputs))
     results = []
@@ -249,13 +266,15 @@ def _build(pairs: list[tuple[Path, Path]], default_cache: Path, *, theme, publis
         progress.advance("writing")
         files, removed = write_folder(m.folder, m.outputs)
         results.append(PackResult(files, m.pages[0], m.pages[1], m.latest, m.warnings, removed, m.folder))
+    for folder in dict.fromkeys([outdir] + [m.folder for m in meetings]):
+        remove_legacy_cache(folder)  # Part B renders an earlier version cached in the output folder
     if store is not None:
         store.prune()
     return results
 
 
 def _epoch() -> str:
-    return os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    return source_date_setting()  # the caller's (its thread's, see renderers.source_date)
 
 
 def _load(pairs: list[tuple[Path, Path]], theme: Theme, published_on: dt.date | None,
@@ -288,10 +307,10 @@ def _has_part_b(loaded: LoadedMeeting) -> bool:
 
 
 def _assemble(loaded: LoadedMeeting, theme: Theme, rendered: dict[int, RenderedReport], published_on: dt.date | None,
-              progress: Progress, memo: Memo) -> tuple[dict[str, bytes], tuple[int, int]]:
+              progress: Progress, memo: Memo, prepared: Prepared) -> tuple[dict[str, bytes], tuple[int, int]]:
     """Number, furnish and merge one meeting's packs; return every output and the packs' lengths."""
     meeting = loaded.meeting
-    notices = {it.number: render_notice(loaded, it, theme) for it in loaded.items if it.exempt and it.has_papers}
+    notices = prepared.notices
     outputs: dict[str, bytes] = {}
     packs: dict[bool, tuple] = {}
     for public in (True, False):
@@ -309,10 +328,11 @@ def _assemble(loaded: LoadedMeeting, theme: Theme, rendered: dict[int, RenderedR
         pages = {n: count for n, (_, count, _) in bare.items()}
         pages.update({it.number: it.pages for it in loaded.items if it.kind == "pdf" and not (it.exempt and public)})
         # The full pack's agenda is about as long as the public one's: start from that.
-        guess = None if public else packs[True][0].agenda.pages
+        guess = prepared.agenda_guess if public else packs[True][0].agenda.pages
         plan = number_pack(loaded, theme, public, pages, published_on, memo, guess)
-        numbered = number_pages([Numbered(plan.agenda.pdf, 1, PACK_CSS)]
-                                + [Numbered(pdf, plan.starts[n][0], css) for n, (pdf, _, css) in bare.items()],
+        numbered = number_pages([Numbered(plan.agenda.pdf, 1, PACK_CSS, plan.agenda.pages)]
+                                + [Numbered(pdf, plan.starts[n][0], css, count)
+                                   for n, (pdf, count, css) in bare.items()],
                                 plan.total, theme, meeting.date, memo)
         parts = dict(zip(bare, numbered[1:]))
         for item in loaded.items:
@@ -329,8 +349,8 @@ def _assemble(loaded: LoadedMeeting, theme: Theme, rendered: dict[int, RenderedR
 
     # The standalone agenda: the public pack's agenda (the same layout), numbered on its own.
     public_plan, _, bare_agenda = packs[True]
-    outputs["agenda.pdf"] = number_pages([Numbered(bare_agenda, 1, PACK_CSS)], public_plan.agenda.pages, theme,
-                                         meeting.date, memo)[0]
+    outputs["agenda.pdf"] = number_pages([Numbered(bare_agenda, 1, PACK_CSS, public_plan.agenda.pages)],
+                                         public_plan.agenda.pages, theme, meeting.date, memo)[0]
     outputs["agenda.docx"] = agenda_docx(loaded, theme, public_plan.starts, published_on)
     # The web version: agenda.html and a page per public report item (never a Part B one).
     web = web_pages(loaded, theme, public_plan.starts, published_on, _item_stems(loaded),

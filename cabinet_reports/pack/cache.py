@@ -1,8 +1,15 @@
 """Rendered items (and whole packs) kept between builds, keyed by everything they depend on.
 
-Takes a cache folder (by default ``OUTDIR/.cache``); gives back, for a key, the bytes stored
-under it by an earlier build, or None. A rebuild after one report changed re-renders only
-that report; a rebuild with nothing changed reuses the assembled pack.
+Takes a cache folder; gives back, for a key, the bytes stored under it by an earlier build, or
+None. A rebuild after one report changed re-renders only that report; a rebuild with nothing
+changed reuses the assembled pack.
+
+Where: by default the user's cache folder, ``$XDG_CACHE_HOME/cabinet_reports/packs`` (else
+``~/.cache/cabinet_reports/packs``; ``%LOCALAPPDATA%\\cabinet_reports\\packs`` on Windows), never
+the output folder: the cache holds exempt (Part B) renders, and clerks upload output folders
+whole. It is created readable by its owner only. One folder serves every meeting and output
+folder: entries are found by the hash of their content's inputs, so two meetings cannot
+collide, and a report on two agendas (with the same classification) is rendered once.
 
 Keys are SHA-256 hashes of a canonical description of every input (see :func:`item_key` and
 :func:`pack_key`): the report file's bytes and the logo it uses, the effective classification
@@ -11,11 +18,8 @@ it), every theme file, the library's own source code and the versions of the lib
 system text engine that render, and ``SOURCE_DATE_EPOCH``. An entry stores a checksum of its
 content: a damaged or truncated entry is deleted and rebuilt, never used. Entries are written
 to a temporary file and renamed into place, so concurrent builds sharing a cache see whole
-entries or none. After a build, the least recently used entries beyond a size budget are
-removed (never the ones the build just used).
-
-The cache holds exempt (Part B) renders: like ``full-pack.pdf``, it is never to be published.
-It lives in a hidden folder and is not in the output folder's manifest.
+entries or none. After a build, the least recently used entries beyond the size cap (2 GB by
+default) are removed — never the ones the build just used.
 """
 
 from __future__ import annotations
@@ -25,30 +29,67 @@ import hashlib
 import importlib.metadata
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
 from typing import Any, Mapping
 
 from ..atomic import TEMP_SUFFIX, atomic_write_bytes
+from ..renderers import source_date_setting
 from ..theme import Theme
 
-__all__ = ["CACHE_FOLDER", "Cache", "Memo", "environment_digest", "item_key", "pack_key", "theme_digest"]
+__all__ = ["CACHE_FOLDER", "Cache", "DEFAULT_MAX_BYTES", "Memo", "default_cache_dir", "environment_digest",
+           "item_key", "pack_key", "remove_legacy_cache", "theme_digest"]
 
-CACHE_FOLDER = ".cache"
+CACHE_FOLDER = ".cache"  # where earlier versions kept the cache: inside the output folder
 FORMAT = 1
 _MAGIC = b"make-report cache entry 1\n"
-_MIN_BUDGET = 256 * 1024 * 1024  # bytes kept at least
-_BUDGET_BUILDS = 4  # ... and room for this many builds like the last one
+DEFAULT_MAX_BYTES = 2 * 1024 ** 3  # the size cap: least recently used entries beyond it are removed
 _STALE_TEMP_SECONDS = 3600  # a temp file this old belongs to no running build
+_ENTRY = re.compile(r"[0-9a-f]{64}\.entry")
+
+
+def default_cache_dir() -> Path:
+    """Return the user's cache folder for packs: under XDG_CACHE_HOME, ~/.cache or LOCALAPPDATA."""
+    if sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):
+        return Path(os.environ["LOCALAPPDATA"]) / "cabinet_reports" / "packs"
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"  # the XDG spec: relative is ignored
+    return base / "cabinet_reports" / "packs"
+
+
+def remove_legacy_cache(outdir: Path) -> bool:
+    """Remove ``outdir/.cache`` if an earlier version left its cache there; return True if removed.
+
+    It holds Part B renders inside the folder clerks upload. Only a folder holding nothing
+    but cache entries and their temp files is removed: anything else there is not ours.
+    """
+    import shutil
+
+    folder = Path(outdir) / CACHE_FOLDER
+    if folder.is_symlink() or not folder.is_dir():
+        return False
+    for path in folder.rglob("*"):
+        relative = path.relative_to(folder).parts
+        if path.is_symlink():
+            return False
+        if path.is_dir():
+            if len(relative) != 1 or not re.fullmatch(r"[0-9a-f]{2}", relative[0]):
+                return False
+        elif len(relative) != 2 or not (_ENTRY.fullmatch(relative[1]) or relative[1].endswith(TEMP_SUFFIX)):
+            return False
+    shutil.rmtree(folder, ignore_errors=True)
+    return not folder.exists()
 
 
 class Cache:
     """A folder of checksummed entries (see the module docstring)."""
 
-    def __init__(self, folder: str | Path):
-        """Use ``folder`` (created when the first entry is stored)."""
+    def __init__(self, folder: str | Path, max_bytes: int = DEFAULT_MAX_BYTES):
+        """Use ``folder`` (created, for its owner only, when the first entry is stored), capped at ``max_bytes``."""
         self.folder = Path(folder)
+        self.max_bytes = max_bytes
         self.used: set[str] = set()
 
     def _path(self, key: str) -> Path:
@@ -81,13 +122,20 @@ class Cache:
         path = self._path(key)
         self.used.add(key)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            # Part B renders live here: the folder is its owner's alone (its parents, such as
+            # ~/.cache, keep the permissions they are given).
+            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            path.parent.mkdir(exist_ok=True, mode=0o700)
             atomic_write_bytes(path, _MAGIC + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload)
         except OSError:
             pass
 
     def prune(self) -> None:
-        """Remove stale temp files, then the least recently used entries beyond the budget."""
+        """Remove stale temp files, then the least recently used entries beyond the size cap.
+
+        Entries this build used are kept even beyond the cap. Safe beside other builds: an
+        entry removed under another build's feet is a miss for it, rendered again.
+        """
         if not self.folder.is_dir():
             return
         now = time.time()
@@ -102,11 +150,9 @@ class Cache:
                     _unlink(path)
             elif path.suffix == ".entry":
                 entries.append((stat.st_mtime, stat.st_size, path))
-        used_size = sum(size for _, size, path in entries if path.stem in self.used)
-        budget = max(_MIN_BUDGET, _BUDGET_BUILDS * used_size)
         total = sum(size for _, size, _ in entries)
         for _, size, path in sorted(entries):
-            if total <= budget:
+            if total <= self.max_bytes:
                 break
             if path.stem not in self.used:
                 _unlink(path)
@@ -206,8 +252,7 @@ def item_key(report_file: Path, logo: Path | None, classification: Mapping[str, 
     return _hash({"kind": "report item", "format": FORMAT, "environment": environment_digest(),
                   "theme": theme_hash, "report": file_digest(report_file), "logo": file_digest(logo),
                   "classification": dict(classification), "audience": "public" if public else "full",
-                  "epoch": os.environ.get("SOURCE_DATE_EPOCH", "").strip(),
-                  "options": {"page_numbers": False, **(options or {})}})
+                  "epoch": source_date_setting(), "options": {"page_numbers": False, **(options or {})}})
 
 
 def pack_key(meeting_file: Path, attachments: list[str], items: list[str], theme_hash: str,
@@ -215,7 +260,7 @@ def pack_key(meeting_file: Path, attachments: list[str], items: list[str], theme
     """Return the key of a whole pack's outputs, from the keys and digests of all its inputs."""
     return _hash({"kind": "pack", "format": FORMAT, "environment": environment_digest(), "theme": theme_hash,
                   "meeting": file_digest(meeting_file), "attachments": attachments, "items": items,
-                  "published_on": published_on, "epoch": os.environ.get("SOURCE_DATE_EPOCH", "").strip()})
+                  "published_on": published_on, "epoch": source_date_setting()})
 
 
 class Memo:
@@ -233,7 +278,7 @@ class Memo:
     def _key(self, kind: str, text: str) -> str:
         return _hash({"kind": kind, "format": FORMAT, "environment": environment_digest(), "theme": self.theme_hash,
                       "text": hashlib.sha256(text.encode("utf-8")).hexdigest(),
-                      "epoch": os.environ.get("SOURCE_DATE_EPOCH", "").strip()})
+                      "epoch": source_date_setting()})
 
     def get(self, kind: str, text: str) -> tuple[dict[str, Any], dict[str, bytes]] | None:
         """Return the (meta, blobs) stored for a layout of ``text``, or None."""

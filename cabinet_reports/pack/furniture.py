@@ -31,7 +31,7 @@ from ..renderers.pdf import css_string, font_config, font_timestamps, weasy_html
 from ..theme import Theme
 from .cache import Memo
 
-__all__ = ["Numbered", "number_pages"]
+__all__ = ["Numbered", "footer_box", "number_pages"]
 
 # Every margin box of CSS Paged Media; all but the footer's are emptied in the number strip.
 _MARGIN_BOXES = [f"@{side}-{where}" for side in ("top", "bottom") for where in
@@ -49,31 +49,56 @@ class Numbered:
     pdf: bytes
     first: int  # pack page number of its first page
     stylesheet: str  # the theme stylesheet its pages were laid out with: "style.css" or "agenda.css"
+    pages: int | None = None  # its page count if known (from its layout): saves opening it to count
 
 
 def number_pages(parts: Sequence[Numbered], total: int, theme: Theme, day: dt.date,
                  memo: Memo | None = None) -> list[bytes]:
-    """Return each part with "Page N of M" (the theme's ``page_footer``) drawn on every page."""
+    """Return each part with "Page N of M" (the theme's ``page_footer``) drawn on every page.
+
+    With a ``memo``, a part numbered before with the same numbers, the same strip and the same
+    bytes (a rebuild after another report changed, no page count having moved) is taken from
+    it: only the parts that changed are opened, drawn on and saved again.
+    """
     import pikepdf
 
     template = theme.word("page_footer")
     out: list[bytes | None] = [None] * len(parts)
     for stylesheet in dict.fromkeys(p.stylesheet for p in parts):
         group = [(i, p) for i, p in enumerate(parts) if p.stylesheet == stylesheet]
-        opened = [(i, pikepdf.open(io.BytesIO(p.pdf)), p.first) for i, p in group]
-        lines = [template.replace("{page}", str(first + n)).replace("{pages}", str(total))
-                 for _, pdf, first in opened for n in range(len(pdf.pages))]
-        strip = _Strip.build(theme, stylesheet, lines, day, memo)
-        line = 0
-        for i, pdf, _ in opened:
+        opened = {}
+        if any(p.pages is None for _, p in group):
+            opened = {i: pikepdf.open(io.BytesIO(p.pdf)) for i, p in group}
+        counts = {i: len(opened[i].pages) if i in opened else p.pages for i, p in group}
+        lines = [template.replace("{page}", str(p.first + n)).replace("{pages}", str(total))
+                 for i, p in group for n in range(counts[i])]
+        # A numbered part depends on its bytes, the strip (every line of it) and where its
+        # lines start in the strip.
+        strip_id = hashlib.sha256("\n".join([stylesheet] + lines).encode("utf-8")).hexdigest()
+        starts, keys, line = {}, {}, 0
+        for i, p in group:
+            starts[i], keys[i] = line, f"{strip_id} {line} {hashlib.sha256(p.pdf).hexdigest()}"
+            line += counts[i]
+            known = memo.get("numbered part", keys[i]) if memo is not None else None
+            if known is not None and "pdf" in known[1]:
+                out[i] = known[1]["pdf"]
+        todo = [(i, p) for i, p in group if out[i] is None]
+        strip = _Strip.build(theme, stylesheet, lines, day, memo) if todo else None
+        for i, p in todo:
+            pdf = opened.pop(i) if i in opened else pikepdf.open(io.BytesIO(p.pdf))
+            if len(pdf.pages) != counts[i]:  # pragma: no cover - counts come from the same layout
+                raise RuntimeError(f"a part said to have {counts[i]} pages has {len(pdf.pages)}")
             if strip is not None:
                 fonts = pdf.copy_foreign(strip.resources)  # one copy of the fonts per output file
-                for page in pdf.pages:
-                    strip.draw(pdf, page, line, fonts)
-                    line += 1
+                for n, page in enumerate(pdf.pages):
+                    strip.draw(pdf, page, starts[i] + n, fonts)
             buffer = io.BytesIO()
             pdf.save(buffer, deterministic_id=True)
             out[i] = buffer.getvalue()
+            pdf.close()
+            if memo is not None:
+                memo.put("numbered part", keys[i], {}, {"pdf": out[i]})
+        for pdf in opened.values():
             pdf.close()
     return out  # type: ignore[return-value]
 
@@ -97,7 +122,7 @@ def _strip_html(theme: Theme, stylesheet: str, footer: str, keyword: str | None)
 _FOOTER_BOXES: dict[str, tuple[str | None, tuple[float, float]]] = {}
 
 
-def _footer_box(theme: Theme, stylesheet: str) -> tuple[str | None, tuple[float, float]]:
+def footer_box(theme: Theme, stylesheet: str) -> tuple[str | None, tuple[float, float]]:
     """Return the margin box the theme prints ``footer_css`` in (None: none), and the page size.
 
     Found by laying out one page with a marker as the footer and looking for it among the
@@ -150,7 +175,7 @@ class _Strip:
         """Lay out the strip for ``lines`` (or find it in ``memo``); None when the theme prints no numbers."""
         import pikepdf
 
-        keyword, size = _footer_box(theme, stylesheet)
+        keyword, size = footer_box(theme, stylesheet)
         if keyword is None or not lines:
             return None
         html = _strip_html(theme, stylesheet, "\n".join(lines), keyword)

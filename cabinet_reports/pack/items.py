@@ -55,7 +55,7 @@ class ReportJob:
     path: str  # the report file
     classification: dict  # its effective classification (an item's `exempt:` overrides a public report)
     theme_dir: str | None  # the user's theme folder (None: the built-in theme)
-    epoch: str  # the caller's SOURCE_DATE_EPOCH ("" if unset): a remote worker must stamp the same dates
+    epoch: str  # the caller's SOURCE_DATE_EPOCH ("" if unset): the moment every date of the render is stamped with
     agenda_item: dict | None = None  # its place on the agenda (load.agenda_item_options): number and stamp
 
 
@@ -80,14 +80,17 @@ class RenderedReport:
 
 def render_report_job(job: ReportJob) -> RenderedReport:
     """Render one report item (runs in a worker): one layout gives the page count and the PDF."""
-    from ..api import build, load_report, render_options
-    from ..renderers import get_renderer
+    from ..api import build, load_report, render_options, resolve_theme
+    from ..renderers import get_renderer, source_date
     from ..renderers.pdf import layout, write_tagged_pdf
-    from ..theme import Theme
     from .load import _with_classification, for_agenda_item, stamp_document
 
-    with _epoch(job.epoch):
-        theme = Theme(job.theme_dir)
+    # The caller's SOURCE_DATE_EPOCH, for this render only: this worker may be a thread
+    # rendering other callers' jobs at the same time.
+    with source_date(job.epoch):
+        # The worker's one Theme for that folder (until a theme file changes): a new Theme per
+        # job compiled the templates again (0.13 s a report) and built a new font configuration.
+        theme = resolve_theme(job.theme_dir)
         report = load_report(job.path, theme)
         classification = Classification(**job.classification)
         if report.classification != classification:
@@ -101,26 +104,6 @@ def render_report_job(job: ReportJob) -> RenderedReport:
         pdf = write_tagged_pdf(document, doc.date)
         docx = get_renderer("docx")(doc, theme, render_options(report))
         return RenderedReport(pdf, len(document.pages), docx)
-
-
-@contextmanager
-def _epoch(value: str) -> Iterator[None]:
-    """Render with the caller's SOURCE_DATE_EPOCH (a no-op in a process that inherited it)."""
-    previous = os.environ.get("SOURCE_DATE_EPOCH")
-    if (previous or "").strip() == value:
-        yield
-        return
-    if value:
-        os.environ["SOURCE_DATE_EPOCH"] = value
-    else:
-        os.environ.pop("SOURCE_DATE_EPOCH", None)
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop("SOURCE_DATE_EPOCH", None)
-        else:
-            os.environ["SOURCE_DATE_EPOCH"] = previous
 
 
 # --------------------------------------------------------------------------- executors
@@ -226,10 +209,13 @@ def wait_for(future: Future) -> Any:
 
 
 def render_reports(jobs: Mapping[str, ReportJob], cache: Cache | None, executor: Executor | None,
-                   workers: int | None, progress: Progress) -> dict[str, RenderedReport]:
+                   workers: int | None, progress: Progress,
+                   meanwhile: Callable[[], None] | None = None) -> dict[str, RenderedReport]:
     """Render every job (keyed by its cache key) once: from the cache, or on the executor.
 
     Identical jobs (the same report in two meetings of a batch) share one key and one render.
+    ``meanwhile`` runs in this process once every render is submitted, before waiting for
+    them: work that needs no page count is done while the workers lay the reports out.
     """
     done: dict[str, RenderedReport] = {}
     todo = []
@@ -246,9 +232,13 @@ def render_reports(jobs: Mapping[str, ReportJob], cache: Cache | None, executor:
     if todo:
         with executor_for(executor, workers, len(todo)) as runner:
             futures = [(key, job, runner.submit(render_report_job, job)) for key, job in todo]
+            if meanwhile is not None:
+                meanwhile()
             for key, job, future in futures:
                 done[key] = wait_for(future)
                 if cache is not None:
                     cache.put(key, done[key].encode())
                 progress.advance(f"rendering {os.path.basename(job.path)}")
+    elif meanwhile is not None:
+        meanwhile()
     return done

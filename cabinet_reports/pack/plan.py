@@ -28,8 +28,8 @@ from ..theme import Theme
 from .cache import Memo
 from .load import LoadedMeeting, PackItem
 
-__all__ = ["AgendaContent", "AgendaEntry", "PackPlan", "agenda_content", "number_pack", "publication_warnings",
-           "render_notice"]
+__all__ = ["AgendaContent", "AgendaEntry", "PackPlan", "Prepared", "agenda_content", "number_pack",
+           "prepare_assembly", "publication_warnings", "render_notice"]
 
 
 def publication_warnings(meeting: Meeting, published: dt.date | None) -> tuple[dt.date, list[str]]:
@@ -252,6 +252,32 @@ def _lay_out(loaded: LoadedMeeting, theme: Theme, html: str, memo: Memo,
     anchors = _anchors(document)
     memo.put("agenda", html, {"pages": len(document.pages), "anchors": anchors}, {"pdf": pdf} if pdf else {})
     return len(document.pages), anchors, pdf
+
+
+# --------------------------------------------------------------------------- before the page counts
+@dataclass
+class Prepared:
+    """What one meeting's assembly needs that no page count changes, laid out in advance."""
+
+    notices: dict[int, tuple[bytes, int]]  # Part B item -> its public notice (PDF, pages)
+    agenda_guess: int  # the public agenda's length with placeholder page references
+
+
+def prepare_assembly(loaded: LoadedMeeting, theme: Theme, published: dt.date | None,
+                     memo: Memo | None = None) -> Prepared:
+    """Lay out what the pack needs before its page counts are known: notices, a first agenda.
+
+    Run while the reports render (see :func:`.items.render_reports`), so a build's last
+    stage starts with them done. It also finds where the theme prints its footer (a theme
+    the pack cannot number is refused now, not after every report is rendered).
+    """
+    from .furniture import footer_box
+
+    for stylesheet in ["agenda.css"] + (["style.css"] if any(it.kind == "report" for it in loaded.items) else []):
+        footer_box(theme, stylesheet)
+    notices = {it.number: render_notice(loaded, it, theme) for it in loaded.items if it.exempt and it.has_papers}
+    guess = _lay_out(loaded, theme, _agenda_html(loaded, theme, None, published), memo or Memo(None, ""))[0]
+    return Prepared(notices, guess)
 
 
 # --------------------------------------------------------------------------- notices

@@ -6,13 +6,15 @@ A renderer is a function ``render(doc, theme, options) -> bytes``. It formats wh
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import importlib
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from ..errors import Problem, RenderError
 from ..limits import EARLIEST_DATE, LATEST_DATE
@@ -42,12 +44,38 @@ LATEST = dt.datetime.combine(LATEST_DATE, dt.time(23, 59, 59), dt.timezone.utc)
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
+# SOURCE_DATE_EPOCH as this thread (or asyncio task) sees it, when set by source_date(): a
+# pack job carries its caller's value to a worker, which may be a thread of a process that
+# renders other callers' jobs at the same time (a thread pool, a Dask worker).
+_SOURCE_DATE: contextvars.ContextVar[str | None] = contextvars.ContextVar("source_date_epoch", default=None)
+
+
+def source_date_setting() -> str:
+    """Return the raw SOURCE_DATE_EPOCH in force here: :func:`source_date`'s, else the environment's."""
+    value = _SOURCE_DATE.get()
+    return (os.environ.get("SOURCE_DATE_EPOCH", "") if value is None else value).strip()
+
+
+@contextlib.contextmanager
+def source_date(raw: str) -> Iterator[None]:
+    """Render in this thread (or task) as if SOURCE_DATE_EPOCH were ``raw`` ("" for unset).
+
+    The process environment is left alone: other threads keep their own setting.
+    """
+    token = _SOURCE_DATE.set(raw.strip())
+    try:
+        yield
+    finally:
+        _SOURCE_DATE.reset(token)
+
+
 def source_date_epoch(raw: str | None = None) -> dt.datetime | None:
     """Return SOURCE_DATE_EPOCH as a UTC moment, None when unset, or raise a located error.
 
-    Only read, never set: the environment is shared by every thread of the process.
+    Only read, never set: the environment is shared by every thread of the process (a thread
+    that needs another value uses :func:`source_date`).
     """
-    raw = (os.environ.get("SOURCE_DATE_EPOCH", "") if raw is None else raw).strip()
+    raw = (source_date_setting() if raw is None else raw).strip()
     if not raw:
         return None
     if not re.fullmatch(r"-?\d+", raw):
