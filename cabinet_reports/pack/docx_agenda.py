@@ -16,6 +16,9 @@ from .plan import agenda_content
 
 __all__ = ["agenda_docx"]
 
+# The labels' background, as agenda.css's th.
+LABEL_FILL = "F2F2F2"
+
 
 def agenda_docx(loaded: LoadedMeeting, theme: Theme, starts: dict[int, tuple[int, int]],
                 published: dt.date | None) -> bytes:
@@ -37,32 +40,33 @@ def agenda_docx(loaded: LoadedMeeting, theme: Theme, starts: dict[int, tuple[int
     doc.add_paragraph(agenda.council, style=style("Title Block", "Title"))
     doc.add_paragraph(agenda.heading, style=style("Heading 1"))
     doc.add_paragraph(agenda.summons, style=style("Body Text", "Normal"))
-    table = doc.add_table(rows=0, cols=2)
-    if "Table Grid" in styles:
-        table.style = "Table Grid"
-    for label, value in agenda.details:
-        cells = table.add_row().cells
-        cells[0].text, cells[1].text = label, value
-        for run in cells[0].paragraphs[0].runs:
-            run.bold = True
-    dt_tools.set_table_alt_text(table, agenda.details_caption)
+    _details_table(doc, agenda.details, agenda.details_caption, styles)
     if agenda.members:
         doc.add_paragraph(agenda.membership_heading, style=style("Heading 2"))
-        for member in agenda.members:
-            doc.add_paragraph(member, style=style("List Bullet", "Normal"))
+        _keep_together([doc.add_paragraph(member, style=style("List Bullet", "Normal")) for member in agenda.members])
     doc.add_paragraph(agenda.items_heading, style=style("Heading 2"))
+    # Each item (heading, report of, reason, text, pages) is one block that never breaks
+    # across pages; the Part B heading and resolution go with their first item, and the
+    # publication date with the last item, so no page, the last one included, holds a
+    # line cut off from what it belongs to.
+    block: list = []
     for item in agenda.items:
+        _keep_together(block)
+        block = []
         if item.part_b_start:
-            doc.add_paragraph(agenda.part_b_heading, style=style("Heading 2"))
-            doc.add_paragraph(agenda.part_b_resolution, style=style("Body Text", "Normal"))
-        doc.add_paragraph(item.heading, style=style("Heading 3"))
+            block.append(doc.add_paragraph(agenda.part_b_heading, style=style("Heading 2")))
+            block.append(doc.add_paragraph(agenda.part_b_resolution, style=style("Body Text", "Normal")))
+        block.append(doc.add_paragraph(item.heading, style=style("Heading 3")))
         for text in (item.report_of, item.reason, item.text):
             if text:
-                doc.add_paragraph(text, style=style("Body Text", "Normal"))
+                block.append(doc.add_paragraph(text, style=style("Body Text", "Normal")))
         if item.pages:
-            doc.add_paragraph(style=style("Body Text", "Normal")).add_run(item.pages).bold = True
+            pages = doc.add_paragraph(style=style("Body Text", "Normal"))
+            pages.add_run(item.pages).bold = True
+            block.append(pages)
     if agenda.publication:
-        doc.add_paragraph(agenda.publication, style=style("Body Text", "Normal"))
+        block.append(doc.add_paragraph(agenda.publication, style=style("Body Text", "Normal")))
+    _keep_together(block)
     for section in doc.sections:
         dt_tools.add_page_number_footer(section, theme.word("page_footer"))
     dt_tools.set_core_properties(doc, title=agenda.title, author=agenda.author, subject=agenda.title,
@@ -71,3 +75,43 @@ def agenda_docx(loaded: LoadedMeeting, theme: Theme, starts: dict[int, tuple[int
     dt_tools.save_deterministic(doc, out)
     return out.getvalue()
 
+
+def _keep_together(paragraphs: list) -> None:
+    """Keep paragraphs on one page: each keeps with the next and none splits (widows, orphans)."""
+    for n, p in enumerate(paragraphs):
+        fmt = p.paragraph_format
+        fmt.keep_with_next = n < len(paragraphs) - 1 or None
+        fmt.keep_together = True
+        fmt.widow_control = True
+
+
+def _details_table(doc, details: list[tuple[str, str]], caption: str, styles: set[str]) -> None:
+    """Add the "Meeting details" key/value table, laid out as the report's details table.
+
+    Row labels in the first column (tblLook firstColumn, grey, bold); no header row: the table
+    has none, so neither w:tblHeader nor tblLook firstRow. Its border sits on the text margin.
+    """
+    from .. import docx_tools
+    from ..renderers.docx import details_widths
+    from ..document import DetailRow
+
+    table = doc.add_table(rows=0, cols=2)
+    if "Table Grid" in styles:
+        table.style = "Table Grid"
+    for label, value in details:
+        head, cell = table.add_row().cells
+        for paragraph, name in ((head.paragraphs[0], "Table Header"), (cell.paragraphs[0], "Table Text")):
+            if name in styles:
+                paragraph.style = name
+        head.paragraphs[0].add_run(label).bold = True  # bold even if the reference lacks the style
+        cell.paragraphs[0].add_run(value)
+        docx_tools.shade_cell(head, LABEL_FILL)
+    if details:
+        section = doc.sections[0]
+        text_width = int((section.page_width - section.left_margin - section.right_margin) / 635)
+        shares, share = details_widths([DetailRow(label, [[value]]) for label, value in details], 1)
+        total = round(text_width * share)
+        docx_tools.lay_out_table(table, [round(total * s) for s in shares])
+    docx_tools.set_table_look(table, first_row=False, first_column=True)
+    docx_tools.set_table_alt_text(table, caption)
+    docx_tools.end_table(table)
