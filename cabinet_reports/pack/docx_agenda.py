@@ -43,30 +43,36 @@ def agenda_docx(loaded: LoadedMeeting, theme: Theme, starts: dict[int, tuple[int
     _details_table(doc, agenda.details, agenda.details_caption, styles)
     if agenda.members:
         doc.add_paragraph(agenda.membership_heading, style=style("Heading 2"))
-        _keep_together([doc.add_paragraph(member, style=style("List Bullet", "Normal")) for member in agenda.members])
+        for member in agenda.members:
+            doc.add_paragraph(member, style=style("List Bullet", "Normal"))
     doc.add_paragraph(agenda.items_heading, style=style("Heading 2"))
-    # Each item (heading, report of, reason, text, pages) is one block that never breaks
-    # across pages; the Part B heading and resolution go with their first item, and the
-    # publication date with the last item, so no page, the last one included, holds a
-    # line cut off from what it belongs to.
-    block: list = []
+    # Each item is its heading and one paragraph (report of, reason, text and pages on lines of
+    # their own) that never breaks across pages and stays with its heading; the Part B heading
+    # stays with the resolution (as the PDF's h2), the publication date with the last item.
+    # Short keep chains on purpose: at a page break LibreOffice drops the keep of a long chain
+    # of kept paragraphs (a Part B heading chained to its resolution, first item and the
+    # publication date was left alone at the foot of page 1).
+    last = None
     for item in agenda.items:
-        _keep_together(block)
-        block = []
         if item.part_b_start:
-            block.append(doc.add_paragraph(agenda.part_b_heading, style=style("Heading 2")))
-            block.append(doc.add_paragraph(agenda.part_b_resolution, style=style("Body Text", "Normal")))
-        block.append(doc.add_paragraph(item.heading, style=style("Heading 3")))
-        for text in (item.report_of, item.reason, item.text):
-            if text:
-                block.append(doc.add_paragraph(text, style=style("Body Text", "Normal")))
-        if item.pages:
-            pages = doc.add_paragraph(style=style("Body Text", "Normal"))
-            pages.add_run(item.pages).bold = True
-            block.append(pages)
+            _keep(doc.add_paragraph(agenda.part_b_heading, style=style("Heading 2")), with_next=True)
+            _keep(doc.add_paragraph(agenda.part_b_resolution, style=style("Body Text", "Normal")), with_next=False)
+        _keep(doc.add_paragraph(item.heading, style=style("Heading 3")), with_next=True)
+        lines = [(text, False) for text in (item.report_of, item.reason, item.text) if text]
+        lines += [(item.pages, True)] if item.pages else []
+        if lines:
+            last = doc.add_paragraph(style=style("Body Text", "Normal"))
+            for n, (text, bold) in enumerate(lines):
+                run = last.add_run()
+                if n:
+                    run.add_break()
+                run.add_text(text)
+                run.bold = bold or None
+            _keep(last, with_next=False)
     if agenda.publication:
-        block.append(doc.add_paragraph(agenda.publication, style=style("Body Text", "Normal")))
-    _keep_together(block)
+        if last is not None:
+            last.paragraph_format.keep_with_next = True
+        doc.add_paragraph(agenda.publication, style=style("Body Text", "Normal"))
     for section in doc.sections:
         dt_tools.add_page_number_footer(section, theme.word("page_footer"))
     dt_tools.set_core_properties(doc, title=agenda.title, author=agenda.author, subject=agenda.title,
@@ -76,13 +82,13 @@ def agenda_docx(loaded: LoadedMeeting, theme: Theme, starts: dict[int, tuple[int
     return out.getvalue()
 
 
-def _keep_together(paragraphs: list) -> None:
-    """Keep paragraphs on one page: each keeps with the next and none splits (widows, orphans)."""
-    for n, p in enumerate(paragraphs):
-        fmt = p.paragraph_format
-        fmt.keep_with_next = n < len(paragraphs) - 1 or None
-        fmt.keep_together = True
-        fmt.widow_control = True
+def _keep(paragraph, *, with_next: bool):
+    """Keep a paragraph's lines on one page, and (``with_next``) on the page of the next one."""
+    fmt = paragraph.paragraph_format
+    fmt.keep_with_next = with_next or None
+    fmt.keep_together = True
+    fmt.widow_control = True
+    return paragraph
 
 
 def _details_table(doc, details: list[tuple[str, str]], caption: str, styles: set[str]) -> None:
