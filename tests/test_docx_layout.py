@@ -169,8 +169,9 @@ def test_the_checker_sees_a_heading_alone(laid_out):
     """The reader is not blind: the Dudley "2.1.4" heading moved to the foot of page 1 is found."""
     docx_path, pdf = laid_out["dudley-2005-partnership-strategy"]
     pages = page_lines(pdf)
-    at = next(i for i, line in enumerate(pages[1]) if "Development and use of Partnership" in line)
-    fake = [pages[0] + pages[1][:at + 1], pages[1][at + 1:], *pages[2:]]
+    lines = [line for page in pages[:2] for line in page]
+    at = next(i for i, line in enumerate(lines) if "Development and use of Partnership" in line)
+    fake = [lines[:at + 1], lines[at + 1:], *pages[2:]]
     assert len(alone(kept_pairs(docx_path), fake)) == 1
 
 
@@ -265,3 +266,21 @@ def test_real_tables_mark_their_header_row(every_docx):
         look = _look(table)
         assert look["firstRow"] == "1" and look["firstColumn"] == "0" and int(look["val"], 16) & 0x0020
         assert _header_rows(table) == [0]
+
+
+# --------------------------------------------------------------------------- page furniture
+@pytest.mark.parametrize("name", ["theme-classic-1-0", "pack-part-b-07-not-for-publication-disposal-of-the-former-highways"
+                                  "-depot-northfield"])
+def test_running_title_stays_on_one_line(laid_out, name):
+    """A long title is cut with an ellipsis in the header, as in the PDF, instead of wrapping."""
+    docx_path, pdf = laid_out[name]
+    header = subprocess.run([require("pdftotext"), "-layout", "-f", "1", "-l", "1", "-x", "0", "-y", "0", "-W", "596",
+                             "-H", "62", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    lines = [line for line in header.splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    shown = lines[0].split("  ")[-1].strip()
+    title = normalise(docx.Document(str(docx_path)).core_properties.title).upper()
+    if shown.endswith("…"):
+        assert title.startswith(shown[:-1].upper()) and len(shown) > 20
+    else:
+        assert shown.upper() == title

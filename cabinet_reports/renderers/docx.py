@@ -287,11 +287,44 @@ def details_widths(rows: list, width: int) -> tuple[list[float], float]:
                for line in r.cells[c]]
         spanning = [line for r in rows if c == len(r.cells) - 1 < width - 1 for line in r.cells[c]]
         wants.append(min(max((len(line) for line in own), default=0), 60) + 2)
-        needs.append(min(max((len(w) for line in own + spanning for w in line.split()), default=0), 25) + 2)
+        needs.append(min(max((len(w) for line in own + spanning for w in line.split()), default=0), 32) + 2)
     shares = docx_tools.column_shares(wants, needs)
     if width > 1:
         return shares, 1.0
     return shares, min(max(sum(max(w, n) for w, n in zip(wants, needs)) / docx_tools.LINE_CHARS, 0.6), 1.0)
+
+
+# --------------------------------------------------------------------------- running title
+def style_size_pt(w, name: str, default: float = 12.0) -> float:
+    """Return the font size of a paragraph style, following its base styles (points)."""
+    style = w.styles[name] if name in w.styles else None
+    while style is not None:
+        if style.font.size is not None:
+            return style.font.size.pt
+        style = style.base_style
+    return default
+
+
+def text_width_pt(text: str, size: float) -> float:
+    """Return about how wide ``text`` is in Arial at ``size`` points (a little wide, never narrow)."""
+    def em(c: str) -> float:
+        if c == " ":
+            return 0.28
+        if c.isupper() or c in "mwMW@%":
+            return 0.75
+        if c.isdigit() or c.isalpha():
+            return 0.56
+        return 0.36
+    return sum(em(c) for c in text) * size
+
+
+def fit_line(text: str, width: float, size: float) -> str:
+    """Return ``text``, or its longest start ending in "…", that fits ``width`` points on one line."""
+    if text_width_pt(text, size) <= width:
+        return text
+    while text and text_width_pt(text + "…", size) > width:
+        text = text[:-1]
+    return text.rstrip(" ,;:-–") + "…"
 
 
 # --------------------------------------------------------------------------- the writer
@@ -749,7 +782,12 @@ class _Writer:
         doc, section = self.doc, self.w.sections[0]
         # As the PDF's page boxes: marking top left (exempt only), title top right.
         marking = doc.marking[0] if doc.exempt and doc.marking else ""
-        docx_tools.add_text_header(section, f"{marking}\t\t{title}")
+        # One line, as the PDF's running title: a long title is cut with an ellipsis (the
+        # full title is in the title block and the document properties). The title is set at
+        # the Header style's right tab, after its centre tab: it has the right half of the line.
+        size = style_size_pt(self.w, "Header")
+        room = self.text_width() / 20 / 2 - size
+        docx_tools.add_text_header(section, f"{marking}\t\t{fit_line(title, room, size)}")
         template = doc.words.get("page_footer", "{page}")
         if self.options.total_pages:
             template = template.replace("{pages}", str(self.options.total_pages))
