@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .. import docx_tools
-from ..document import Appendix, Block, Document, Heading, ListBlock, Para, Section, SubPoint, TableBlock, roman
+from ..document import Appendix, Block, DetailRow, Document, Heading, ListBlock, Para, Section, SubPoint, TableBlock, roman
 from ..errors import Problem, RenderError, ThemeError
 from ..images import ImageError, docx_picture
 from ..inline import Inline, Span, plain
@@ -272,7 +272,7 @@ def content_widths(b: TableBlock) -> list[float]:
     return docx_tools.column_shares(wants, needs)
 
 
-def details_widths(rows: list, width: int) -> tuple[list[float], float]:
+def details_widths(rows: list[DetailRow], width: int) -> tuple[list[float], float]:
     """Return the details table's column shares and its share of the text width, as style.css.
 
     The labels never wrap (``white-space: nowrap``); a value line wants its length and needs
@@ -681,12 +681,11 @@ class _Writer:
         if "Table Grid" in self.w.styles:
             table.style = self.w.styles["Table Grid"]
         for i, (row, detail) in enumerate(zip(table.rows, doc.details)):
-            label = row.cells[0]
             if detail.label is None:  # a continuation row: the label above spans it (the PDF's rowspan)
-                label = table.rows[i - 1].cells[0].merge(label)
+                table.rows[i - 1].cells[0].merge(row.cells[0])
             else:
-                self.set_style(label.paragraphs[0], "Table Header")
-                label.paragraphs[0].add_run(detail.label)
+                self.set_style(row.cells[0].paragraphs[0], "Table Header")
+                row.cells[0].paragraphs[0].add_run(detail.label)
             cells = list(row.cells[1:])
             if len(detail.cells) < width:  # the last cell spans the rest, as the PDF's colspan
                 cells[len(detail.cells) - 1].merge(cells[-1])
