@@ -45,17 +45,24 @@ __all__ = [
     "add_num",
     "add_page_number_footer",
     "add_text_header",
+    "column_shares",
+    "end_table",
+    "is_table_end",
     "ensure_style",
+    "lay_out_table",
     "link_style_to_level",
     "open_reference",
     "page_break_before",
     "repeat_header_row",
+    "rule_above",
     "save_deterministic",
     "set_core_properties",
     "set_default_language",
     "set_num",
     "set_page_number_start",
     "set_table_alt_text",
+    "set_table_look",
+    "shade_cell",
 ]
 
 #: Earliest timestamp a ZIP entry can carry; used when no date is given.
@@ -79,6 +86,14 @@ _TRPR_ORDER = (
     "w:cnfStyle", "w:divId", "w:gridBefore", "w:gridAfter", "w:wBefore", "w:wAfter",
     "w:cantSplit", "w:trHeight", "w:tblHeader", "w:tblCellSpacing", "w:jc",
     "w:hidden", "w:ins", "w:del", "w:trPrChange",
+)  # fmt: skip
+_PPR_ORDER = (
+    "w:pStyle", "w:keepNext", "w:keepLines", "w:pageBreakBefore", "w:framePr", "w:widowControl",
+    "w:numPr", "w:suppressLineNumbers", "w:pBdr", "w:shd", "w:tabs", "w:suppressAutoHyphens",
+    "w:kinsoku", "w:wordWrap", "w:overflowPunct", "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN",
+    "w:bidi", "w:adjustRightInd", "w:snapToGrid", "w:spacing", "w:ind", "w:contextualSpacing",
+    "w:mirrorIndents", "w:suppressOverlap", "w:jc", "w:textDirection", "w:textAlignment",
+    "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange",
 )  # fmt: skip
 _TBLPR_ORDER = (
     "w:tblStyle", "w:tblpPr", "w:tblOverlap", "w:bidiVisual", "w:tblStyleRowBandSize",
@@ -420,13 +435,138 @@ def repeat_header_row(row: _Row, *, table: Table | None = None) -> None:
     for tag in ("w:cantSplit", "w:tblHeader"):
         if tr_pr.find(qn(tag)) is None:
             _insert_in_order(tr_pr, OxmlElement(tag), _TRPR_ORDER)
-    tbl = row._tr.getparent()
-    tbl_pr = tbl.tblPr
+    _set_look(row._tr.getparent().tblPr, first_row=True)
+
+
+# As style.css: 0.25em × 0.4em cell padding at the tables' 11 pt (twips).
+CELL_PADDING_TWIPS = (55, 90)
+# Characters of 11 pt table text across the text width (A4, 2.54 cm margins).
+LINE_CHARS = 85
+
+_TCPR_ORDER = (
+    "w:cnfStyle", "w:tcW", "w:gridSpan", "w:hMerge", "w:vMerge", "w:tcBorders", "w:shd",
+    "w:noWrap", "w:tcMar", "w:textDirection", "w:tcFitText", "w:vAlign", "w:hideMark",
+)  # fmt: skip
+
+
+def column_shares(wants: Sequence[float], needs: Sequence[float], *, page: float = LINE_CHARS) -> list[float]:
+    """Return column shares of the table width, as CSS automatic table layout gives them.
+
+    ``wants`` is each column's longest line and ``needs`` its longest unbreakable word, in
+    characters. Columns get what they want when it all fits in ``page`` characters, else
+    their minimum plus a share of the rest in proportion to how much more they want.
+    """
+    wants = [max(w, n) for w, n in zip(wants, needs)]
+    if sum(wants) <= page:
+        widths = list(wants)
+    elif sum(needs) >= page:
+        widths = list(needs)
+    else:
+        spare, extra = page - sum(needs), sum(w - n for w, n in zip(wants, needs))
+        widths = [n + (w - n) * spare / extra for w, n in zip(wants, needs)]
+    total = sum(widths) or 1
+    return [w / total for w in widths]
+
+
+def lay_out_table(table: Table, widths: Sequence[int]) -> None:
+    """Give a table fixed column widths (twips), cell padding and its border on the text margin.
+
+    As the PDF's tables: the left border sits on the left text margin and the right one at
+    ``sum(widths)`` from it; a cell that spans grid columns gets their summed width.
+    """
+    tbl_pr = table._tbl.tblPr
+    for tag in ("w:tblW", "w:tblInd", "w:tblLayout", "w:tblCellMar"):
+        for old in tbl_pr.findall(qn(tag)):
+            tbl_pr.remove(old)
+    top, side = CELL_PADDING_TWIPS
+    _insert_in_order(tbl_pr, _el("w:tblW", w=sum(widths), type="dxa"), _TBLPR_ORDER)
+    # Word 2010 layout (the reference's compatibility mode) and LibreOffice put the cell
+    # text, not the border, at the indent: indent by the padding to put the border on the margin.
+    _insert_in_order(tbl_pr, _el("w:tblInd", w=side, type="dxa"), _TBLPR_ORDER)
+    _insert_in_order(tbl_pr, _el("w:tblLayout", type="fixed"), _TBLPR_ORDER)
+    margins = _el("w:tblCellMar")
+    for edge, size in (("top", top), ("left", side), ("bottom", top), ("right", side)):
+        margins.append(_el(f"w:{edge}", w=size, type="dxa"))
+    _insert_in_order(tbl_pr, margins, _TBLPR_ORDER)
+    for col, width in zip(table._tbl.tblGrid.findall(qn("w:gridCol")), widths):
+        col.set(qn("w:w"), str(width))
+    for tr in table._tbl.findall(qn("w:tr")):
+        column = 0
+        for tc in tr.findall(qn("w:tc")):
+            span = tc.grid_span
+            tc_pr = tc.get_or_add_tcPr()
+            for old in tc_pr.findall(qn("w:tcW")):
+                tc_pr.remove(old)
+            _insert_in_order(tc_pr, _el("w:tcW", w=sum(widths[column:column + span]), type="dxa"), _TCPR_ORDER)
+            column += span
+
+
+def end_table(table: Table) -> Paragraph:
+    """Close ``table`` with an empty, zero-height paragraph and return it.
+
+    LibreOffice (7.4) lays a paragraph that directly follows a table out before the table's
+    final height is known; the paragraphs below it can then flow back to the page and skip
+    their keep-with-next check, leaving a heading alone at the foot of the page (the Dudley
+    report's "2.1.4", three of 21 positions of its details table on page 1). With this
+    paragraph between the table and the text that follows, none did. It takes no space (an
+    exact 0.1 pt line, no spacing) and keeps with the next paragraph, so it never ends a page
+    itself; Word shows nothing either.
+    """
+    p = OxmlElement("w:p")
+    ppr = p.get_or_add_pPr()
+    _insert_in_order(ppr, OxmlElement("w:keepNext"), _PPR_ORDER)
+    _insert_in_order(ppr, _el("w:spacing", before=0, after=0, line=2, lineRule="exact"), _PPR_ORDER)
+    rpr = OxmlElement("w:rPr")  # the paragraph mark, 1 pt, so the line cannot grow
+    rpr.append(_el("w:sz", val=2))
+    ppr.append(rpr)
+    table._tbl.addnext(p)
+    return Paragraph(p, table._parent)
+
+
+def is_table_end(p) -> bool:
+    """Tell whether a ``w:p`` element is the empty paragraph :func:`end_table` wrote."""
+    spacing = p.find(f"{qn('w:pPr')}/{qn('w:spacing')}")
+    return (p.find(qn("w:r")) is None and spacing is not None and spacing.get(qn("w:line")) == "2"
+            and spacing.get(qn("w:lineRule")) == "exact" and p.getprevious() is not None
+            and p.getprevious().tag == qn("w:tbl"))
+
+
+def shade_cell(cell, fill: str) -> None:
+    """Fill a cell's background (header cells, as the PDF's grey header row)."""
+    _insert_in_order(cell._tc.get_or_add_tcPr(), _el("w:shd", val="clear", color="auto", fill=fill), _TCPR_ORDER)
+
+
+def rule_above(cell) -> None:
+    """Draw a 1.5 pt rule above a cell (the first totals row)."""
+    borders = _el("w:tcBorders")
+    borders.append(_el("w:top", val="single", sz=12, space=0, color="000000"))
+    _insert_in_order(cell._tc.get_or_add_tcPr(), borders, _TCPR_ORDER)
+
+
+def set_table_look(table: Table, *, first_row: bool, first_column: bool) -> None:
+    """Say which header formatting of the table style applies (``w:tblLook``).
+
+    ``first_row`` for a table whose first row is its column headers (with ``w:tblHeader``,
+    see :func:`repeat_header_row`), ``first_column`` for a key/value table whose first column
+    holds row labels. Word's accessibility checker and tagged-PDF export read both.
+    """
+    _set_look(table._tbl.tblPr, first_row=first_row, first_column=first_column)
+
+
+def _set_look(tbl_pr, *, first_row: bool | None = None, first_column: bool | None = None) -> None:
+    """Set ``w:tblLook``'s first-row / first-column flags (None: leave as it is)."""
     look = tbl_pr.find(qn("w:tblLook"))
     if look is None:
         look = _el("w:tblLook", val="04A0")
         _insert_in_order(tbl_pr, look, _TBLPR_ORDER)
-    look.set(qn("w:firstRow"), "1")
+    mask = int(look.get(qn("w:val"), "04A0"), 16)
+    for flag, attr, bit in ((first_row, "w:firstRow", 0x0020), (first_column, "w:firstColumn", 0x0080)):
+        if flag is None:
+            flag = look.get(qn(attr), "1" if mask & bit else "0") in ("1", "true", "on")
+        look.set(qn(attr), "1" if flag else "0")
+        # The legacy hex mask says the same (0x0020 first row, 0x0080 first column).
+        mask = mask | bit if flag else mask & ~bit
+    look.set(qn("w:val"), f"{mask:04X}")
 
 
 def set_table_alt_text(table: Table, title: str, description: str = "") -> None:

@@ -55,3 +55,33 @@ def libreoffice(tmp_path_factory) -> Callable[[Iterable[Path]], list[Path]]:
         return [done[p] for p in paths]
 
     return convert
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def every_docx(tmp_path_factory) -> dict[str, Path]:
+    """Write every kind of DOCX the project makes, once per session; return them by name.
+
+    Both example reports (YAML), each example theme's report, an exempt report, and the
+    example meeting pack's agenda and items/ files, public and Part B.
+    """
+    from cabinet_reports.api import render_report
+    from cabinet_reports.pack import build_pack
+
+    out = tmp_path_factory.mktemp("every-docx")
+    found: dict[str, Path] = {}
+    for report in sorted((ROOT / "examples").glob("*/report.yaml")):
+        found[report.parent.name] = render_report(report, out, formats=("docx",))["docx"]
+    for theme in sorted(p for p in (ROOT / "examples" / "themes").iterdir() if (p / "report.yaml").is_file()):
+        found[f"theme-{theme.name}"] = render_report(theme / "report.yaml", out, theme=theme, name=f"theme-{theme.name}",
+                                                     formats=("docx",))["docx"]
+    found["exempt"] = render_report(ROOT / "tests" / "golden" / "exempt-with-details" / "report.yaml", out,
+                                    name="exempt", formats=("docx",))["docx"]
+    pack = out / "pack"
+    build_pack(ROOT / "examples" / "dudley-2005-cabinet" / "meeting.yaml", pack, jobs=1, cache=False)
+    found["pack-agenda"] = pack / "agenda.docx"
+    for item in sorted((pack / "items").rglob("*.docx")):
+        found["pack-" + item.relative_to(pack / "items").with_suffix("").as_posix().replace("/", "-")] = item
+    return found

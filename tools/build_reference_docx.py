@@ -33,7 +33,8 @@ Style decisions:
   people with dyslexia or using screen magnifiers.
 - "Exempt Marking" is bold capitals, no colour, so it survives black-and-white print.
 - Sizes follow the PDF (style.css): title and section headings at the 12 pt body size,
-  bold; appendix headings ("Heading 1") 13 pt; "Table Header" and "Table Text" 11 pt.
+  bold; appendix headings ("Heading 1") 13 pt; "Table Header" and "Table Text" 11 pt; the
+  running title ("Header") 9 pt and the page number ("Footer") 10 pt.
   Widow/orphan control is on for every paragraph, as the PDF's orphans and widows.
 """
 
@@ -66,6 +67,8 @@ FONT = "Arial"
 LANGUAGE = "en-GB"
 BODY_SIZE = Pt(12)
 TABLE_SIZE = Pt(11)
+HEADER_SIZE = Pt(9)
+FOOTER_SIZE = Pt(10)
 
 # A4 with 2.54 cm (1 inch = 1440 twips) margins.
 PAGE_WIDTH, PAGE_HEIGHT = Twips(11906), Twips(16838)
@@ -201,6 +204,10 @@ def _configure_builtin_styles(doc) -> None:
 
     list_bullet = styles["List Bullet"]
     list_bullet.paragraph_format.space_after = Pt(3)
+
+    # The running title and marking at the PDF's 9 pt (page.css), the page number at its 10 pt.
+    styles["Header"].font.size = HEADER_SIZE
+    styles["Footer"].font.size = FOOTER_SIZE
 
     for name in ("Header", "Footer"):
         style = styles[name]

@@ -16,6 +16,9 @@ from .plan import agenda_content
 
 __all__ = ["agenda_docx"]
 
+# The labels' background, as agenda.css's th.
+LABEL_FILL = "F2F2F2"
+
 
 def agenda_docx(loaded: LoadedMeeting, theme: Theme, starts: dict[int, tuple[int, int]],
                 published: dt.date | None) -> bytes:
@@ -37,31 +40,38 @@ def agenda_docx(loaded: LoadedMeeting, theme: Theme, starts: dict[int, tuple[int
     doc.add_paragraph(agenda.council, style=style("Title Block", "Title"))
     doc.add_paragraph(agenda.heading, style=style("Heading 1"))
     doc.add_paragraph(agenda.summons, style=style("Body Text", "Normal"))
-    table = doc.add_table(rows=0, cols=2)
-    if "Table Grid" in styles:
-        table.style = "Table Grid"
-    for label, value in agenda.details:
-        cells = table.add_row().cells
-        cells[0].text, cells[1].text = label, value
-        for run in cells[0].paragraphs[0].runs:
-            run.bold = True
-    dt_tools.set_table_alt_text(table, agenda.details_caption)
+    _details_table(doc, agenda.details, agenda.details_caption, styles)
     if agenda.members:
         doc.add_paragraph(agenda.membership_heading, style=style("Heading 2"))
         for member in agenda.members:
             doc.add_paragraph(member, style=style("List Bullet", "Normal"))
     doc.add_paragraph(agenda.items_heading, style=style("Heading 2"))
+    # Each item is its heading and one paragraph (report of, reason, text and pages on lines of
+    # their own) that never breaks across pages and stays with its heading; the Part B heading
+    # stays with the resolution (as the PDF's h2), the publication date with the last item.
+    # Short keep chains on purpose: at a page break LibreOffice drops the keep of a long chain
+    # of kept paragraphs (a Part B heading chained to its resolution, first item and the
+    # publication date was left alone at the foot of page 1).
+    last = None
     for item in agenda.items:
         if item.part_b_start:
-            doc.add_paragraph(agenda.part_b_heading, style=style("Heading 2"))
-            doc.add_paragraph(agenda.part_b_resolution, style=style("Body Text", "Normal"))
-        doc.add_paragraph(item.heading, style=style("Heading 3"))
-        for text in (item.report_of, item.reason, item.text):
-            if text:
-                doc.add_paragraph(text, style=style("Body Text", "Normal"))
-        if item.pages:
-            doc.add_paragraph(style=style("Body Text", "Normal")).add_run(item.pages).bold = True
+            _keep(doc.add_paragraph(agenda.part_b_heading, style=style("Heading 2")), with_next=True)
+            _keep(doc.add_paragraph(agenda.part_b_resolution, style=style("Body Text", "Normal")), with_next=False)
+        _keep(doc.add_paragraph(item.heading, style=style("Heading 3")), with_next=True)
+        lines = [(text, False) for text in (item.report_of, item.reason, item.text) if text]
+        lines += [(item.pages, True)] if item.pages else []
+        if lines:
+            last = doc.add_paragraph(style=style("Body Text", "Normal"))
+            for n, (text, bold) in enumerate(lines):
+                run = last.add_run()
+                if n:
+                    run.add_break()
+                run.add_text(text)
+                run.bold = bold or None
+            _keep(last, with_next=False)
     if agenda.publication:
+        if last is not None:
+            last.paragraph_format.keep_with_next = True
         doc.add_paragraph(agenda.publication, style=style("Body Text", "Normal"))
     for section in doc.sections:
         dt_tools.add_page_number_footer(section, theme.word("page_footer"))
@@ -71,3 +81,43 @@ def agenda_docx(loaded: LoadedMeeting, theme: Theme, starts: dict[int, tuple[int
     dt_tools.save_deterministic(doc, out)
     return out.getvalue()
 
+
+def _keep(paragraph, *, with_next: bool):
+    """Keep a paragraph's lines on one page, and (``with_next``) on the page of the next one."""
+    fmt = paragraph.paragraph_format
+    fmt.keep_with_next = with_next or None
+    fmt.keep_together = True
+    fmt.widow_control = True
+    return paragraph
+
+
+def _details_table(doc, details: list[tuple[str, str]], caption: str, styles: set[str]) -> None:
+    """Add the "Meeting details" key/value table, laid out as the report's details table.
+
+    Row labels in the first column (tblLook firstColumn, grey, bold); no header row: the table
+    has none, so neither w:tblHeader nor tblLook firstRow. Its border sits on the text margin.
+    """
+    from .. import docx_tools
+    from ..renderers.docx import details_widths
+    from ..document import DetailRow
+
+    table = doc.add_table(rows=0, cols=2)
+    if "Table Grid" in styles:
+        table.style = "Table Grid"
+    for label, value in details:
+        head, cell = table.add_row().cells
+        for paragraph, name in ((head.paragraphs[0], "Table Header"), (cell.paragraphs[0], "Table Text")):
+            if name in styles:
+                paragraph.style = name
+        head.paragraphs[0].add_run(label).bold = True  # bold even if the reference lacks the style
+        cell.paragraphs[0].add_run(value)
+        docx_tools.shade_cell(head, LABEL_FILL)
+    if details:
+        section = doc.sections[0]
+        text_width = int((section.page_width - section.left_margin - section.right_margin) / 635)
+        shares, share = details_widths([DetailRow(label, [[value]]) for label, value in details], 1)
+        total = round(text_width * share)
+        docx_tools.lay_out_table(table, [round(total * s) for s in shares])
+    docx_tools.set_table_look(table, first_row=False, first_column=True)
+    docx_tools.set_table_alt_text(table, caption)
+    docx_tools.end_table(table)

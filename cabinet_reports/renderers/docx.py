@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .. import docx_tools
-from ..document import Appendix, Block, Document, Heading, ListBlock, Para, Section, SubPoint, TableBlock, roman
+from ..document import Appendix, Block, DetailRow, Document, Heading, ListBlock, Para, Section, SubPoint, TableBlock, roman
 from ..errors import Problem, RenderError, ThemeError
 from ..images import ImageError, docx_picture
 from ..inline import Inline, Span, plain
@@ -254,84 +254,77 @@ def keep_headings_with_next(p, style: str) -> None:
 
 
 # --------------------------------------------------------------------------- tables
-# As style.css: 0.25em × 0.4em cell padding at the tables' 11 pt (in twips), #e8e8e8 headers,
-# a 1.5 pt rule over the totals.
-CELL_PADDING_TWIPS = (55, 90)
+# As style.css: #e8e8e8 column headers, #f2f2f2 row labels of the details table.
 HEADER_FILL = "E8E8E8"
+LABEL_FILL = "F2F2F2"
 
 
 def content_widths(b: TableBlock) -> list[float]:
     """Return column shares of the table width from the cells' text, as CSS auto layout does.
 
-    Each column wants its longest cell on one line and needs at least its longest word;
-    columns get what they want when it fits, else their minimum plus a share of the rest in
-    proportion to how much more they want.
+    Each column wants its longest cell on one line and needs at least its longest word.
     """
     rows = [b.header, *b.rows, *b.footer]
     texts = [[plain(row[c]) if c < len(row) else "" for row in rows] for c in range(len(b.header))]
     # Characters at 11 pt; +2 for the cell padding, a cap so one long cell cannot take the page.
     wants = [min(max((len(t) for t in col), default=0), 60) + 2 for col in texts]
     needs = [min(max((len(w) for t in col for w in t.split()), default=0), 25) + 2 for col in texts]
-    page = 85  # characters of 11 pt text across the text width
-    if sum(wants) <= page:
-        widths = wants
-    elif sum(needs) >= page:
-        widths = needs
-    else:
-        spare, extra = page - sum(needs), sum(w - n for w, n in zip(wants, needs))
-        widths = [n + (w - n) * spare / extra for w, n in zip(wants, needs)]
-    total = sum(widths)
-    return [w / total for w in widths]
+    return docx_tools.column_shares(wants, needs)
 
 
-def lay_out_table(table, widths: list[int]) -> None:
-    """Give a table fixed column widths (twips) filling the text width, with cell padding,
-    its border on the text margin, as the PDF's tables."""
-    from docx.oxml.ns import qn
+def details_widths(rows: list[DetailRow], width: int) -> tuple[list[float], float]:
+    """Return the details table's column shares and its share of the text width, as style.css.
 
-    tbl_pr = table._tbl.tblPr
-    for tag in ("w:tblW", "w:tblInd", "w:tblLayout", "w:tblCellMar"):
-        for old in tbl_pr.findall(qn(tag)):
-            tbl_pr.remove(old)
-    top, side = CELL_PADDING_TWIPS
-    order = ("w:tblStyle", "w:tblpPr", "w:tblOverlap", "w:bidiVisual", "w:tblStyleRowBandSize",
-             "w:tblStyleColBandSize", "w:tblW", "w:jc", "w:tblCellSpacing", "w:tblInd", "w:tblBorders",
-             "w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook", "w:tblCaption", "w:tblDescription")
-    docx_tools._insert_in_order(tbl_pr, docx_tools._el("w:tblW", w=sum(widths), type="dxa"), order)
-    # Word 2010 layout (the reference's compatibility mode) puts the cell text, not the border,
-    # at the indent: indent by the cell padding to put the border on the margin.
-    docx_tools._insert_in_order(tbl_pr, docx_tools._el("w:tblInd", w=side, type="dxa"), order)
-    docx_tools._insert_in_order(tbl_pr, docx_tools._el("w:tblLayout", type="fixed"), order)
-    margins = docx_tools._el("w:tblCellMar")
-    for edge, size in (("top", top), ("left", side), ("bottom", top), ("right", side)):
-        margins.append(docx_tools._el(f"w:{edge}", w=size, type="dxa"))
-    docx_tools._insert_in_order(tbl_pr, margins, order)
-    grid = table._tbl.tblGrid
-    for col, width in zip(grid.findall(qn("w:gridCol")), widths):
-        col.set(qn("w:w"), str(width))
-    for row in table.rows:
-        for cell, width in zip(row.cells, widths):
-            tc_pr = cell._tc.get_or_add_tcPr()
-            for old in tc_pr.findall(qn("w:tcW")):
-                tc_pr.remove(old)
-            tc_pr.insert(0, docx_tools._el("w:tcW", w=width, type="dxa"))
+    The labels never wrap (``white-space: nowrap``); a value line wants its length and needs
+    its longest word (lines are the cell's stacked lines); a cell spanning to the last column
+    only needs its longest word in the first column it spans (it has all their width). One
+    value column: ``width: auto; min-width: 60%``; several (a contacts table): the full width.
+    """
+    labels = [len(r.label) * 1.1 + 2 for r in rows if r.label]  # bold: about a tenth wider
+    wants, needs = [max(labels, default=4)], [max(labels, default=4)]
+    for c in range(width):
+        own = [line for r in rows if c < len(r.cells) and (len(r.cells) == width or c < len(r.cells) - 1)
+               for line in r.cells[c]]
+        spanning = [line for r in rows if c == len(r.cells) - 1 < width - 1 for line in r.cells[c]]
+        wants.append(min(max((len(line) for line in own), default=0), 60) + 2)
+        needs.append(min(max((len(w) for line in own + spanning for w in line.split()), default=0), 32) + 2)
+    shares = docx_tools.column_shares(wants, needs)
+    if width > 1:
+        return shares, 1.0
+    return shares, min(max(sum(max(w, n) for w, n in zip(wants, needs)) / docx_tools.LINE_CHARS, 0.6), 1.0)
 
 
-_TC_PR_ORDER = ("w:cnfStyle", "w:tcW", "w:gridSpan", "w:hMerge", "w:vMerge", "w:tcBorders", "w:shd",
-                "w:noWrap", "w:tcMar", "w:textDirection", "w:tcFitText", "w:vAlign", "w:hideMark")
+# --------------------------------------------------------------------------- running title
+def style_size_pt(w, name: str, default: float = 12.0) -> float:
+    """Return the font size of a paragraph style, following its base styles (points)."""
+    style = w.styles[name] if name in w.styles else None
+    while style is not None:
+        if style.font.size is not None:
+            return style.font.size.pt
+        style = style.base_style
+    return default
 
 
-def shade_cell(cell, fill: str) -> None:
-    """Fill a cell's background (header cells, as the PDF's grey header row)."""
-    docx_tools._insert_in_order(cell._tc.get_or_add_tcPr(), docx_tools._el("w:shd", val="clear", color="auto",
-                                                                          fill=fill), _TC_PR_ORDER)
+def text_width_pt(text: str, size: float) -> float:
+    """Return about how wide ``text`` is in Arial at ``size`` points (a little wide, never narrow)."""
+    def em(c: str) -> float:
+        if c == " ":
+            return 0.28
+        if c.isupper() or c in "mwMW@%":
+            return 0.75
+        if c.isdigit() or c.isalpha():
+            return 0.56
+        return 0.36
+    return sum(em(c) for c in text) * size
 
 
-def rule_above(cell) -> None:
-    """Draw a 1.5 pt rule above a cell (the first totals row)."""
-    borders = docx_tools._el("w:tcBorders")
-    borders.append(docx_tools._el("w:top", val="single", sz=12, space=0, color="000000"))
-    docx_tools._insert_in_order(cell._tc.get_or_add_tcPr(), borders, _TC_PR_ORDER)
+def fit_line(text: str, width: float, size: float) -> str:
+    """Return ``text``, or its longest start ending in "…", that fits ``width`` points on one line."""
+    if text_width_pt(text, size) <= width:
+        return text
+    while text and text_width_pt(text + "…", size) > width:
+        text = text[:-1]
+    return text.rstrip(" ,;:-–") + "…"
 
 
 # --------------------------------------------------------------------------- the writer
@@ -563,6 +556,7 @@ class _Writer:
                                                      b.format if letters else None)
         style = "List Letter" if letters else "List Bullet"
         text_at = left + LIST_GUTTER_CM
+        self.keep_lead_in_with_list()
         for item in b.items:
             if literal:
                 p = self.add_paragraph(style)
@@ -578,6 +572,20 @@ class _Writer:
             self.bookmark(p, item.anchor)
             inner = _Ctx(ctx.hlevel, text_at, text_at, text_at)
             self.blocks(item.blocks, inner)
+
+    def keep_lead_in_with_list(self) -> None:
+        """Keep the paragraph just written ("That members of the Cabinet:") with the list after it.
+
+        As the PDF keeps a heading with its text: a lead-in alone at the foot of a page reads
+        as if the page ended the point.
+        """
+        from docx.oxml.ns import qn
+        from docx.text.paragraph import Paragraph
+
+        body = self.w.element.body
+        last = body[-2] if len(body) > 1 and body[-1].tag == qn("w:sectPr") else body[-1]
+        if last.tag == qn("w:p") and not docx_tools.is_table_end(last):
+            Paragraph(last, self.w._body).paragraph_format.keep_with_next = True
 
     def table(self, b: TableBlock) -> None:
         from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -595,7 +603,7 @@ class _Writer:
         for cell, spans, align in zip(table.rows[0].cells, b.header, aligns):
             self.set_style(cell.paragraphs[0], "Table Header")
             self.inline(cell.paragraphs[0], spans)
-            shade_cell(cell, HEADER_FILL)
+            docx_tools.shade_cell(cell, HEADER_FILL)
             if align is not None:
                 cell.paragraphs[0].alignment = align
         for row, cells in zip(body_rows, b.rows):
@@ -613,26 +621,19 @@ class _Writer:
                 if align is not None:
                     cell.paragraphs[0].alignment = align
                 if n == 0:
-                    rule_above(cell)
+                    docx_tools.rule_above(cell)
         text_width = self.text_width()
         shares = b.widths or content_widths(b)
-        lay_out_table(table, [round(text_width * share) for share in shares])
+        docx_tools.lay_out_table(table, [round(text_width * share) for share in shares])
         docx_tools.repeat_header_row(table.rows[0], table=table)
-        self._look(table, first_row=True, first_column=False)
+        docx_tools.set_table_look(table, first_row=True, first_column=False)
         docx_tools.set_table_alt_text(table, plain(b.caption))
+        docx_tools.end_table(table)
 
     def text_width(self) -> int:
         """Return the width between the page margins in twips."""
         section = self.w.sections[0]
         return int((section.page_width - section.left_margin - section.right_margin) / 635)
-
-    def _look(self, table, *, first_row: bool, first_column: bool) -> None:
-        from docx.oxml.ns import qn
-
-        look = table._tbl.tblPr.find(qn("w:tblLook"))
-        if look is not None:
-            look.set(qn("w:firstRow"), "1" if first_row else "0")
-            look.set(qn("w:firstColumn"), "1" if first_column else "0")
 
     # ------------------------------------------------------------------ document parts
     def title_block(self) -> str:
@@ -671,6 +672,8 @@ class _Writer:
         shape._inline.docPr.set("descr", self.doc.logo_alt)  # the same words as the PDF's <img alt>
 
     def details(self) -> None:
+        from docx.table import _Cell
+
         doc = self.doc
         if not doc.details:
             return
@@ -691,14 +694,21 @@ class _Writer:
             if len(detail.cells) < width:  # the last cell spans the rest, as the PDF's colspan
                 cells[len(detail.cells) - 1].merge(cells[-1])
             for cell, lines in zip(cells, detail.cells):
+                self.set_style(cell.paragraphs[0], "Table Text")
                 run = cell.paragraphs[0].add_run()
-                for i, line in enumerate(lines):
-                    if i:
+                for n, line in enumerate(lines):
+                    if n:
                         run.add_break()
                     run.add_text(line)
-        # The first column holds row headers (the PDF's <th scope="row">).
-        self._look(table, first_row=False, first_column=True)
+        for tr in table._tbl.tr_lst:  # the label cells (merged ones too), grey as the PDF's th
+            docx_tools.shade_cell(_Cell(tr.tc_lst[0], table), LABEL_FILL)
+        shares, share = details_widths(doc.details, width)
+        total = round(self.text_width() * share)
+        docx_tools.lay_out_table(table, [round(total * s) for s in shares])
+        # The first column holds row headers (the PDF's <th scope="row">); there is no header row.
+        docx_tools.set_table_look(table, first_row=False, first_column=True)
         docx_tools.set_table_alt_text(table, caption)
+        docx_tools.end_table(table)
 
     def section(self, s: Section) -> None:
         from docx.oxml.ns import qn
@@ -751,6 +761,8 @@ class _Writer:
         from docx.text.paragraph import Paragraph
 
         content = [el for el in self.w.element.body if el.tag in (qn("w:p"), qn("w:tbl"))]
+        if content and docx_tools.is_table_end(content[-1]):
+            content.pop()  # the table's closing paragraph already keeps with the next
         if not content:
             return
         last = content[-1]
@@ -773,7 +785,12 @@ class _Writer:
         doc, section = self.doc, self.w.sections[0]
         # As the PDF's page boxes: marking top left (exempt only), title top right.
         marking = doc.marking[0] if doc.exempt and doc.marking else ""
-        docx_tools.add_text_header(section, f"{marking}\t\t{title}")
+        # One line, as the PDF's running title: a long title is cut with an ellipsis (the
+        # full title is in the title block and the document properties). The title is set at
+        # the Header style's right tab, after its centre tab: it has the right half of the line.
+        size = style_size_pt(self.w, "Header")
+        room = self.text_width() / 20 / 2 - size
+        docx_tools.add_text_header(section, f"{marking}\t\t{fit_line(title, room, size)}")
         template = doc.words.get("page_footer", "{page}")
         if self.options.total_pages:
             template = template.replace("{pages}", str(self.options.total_pages))
