@@ -442,6 +442,8 @@ def repeat_header_row(row: _Row, *, table: Table | None = None) -> None:
 CELL_PADDING_TWIPS = (55, 90)
 # Characters of 11 pt table text across the text width (A4, 2.54 cm margins).
 LINE_CHARS = 85
+# Points of one average character of it (the text width, 451 pt, over LINE_CHARS).
+CHAR_PT = (595.3 - 2 * 72.0) / LINE_CHARS
 
 _TCPR_ORDER = (
     "w:cnfStyle", "w:tcW", "w:gridSpan", "w:hMerge", "w:vMerge", "w:tcBorders", "w:shd",

@@ -259,6 +259,15 @@ HEADER_FILL = "E8E8E8"
 LABEL_FILL = "F2F2F2"
 
 
+def word_chars(word: str) -> float:
+    """Return how many average characters of 11 pt table text ``word`` takes (never too few).
+
+    A word's letter count is not enough: "Finance" is wider than seven average characters,
+    and a column sized by the count broke it ("Financ/e") in LibreOffice.
+    """
+    return text_width_pt(word, 11.0) / docx_tools.CHAR_PT
+
+
 def content_widths(b: TableBlock) -> list[float]:
     """Return column shares of the table width from the cells' text, as CSS auto layout does.
 
@@ -268,7 +277,7 @@ def content_widths(b: TableBlock) -> list[float]:
     texts = [[plain(row[c]) if c < len(row) else "" for row in rows] for c in range(len(b.header))]
     # Characters at 11 pt; +2 for the cell padding, a cap so one long cell cannot take the page.
     wants = [min(max((len(t) for t in col), default=0), 60) + 2 for col in texts]
-    needs = [min(max((len(w) for t in col for w in t.split()), default=0), 25) + 2 for col in texts]
+    needs = [min(max((word_chars(w) for t in col for w in t.split()), default=0), 25) + 2 for col in texts]
     return docx_tools.column_shares(wants, needs)
 
 
@@ -280,14 +289,14 @@ def details_widths(rows: list[DetailRow], width: int) -> tuple[list[float], floa
     only needs its longest word in the first column it spans (it has all their width). One
     value column: ``width: auto; min-width: 60%``; several (a contacts table): the full width.
     """
-    labels = [len(r.label) * 1.1 + 2 for r in rows if r.label]  # bold: about a tenth wider
+    labels = [word_chars(r.label) * 1.1 + 2 for r in rows if r.label]  # bold: about a tenth wider
     wants, needs = [max(labels, default=4)], [max(labels, default=4)]
     for c in range(width):
         own = [line for r in rows if c < len(r.cells) and (len(r.cells) == width or c < len(r.cells) - 1)
                for line in r.cells[c]]
         spanning = [line for r in rows if c == len(r.cells) - 1 < width - 1 for line in r.cells[c]]
         wants.append(min(max((len(line) for line in own), default=0), 60) + 2)
-        needs.append(min(max((len(w) for line in own + spanning for w in line.split()), default=0), 32) + 2)
+        needs.append(min(max((word_chars(w) for line in own + spanning for w in line.split()), default=0), 32) + 2)
     shares = docx_tools.column_shares(wants, needs)
     if width > 1:
         return shares, 1.0
