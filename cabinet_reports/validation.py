@@ -213,6 +213,10 @@ def _describe_base(base: Any, meta: list[Any], origin: Any, args: tuple[Any, ...
         fields = _names(fields_of(base), 10)
         return f"mappings, each with {fields}" if plural else f"a mapping with {fields}"
     if origin in (list, set, frozenset):
+        item, item_meta = _unwrap(args[0])
+        if _is_model(item) or typing.get_origin(item) in (Union, types.UnionType) or \
+                any(isinstance(m, BeforeValidator) for m in item_meta):
+            return f"list{s}, each item {describe(args[0])}" if plural else f"a list, each item {describe(args[0])}"
         return f"list{s} of {describe(args[0], plural=True)}" if plural else f"a list of {describe(args[0], plural=True)}"
     if origin is tuple:
         return f"list{s} of {len(args)} texts" if plural else f"a list of {len(args)} texts: [{', '.join(['…'] * len(args))}]"
@@ -300,7 +304,7 @@ def _date_problem(value: Any) -> str:
             last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
             return f"{dt.date(year, month, 1):%B %Y} has {last} days: expected {DATE}"
     if isinstance(value, (dt.datetime, str)) and re.match(r"\s*\d{4}-\d{2}-\d{2}[T ]", str(value)):
-        return f"expected a date without a time: {DATE}"
+        return "expected a date without a time, as YYYY-MM-DD, e.g. 2005-03-16"
     return f"expected {DATE}"
 
 
@@ -349,9 +353,12 @@ def explain(err: dict[str, Any], model: type[BaseModel] | None = None) -> str:
         return f"must not be empty: expected {wanted or 'text'}"
     if kind == "string_pattern_mismatch":
         pattern = ctx.get("pattern", "")
-        return f"expected {_PATTERNS.get(pattern, wanted or 'text in another form')}{got}"
+        hint = ""
+        if isinstance(value, str) and value != value.lower() and re.fullmatch(pattern.strip("^$"), value.lower()):
+            hint = f"; did you mean '{value.lower()}'?"
+        return f"expected {_PATTERNS.get(pattern, wanted or 'text in another form')}{got[:-1]}{hint})"
     if kind.startswith("date") or kind == "datetime_type":
-        return _date_problem(value) + ("" if kind.startswith("date_from_datetime_inexact") else got)
+        return _date_problem(value) + got
     if kind in ("too_short", "too_long"):
         what = "items" if ctx.get("field_type") != "Dictionary" else "entries"
         actual = ctx.get("actual_length")
@@ -363,7 +370,7 @@ def explain(err: dict[str, Any], model: type[BaseModel] | None = None) -> str:
             message = f"expected at most {ctx.get('max_length'):,} {what}" + (f" (this has {actual:,})" if actual else "")
             limit = _NAMED_LIMITS.get((kind, ctx.get("max_length")))
             message += f" (limit: {limit})" if limit else ""
-        return message + (f": {wanted}" if wanted and kind == "too_short" else "")
+        return message
     if kind == "literal_error":
         choices = _choices(_unwrap(expected)[0]) if expected is not None else \
             re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
@@ -371,8 +378,9 @@ def explain(err: dict[str, Any], model: type[BaseModel] | None = None) -> str:
         hint = f"; did you mean '{close}'?" if close and close != value else ""
         return f"expected one of: {_names(choices, 14)}{got[:-1]}{hint})"
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        bound = {k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in ctx.items()}
         words = {"greater_than": "more than {gt}", "greater_than_equal": "at least {ge}",
-                 "less_than": "less than {lt}", "less_than_equal": "at most {le}"}[kind].format(**ctx)
+                 "less_than": "less than {lt}", "less_than_equal": "at most {le}"}[kind].format(**bound)
         return f"expected a number {words}{got}"
     if kind in ("finite_number",):
         return f"expected a number{got}"
