@@ -427,10 +427,10 @@ def _yaml_reading(kind: str, value: Any, path: PathKey, data: Any, source: Sourc
         return None
     if isinstance(value, dict) and len(value) == 1 and wants_scalar:
         (key, inner), = value.items()
-        if _scalar(inner) and key not in field_names(model):
-            text = shape.text.strip() if shape is not None else f"{key}: {inner}"
-            if shape is not None and shape.flow:
-                text = text[1:-1]
+        written = shape.text.strip() if shape is not None else f"{key}: {inner}"
+        # Braces written on purpose are a mapping on purpose; "- Note: text" and "[Note: text]" are not.
+        if _scalar(inner) and key not in field_names(model) and not written.startswith("{"):
+            text = written
             return (f"YAML read this as a mapping because of the ': ' after '{key}'; "
                     f"put the text in quotes: {_quoted(text)}")
     if kind == "extra_forbidden" and path:
