@@ -22,7 +22,7 @@ from ..loader import Source, format_field_path, load_file
 from ..meeting import AttachmentItem, Meeting, ProceduralItem, ReportItem
 from ..models import Classification, Report
 from ..theme import Theme
-from ..validation import validate
+from ..validation import explain, validate
 
 __all__ = ["LoadedMeeting", "PackItem", "load_meeting"]
 
@@ -118,7 +118,7 @@ def load_meeting(path: str | Path, theme: Theme | str | Path | None = None) -> L
             try:
                 exemption = _classification(spec.exempt, default_jur)
             except ValidationError as exc:  # a paragraph outside the jurisdiction's schedule
-                message = exc.errors()[0]["msg"].removeprefix("Value error, ")
+                message = explain(exc.errors()[0])
                 problems.append(_at(source, where + ("exempt",), message))
                 continue
         if isinstance(spec, ProceduralItem):
