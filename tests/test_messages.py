@@ -276,3 +276,17 @@ def test_meeting_file_errors_are_plain(tmp_path):
         "meeting.yaml:9: items[0].titel: unknown field 'titel' (did you mean 'title'?); fields here: "
         + ", ".join(fields_of(meeting.ProceduralItem)),
     ]
+
+
+def test_the_readme_examples_are_what_the_corpus_expects():
+    """Each example message in the README is a corpus case's expected line, word for word."""
+    from pathlib import Path
+
+    from test_bad_inputs import CASES, expectations
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("Every message says what the place expects", 1)[1].split("```text", 1)[1].split("```", 1)[0]
+    expected = {(f"{e.field}: " if e.field else "") + e.message for case in CASES for e in expectations(case)}
+    examples = [line.split(": ", 1)[1] for line in block.strip().splitlines()]
+    assert len(examples) >= 8
+    assert [e for e in examples if e not in expected] == []
