@@ -275,7 +275,7 @@ def _record_shape(node: yaml.Node, path: PathKey, shapes: dict[PathKey, Shape], 
     """Remember how a list, a mapping or a key without a value was written."""
     if isinstance(node, yaml.ScalarNode):
         if node.tag == _NULL_TAG and node.value == "":
-            shapes[path] = Shape("null", node.start_mark.index < len(text) and _in_flow(text, node), "")
+            shapes[path] = Shape("null", _in_flow(text, node), "")
         return
     kind = "mapping" if isinstance(node, yaml.MappingNode) else "list"
     start, end = node.start_mark.index, node.end_mark.index
@@ -284,7 +284,8 @@ def _record_shape(node: yaml.Node, path: PathKey, shapes: dict[PathKey, Shape], 
 
 def _in_flow(text: str, node: yaml.Node) -> bool:
     """Return True when an empty value sits inside ``{ }`` (a comma or ``}`` follows it on its line)."""
-    rest = text[node.start_mark.index:].split("\n", 1)[0].lstrip()
+    # A bounded look (a one-line file can hold thousands of empty values).
+    rest = text[node.start_mark.index:node.start_mark.index + 80].lstrip(" \t")
     return rest.startswith((",", "}"))
 
 
