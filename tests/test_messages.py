@@ -290,3 +290,13 @@ def test_the_readme_examples_are_what_the_corpus_expects():
     examples = [line.split(": ", 1)[1] for line in block.strip().splitlines()]
     assert len(examples) >= 8
     assert [e for e in examples if e not in expected] == []
+
+
+def test_a_theme_declared_cover_value_of_the_wrong_kind_is_plain(tmp_path):
+    from cabinet_reports.api import build, load_report
+
+    (tmp_path / "theme.yaml").write_text("cover_fields: {ward: {label: Ward}}\n", encoding="utf-8")
+    (tmp_path / "r.yaml").write_text(BASE + "cover: {ward: {a: 1}}\n", encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        build(load_report(tmp_path / "r.yaml"), theme=theme.Theme(tmp_path))
+    assert [p.message for p in caught.value.problems] == ["Ward: expected text (got a mapping)"]
