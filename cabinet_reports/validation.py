@@ -415,6 +415,11 @@ def _yaml_reading(kind: str, value: Any, path: PathKey, data: Any, source: Sourc
     if source is None or not source.shapes:
         return None
     shape = source.shapes.get(path)
+    if kind == "string_type" and isinstance(value, (bool, int, float, dt.date)):
+        if isinstance(value, bool):
+            return "YAML read this as true or false (from yes/no, on/off or true/false); put the text in quotes"
+        what = "a date" if isinstance(value, dt.date) else "a number"
+        return f"YAML read this as {what}; put it in quotes: {_quoted(shown(value))}"
     wants_scalar = kind.split("_")[0] in ("string", "int", "float", "bool", "date", "literal") or kind == "block_kind"
     if isinstance(value, list) and wants_scalar and kind != "block_kind" and shape is not None:
         written = shape.text.strip()

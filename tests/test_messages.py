@@ -159,6 +159,10 @@ def the_error(extra: str, base: str = BASE) -> str:
     ("key_decision: [1]\n", "expected true or false, a forward plan reference such as FP/830/05/17, or a mapping "
                             "with key, forward_plan (got a list)"),
     ("classification: {status: exempt, paragraphs: [9]}\n", "paragraph 9 is not in Schedule 12A for england (1–7)"),
+    ("subtitle: 2026-01-14\n", 'expected text (got 2026-01-14); YAML read this as a date; put it in quotes: "2026-01-14"'),
+    ("subtitle: 1.10\n", 'expected text (got 1.10); YAML read this as a number; put it in quotes: "1.10"'),
+    ("subtitle: no\n", "expected text (got false); YAML read this as true or false (from yes/no, on/off or "
+                       "true/false); put the text in quotes"),
 ])
 def test_a_wrong_value_says_what_is_expected(extra, expected):
     message = the_error(extra)
