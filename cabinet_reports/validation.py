@@ -21,6 +21,7 @@ and how to quote it where it can tell.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import difflib
 import functools
@@ -298,11 +299,12 @@ def _date_problem(value: Any) -> str:
         year, month, day = (int(g) for g in found.groups())
         if not 1 <= month <= 12:
             return f"there is no month {month}: expected {DATE}"
-        try:
-            dt.date(year, month, day)
-        except ValueError:
-            last = (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)).day
-            return f"{dt.date(year, month, 1):%B %Y} has {last} days: expected {DATE}"
+        if day > 28 and 1 <= year <= 9999:
+            last = calendar.monthrange(year, month)[1]
+            if day > last:
+                return f"{calendar.month_name[month]} {year} has {last} days: expected {DATE}"
+        if not 1 <= day <= 31:
+            return f"there is no day {day} in a month: expected {DATE}"
     if isinstance(value, (dt.datetime, str)) and re.match(r"\s*\d{4}-\d{2}-\d{2}[T ]", str(value)):
         return "expected a date without a time, as YYYY-MM-DD, e.g. 2005-03-16"
     return f"expected {DATE}"

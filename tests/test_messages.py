@@ -48,7 +48,8 @@ def reachable(root: type[BaseModel]) -> dict[str, type[BaseModel]]:
 
 # Wrong values of every shape: each field of each model is given each of them.
 WRONG = [42, 4.5, -5, 0, 10 ** 30, 1.5e300, float("nan"), True, None, "text", "", " ", "x" * 20_001, "Bad Key",
-         "{zz}", "2005-13-45", "2005-02-30", "2005-03-16T10:00", "next Tuesday", "not an email", [], [1], ["a", "b"],
+         "{zz}", "2005-13-45", "2005-02-30", "0000-02-30", "9999-12-32", "2024-02-30", "2005-03-00",
+         "2005-03-16T10:00", "next Tuesday", "not an email", [], [1], ["a", "b"],
          [["a"]], [{"a": 1}], [0], ["x"] * 3000, {}, {"a": 1}, {"Bad Key": "x"}, {"checks": "x"},
          dt.datetime(2005, 3, 16, 10, 30), dt.date(1700, 1, 1), dt.time(18, 0)]
 
@@ -147,6 +148,10 @@ def the_error(extra: str, base: str = BASE) -> str:
     ("date: 16/03/2005\n", "expected a date as YYYY-MM-DD, e.g. 2005-03-16 (got '16/03/2005')"),
     ("date: 2005-02-30\n", "February 2005 has 28 days: expected a date as YYYY-MM-DD, e.g. 2005-03-16"),
     ("date: 2005-13-01\n", "there is no month 13"),
+    ("date: 2024-02-30\n", "February 2024 has 29 days"),
+    ("date: 9999-12-32\n", "December 9999 has 31 days"),
+    ("date: 2026-03-00\n", "there is no day 0 in a month"),
+    ("date: 0000-02-30\n", "expected a date as YYYY-MM-DD, e.g. 2005-03-16 (got '0000-02-30')"),
     ("date: 2005-03-16 10:30\n", "expected a date without a time"),
     ("contact: {name: A, email: a.officer at council}\n",
      "expected an email address such as name@council.gov.uk (got 'a.officer at council')"),
