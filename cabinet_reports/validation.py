@@ -311,6 +311,11 @@ def _date_problem(value: Any) -> str:
 
 
 # --------------------------------------------------------------------------- the translator
+# What an error type expects when the model cannot say (an error met without its model).
+_GENERIC = {"int": "a whole number", "float": "a number", "bool": "true or false", "string": "text",
+            "list": "a list", "tuple": "a list", "dict": "a mapping", "model": "a mapping of fields",
+            "set": "a list", "url": "a web address such as https://www.council.gov.uk/"}
+
 def explain(err: dict[str, Any], model: type[BaseModel] | None = None) -> str:
     """Return one pydantic error as a plain message saying what was expected and what was given.
 
@@ -333,7 +338,7 @@ def explain(err: dict[str, Any], model: type[BaseModel] | None = None) -> str:
             # same name would only confuse.
             message = f"field '{key}' is not allowed here"
         else:
-            close = _closest(key, places or field_names(model) if model is not None else [])
+            close = _closest(key, places or (field_names(model) if model is not None else []))
             message = f"unknown field '{key}'" + (f" (did you mean '{close}'?)" if close else "")
         return message + (f"; fields here: {_names(places)}" if places else "")
     if kind == "missing":
@@ -346,7 +351,7 @@ def explain(err: dict[str, Any], model: type[BaseModel] | None = None) -> str:
             msg += got
         return msg
     if kind == "string_too_long":
-        longest = ctx.get("max_length")
+        longest = ctx.get("max_length") or 0
         length = len(value.strip()) if isinstance(value, str) else None
         message = f"expected text of at most {longest:,} characters" + (f" (this has {length:,})" if length else "")
         limit = _NAMED_LIMITS.get((kind, longest))
@@ -369,7 +374,7 @@ def explain(err: dict[str, Any], model: type[BaseModel] | None = None) -> str:
             message = (f"needs at least {least} {what[:-1] if least == 1 else what}"
                        + (" (it is empty)" if not actual else f" (this has {actual})"))
         else:
-            message = f"expected at most {ctx.get('max_length'):,} {what}" + (f" (this has {actual:,})" if actual else "")
+            message = f"expected at most {ctx.get('max_length') or 0:,} {what}" + (f" (this has {actual:,})" if actual else "")
             limit = _NAMED_LIMITS.get((kind, ctx.get("max_length")))
             message += f" (limit: {limit})" if limit else ""
         return message
@@ -384,7 +389,7 @@ def explain(err: dict[str, Any], model: type[BaseModel] | None = None) -> str:
         words = {"greater_than": "more than {gt}", "greater_than_equal": "at least {ge}",
                  "less_than": "less than {lt}", "less_than_equal": "at most {le}"}[kind].format(**bound)
         return f"expected a number {words}{got}"
-    if kind in ("finite_number",):
+    if kind == "finite_number":
         return f"expected a number{got}"
     if kind.startswith(("int_", "float_", "bool_", "string_", "list_", "tuple_", "dict_", "model_", "set_", "none_",
                         "union_", "is_instance", "literal", "decimal_", "enum", "url_")) or kind.endswith("_type"):
@@ -393,12 +398,8 @@ def explain(err: dict[str, Any], model: type[BaseModel] | None = None) -> str:
         if kind.startswith("int_parsing_size"):
             return f"expected a whole number of sensible size{got}"
         return f"expected {wanted or _GENERIC.get(kind.split('_')[0], 'a value of another kind')}{got}"
-    return f"this value is not valid here" + (f": expected {wanted}" if wanted else "") + got
+    return "this value is not valid here" + (f": expected {wanted}" if wanted else "") + got
 
-
-_GENERIC = {"int": "a whole number", "float": "a number", "bool": "true or false", "string": "text",
-            "list": "a list", "tuple": "a list", "dict": "a mapping", "model": "a mapping of fields",
-            "set": "a list", "url": "a web address such as https://www.council.gov.uk/"}
 
 # --------------------------------------------------------------------------- YAML's silent readings
 def _quoted(text: str) -> str:
