@@ -436,8 +436,10 @@ def _yaml_reading(kind: str, value: Any, path: PathKey, data: Any, source: Sourc
     if isinstance(value, dict) and len(value) == 1 and wants_scalar:
         (key, inner), = value.items()
         written = shape.text.strip() if shape is not None else f"{key}: {inner}"
-        # Braces written on purpose are a mapping on purpose; "- Note: text" and "[Note: text]" are not.
-        if _scalar(inner) and key not in field_names(model) and not written.startswith("{"):
+        # Braces written on purpose are a mapping on purpose; "- Note: text" and "[Note: text]" are
+        # not. A lower-case identifier before the colon (paragraph:) is a misspelt key, not prose.
+        prose = not re.fullmatch(r"[a-z_][a-z0-9_]*", str(key))
+        if _scalar(inner) and prose and key not in field_names(model) and not written.startswith("{"):
             text = written
             return (f"YAML read this as a mapping because of the ': ' after '{key}'; "
                     f"put the text in quotes: {_quoted(text)}")
