@@ -230,8 +230,11 @@ def _describe_base(base: Any, meta: list[Any], origin: Any, args: tuple[Any, ...
             keys = "keys"  # a key's own form is told at the key, when it is wrong
         return ("mappings" if plural else "a mapping") + f" of {keys}, each set to {describe(value)}"
     if origin in (Union, types.UnionType):
-        members = [describe(a) for a in args if a is not type(None)]
-        return ", or ".join(members) if len(members) < 4 else "one of the kinds described in docs/reference.md"
+        members = [a for a in args if a is not type(None)]
+        tags = [m.tag for a in members for m in _unwrap(a)[1] if isinstance(m, Tag)]
+        if len(tags) == len(members):  # a discriminated union: the kinds have names (p, text …; report item …)
+            return f"a mapping for one of: {_names(tags)}"
+        return ", or ".join(describe(a) for a in members)
     if base is Any or base is object:
         return "a value"
     return "a value of the right kind"
