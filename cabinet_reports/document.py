@@ -27,6 +27,7 @@ from .inline import Inline, MalformedReference, Span, UnknownReference, parse_in
 from .limits import check_report
 from .loader import PathKey, format_field_path
 from .theme import KindSpec, Numbering, Theme
+from .validation import shown
 
 SCHEDULE_PART = {"england": "Part 1", "england-pre-2006": "Part 1", "wales": "Part 4"}
 
@@ -646,7 +647,7 @@ class _Builder:
     def _cover_value(self, kind: str, value: Any) -> Any:
         def text(v: Any) -> str:
             if isinstance(v, bool) or not isinstance(v, (str, int, float)):
-                raise ValueError(f"expected text, got {type(v).__name__}")
+                raise ValueError(f"expected text (got {shown(v)})")
             v = str(v).strip()
             if not v:
                 raise ValueError("must not be empty")

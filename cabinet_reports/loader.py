@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +36,38 @@ _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _UNPRINTABLE = yaml.reader.Reader.NON_PRINTABLE
 
 
-class Source:
-    """Where a model came from: the file name and the line of every field path."""
+@dataclass(frozen=True)
+class Shape:
+    """How a value was written: a list or mapping, in flow (``[a, b]``, ``{a: b}``) or block style.
 
-    def __init__(self, name: str, lines: dict[PathKey, int] | None = None, base_dir: Path | None = None):
+    YAML turns some text into a list or a mapping without complaint (an unquoted comma inside
+    ``[ ]``, ``Note: text``); validation uses these facts to say so. ``kind`` is "list",
+    "mapping" or "null" (a key written without a value, as ``{name: A, Director}`` gives);
+    ``text`` is the value's source text, cut at 200 characters.
+    """
+
+    kind: str
+    flow: bool
+    text: str
+
+
+class LineMap(dict):
+    """A field-path → line map that also keeps the :class:`Shape` of its lists, mappings and empty values."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.shapes: dict[PathKey, Shape] = {}
+
+
+class Source:
+    """Where a model came from: the file name, the line of every field path and how values were written."""
+
+    def __init__(self, name: str, lines: dict[PathKey, int] | None = None, base_dir: Path | None = None,
+                 shapes: dict[PathKey, Shape] | None = None):
         self.name = name
         self.lines = lines or {}
         self.base_dir = base_dir
+        self.shapes = shapes if shapes is not None else getattr(lines, "shapes", {})
 
     def line_of(self, path: PathKey) -> int | None:
         """Return the line of ``path`` or of its nearest ancestor that has one."""
@@ -93,7 +119,19 @@ def _yaml_error(name: str, exc: yaml.YAMLError, text: str) -> InputError:
     if mark is not None and "cannot start any token" in problem and _char_at(text, mark.line, mark.column) == "\t":
         problem = "found a tab character where YAML needs spaces for indentation"
     message = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
+    if mark is not None and "mapping values are not allowed" in problem:
+        message += _colon_hint(text, mark.line)
+    elif context and "flow" in context:
+        message += "; inside [ ] or { }, text holding a comma or a colon must be in quotes"
     return InputError(Problem(message, name, line))
+
+
+def _colon_hint(text: str, line: int) -> str:
+    """Say how to quote text whose ': ' YAML took for the start of a mapping (title: Consultation: results)."""
+    source = text.split("\n")[line] if line < len(text.split("\n", line + 1)) else ""
+    found = re.match(r"^(\s*(?:- )?[^:#'\"]+):\s+(.+?)\s*$", source)
+    example = f' ({found.group(1).strip()}: "{found.group(2)}")' if found and '"' not in found.group(2) else ""
+    return f"; a colon followed by a space inside text makes YAML read a new field: put the whole text in quotes{example}"
 
 
 def _char_at(text: str, line: int, column: int) -> str:
@@ -156,7 +194,8 @@ def _with_source_text(value: Any, text: str) -> Any:
 class _Seen:
     """The nodes constructed so far, and how many values and characters aliases repeated."""
 
-    def __init__(self) -> None:
+    def __init__(self, text: str = "") -> None:
+        self.text = text  # the source, for the shapes of values
         self.nodes: set[int] = set()
         self.count = 0
         self.repeats = 0
@@ -192,6 +231,9 @@ def _construct(loader: yaml.SafeLoader, node: yaml.Node, path: PathKey, lines: d
     else:
         seen.nodes.add(id(node))
     lines.setdefault(path, line)
+    shapes = getattr(lines, "shapes", None)
+    if shapes is not None and not repeated:
+        _record_shape(node, path, shapes, seen.text)
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)  # resolve YAML merge keys (<<) like the safe loader would
         result: dict[Any, Any] = {}
@@ -224,6 +266,27 @@ def _construct(loader: yaml.SafeLoader, node: yaml.Node, path: PathKey, lines: d
         # one (!!timestamp soon): keep the text and let validation report it against its
         # field, with its path.
         return node.value
+
+
+_NULL_TAG = "tag:yaml.org,2002:null"
+
+
+def _record_shape(node: yaml.Node, path: PathKey, shapes: dict[PathKey, Shape], text: str) -> None:
+    """Remember how a list, a mapping or a key without a value was written."""
+    if isinstance(node, yaml.ScalarNode):
+        if node.tag == _NULL_TAG and node.value == "":
+            shapes[path] = Shape("null", _in_flow(text, node), "")
+        return
+    kind = "mapping" if isinstance(node, yaml.MappingNode) else "list"
+    start, end = node.start_mark.index, node.end_mark.index
+    shapes[path] = Shape(kind, bool(node.flow_style), text[start:min(end, start + 200)])
+
+
+def _in_flow(text: str, node: yaml.Node) -> bool:
+    """Return True when an empty value sits inside ``{ }`` (a comma or ``}`` follows it on its line)."""
+    # A bounded look (a one-line file can hold thousands of empty values).
+    rest = text[node.start_mark.index:node.start_mark.index + 80].lstrip(" \t")
+    return rest.startswith((",", "}"))
 
 
 class _DuplicateKey(Exception):
@@ -265,6 +328,7 @@ def _parse_json(text: str, name: str) -> tuple[Any, dict[PathKey, int]]:
         raise InputError(Problem("invalid JSON: a number has more than 4,300 digits", name, line)) from None
     try:
         _, lines = _json_lines(text, name)
+        lines.shapes.clear()  # JSON text is always quoted: YAML's readings do not apply
     except LimitExceeded:
         raise
     except InputError:
@@ -295,8 +359,8 @@ def parse_text(text: str, name: str, *, json_syntax: bool = False) -> tuple[Any,
         node = loader.get_single_node()
         if node is None:
             return None, {}
-        lines: dict[PathKey, int] = {}
-        data = _construct(loader, node, (), lines, name)
+        lines = LineMap()
+        data = _construct(loader, node, (), lines, name, _Seen(text))
         return data, lines
     except yaml.YAMLError as exc:
         raise _yaml_error(name, exc, text) from None

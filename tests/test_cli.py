@@ -33,9 +33,9 @@ def test_help_explains_every_option():
     ("council: {name: X}\nmeeting: {body: Cabinet, date: 2026-01-14}\nsections:\n  purpose: [x]\n",
      "report.yaml:1: title: required field is missing"),
     ("council: {name: X}\nmeeting: {body: Cabinet, date: 2026-01-14}\ntitle: [not, text]\n",
-     "report.yaml:3: title: Input should be a valid string"),
+     "report.yaml:3: title: expected text (got a list)"),
     ("council: {name: X}\nmeeting: {body: Cabinet, date: 14/01/2026}\ntitle: T\n",
-     "report.yaml:2: meeting.date: Input should be a valid date"),
+     "report.yaml:2: meeting.date: expected a date as YYYY-MM-DD, e.g. 2005-03-16"),
     ("council: {name: X\ntitle: T\n",
      "report.yaml:2: invalid YAML"),
     ("council: {name: X}\nmeeting: {body: Cabinet, date: 2026-01-14}\ntitle: \"Strategic\\x0bPartnership\"\n"
@@ -71,7 +71,7 @@ def test_json_errors_carry_lines_too(tmp_path, capsys):
     src.write_text(json.dumps(bad, indent=2), encoding="utf-8")
     assert main(["render", str(src), "-o", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err.strip()
-    assert err == f"make-report: error: {src}:9: title: Input should be a valid string (got 5)"
+    assert err == f"make-report: error: {src}:9: title: expected text (got 5)"
 
 
 def test_unknown_format_is_a_clear_error(tmp_path, capsys):
@@ -88,7 +88,7 @@ def test_one_bad_file_in_a_batch_writes_nothing(tmp_path, capsys):
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({k: v for k, v in GOOD.items() if k != "council"}), encoding="utf-8")
     assert main(["render", str(good), str(bad), "-o", str(tmp_path / "out"), "--format", "pdf"]) == 2
-    assert capsys.readouterr().err.strip() == f"make-report: error: {bad}:1: council: required field is missing"
+    assert capsys.readouterr().err.strip() == f"make-report: error: {bad}:1: council: required field is missing: expected a mapping with name, logo"
     assert not (tmp_path / "out").exists()
 
 

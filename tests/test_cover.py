@@ -171,7 +171,7 @@ def test_a_bad_cover_field_is_exit_2_with_file_and_line(tmp_path):
 
 @pytest.mark.parametrize("text, message", [
     ("cover_fields: {Bad-Key: {label: X}}\n", "must be lower-case"),
-    ("cover_fields: {x: {label: X, type: colour}}\n", "Input should be"),
+    ("cover_fields: {x: {label: X, type: colour}}\n", "expected one of: text, date, list, bool, email"),
     ("kinds: {report: {details: [[only-a-label]]}}\n", "needs a label and at least one cell"),
 ])
 def test_bad_theme_cover_declarations_are_theme_errors(tmp_path, text, message):

@@ -56,18 +56,21 @@ def test_example_loads_with_every_kind_of_item():
 def test_unknown_and_missing_fields_are_located(tmp_path):
     path = write(tmp_path, HEAD.replace("venue: Town Hall\n", "venu: Town Hall\n") + "items:\n  - title: A\n")
     # The suggestion explains the missing venue, so it is one problem on one line.
-    assert errors(path) == [f"{path}:5: venu: unknown field 'venu' (did you mean 'venue'?)"]
+    from cabinet_reports.validation import fields_of
+
+    assert errors(path) == [f"{path}:5: venu: unknown field 'venu' (did you mean 'venue'?); fields here: "
+                            + ", ".join(fields_of(Meeting))]
 
 
 def test_unquoted_time_is_explained(tmp_path):
     path = write(tmp_path, HEAD.replace('time: "10.00 am"', "time: 18:00") + "items:\n  - title: A\n")
     assert errors(path) == [f'{path}:4: time: write the time in quotes, e.g. time: "6.00 pm" '
-                            "(YAML reads 18:00 as a number) (got 1080)"]
+                            "(YAML reads 18:00 as a number) (got 18:00)"]
 
 
 def test_a_meeting_needs_items(tmp_path):
     path = write(tmp_path, HEAD + "items: []\n")
-    assert "items: List should have at least 1 item" in errors(path)[0]
+    assert "items: needs at least 1 item (it is empty)" in errors(path)[0]
 
 
 def test_exempt_shorthand_and_jurisdiction_default(tmp_path):
@@ -262,7 +265,8 @@ def test_an_item_error_names_its_own_field_and_line(tmp_path, item, line, field)
     """Not the item's `report:` or `pdf:` key (pydantic's union tag in the error location)."""
     write(tmp_path, REPORT % "public", "r.yaml")
     path = write(tmp_path, HEAD + "items:\n" + item)
-    assert errors(path) == [f"{path}:{line}: {field}: Input should be a valid string"]
+    [error] = errors(path)
+    assert error.startswith(f"{path}:{line}: {field}: expected text (got ")
 
 
 def test_a_part_b_public_title_equal_to_the_real_title_is_warned_about(tmp_path):

@@ -51,7 +51,10 @@ PLAIN_REPORTS = validator(report_schema())
 MEETINGS = validator(meeting_schema())
 
 EXAMPLE_REPORTS = sorted(p for p in (ROOT / "examples").glob("*/*.yaml") if p.name != "meeting.yaml")
-EXAMPLE_MEETINGS = sorted((ROOT / "examples").glob("*/meeting.yaml")) + sorted(CORPUS.glob("meeting_*.yaml"))
+# The corpus's meeting files with shape errors, which the schema must reject; the others are well formed.
+MEETING_SHAPE_ERRORS = ["meeting_shape_errors.yaml"]
+EXAMPLE_MEETINGS = sorted((ROOT / "examples").glob("*/meeting.yaml")) + sorted(
+    p for p in CORPUS.glob("meeting_*.yaml") if p.name not in MEETING_SHAPE_ERRORS)
 
 # The corpus's pure shape errors: a wrong type, an unknown or missing key, a pattern, a length.
 SHAPE_ERRORS = [
@@ -98,6 +101,11 @@ def test_schema_rejects_the_corpus_shape_errors(name):
     assert not REPORTS.is_valid(load(CORPUS / name))
     if name in SHAPE_ERRORS:
         assert not PLAIN_REPORTS.is_valid(load(CORPUS / name))
+
+
+@pytest.mark.parametrize("name", MEETING_SHAPE_ERRORS)
+def test_schema_rejects_the_corpus_meeting_shape_errors(name):
+    assert not MEETINGS.is_valid(load(CORPUS / name))
 
 
 @pytest.mark.parametrize("data, where", [

@@ -30,7 +30,7 @@ from ..lint import clearance_findings
 from ..meeting import AttachmentItem, Meeting, ProceduralItem, ReportItem
 from ..models import Classification, Report
 from ..theme import Theme
-from ..validation import validate
+from ..validation import explain, validate
 from .consistency import PackWarning, pack_warnings, this_meeting
 
 if TYPE_CHECKING:
@@ -142,7 +142,7 @@ def load_meeting(path: str | Path, theme: Theme | str | Path | None = None) -> L
             try:
                 exemption = _classification(spec.exempt, default_jur)
             except ValidationError as exc:  # a paragraph outside the jurisdiction's schedule
-                message = exc.errors()[0]["msg"].removeprefix("Value error, ")
+                message = explain(exc.errors()[0])
                 problems.append(_at(source, where + ("exempt",), message))
                 continue
         if isinstance(spec, ProceduralItem):

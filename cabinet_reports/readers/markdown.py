@@ -76,7 +76,7 @@ from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 
 from ..errors import InputError, Problem
-from ..loader import PathKey, Source, parse_text, read_text
+from ..loader import LineMap, PathKey, Source, parse_text, read_text
 from ..theme import Theme
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
@@ -161,7 +161,7 @@ class _Reader:
     def __init__(self, name: str, theme: Theme):
         self.name = name
         self.theme = theme
-        self.lines: dict[PathKey, int] = {(): 1}
+        self.lines: LineMap = LineMap({(): 1})  # with the front matter's shapes (validation.py)
         self.problems: list[Problem] = []
         self.numbered = True
         self._headed: set[str] = set()  # sections written with their own heading
@@ -221,6 +221,7 @@ class _Reader:
         for path, line in lines.items():
             if path:
                 self.lines[path] = line + offset
+        self.lines.shapes.update(getattr(lines, "shapes", {}))
         for key in ("sections", "appendices"):
             if key in data:
                 self.problem(self.lines.get((key,)), f"{key} are written in the Markdown body "
