@@ -337,6 +337,29 @@ class _Linter:
         """The clearances the theme requires are there, each dated on or before the meeting."""
         self.findings.extend(clearance_findings(self.report, self.theme))
 
+    def check_split_names(self) -> None:
+        """An officer's role and name written in [ ] with a comma: YAML split one entry in two.
+
+        ``report_of: [Executive Director of Place, Paul Johnston]`` is a valid list of two, printed
+        "the Executive Director of Place and Paul Johnston". Two roles ([the Chief Executive, the
+        Director of Finance]) are left alone: only a role beside a personal name is flagged, and
+        only when written in [ ] (a list written a name a line is meant).
+        """
+        shapes = self.source.shapes if self.source else {}
+        for key in _NAME_LISTS:
+            names = getattr(self.report, key)
+            shape = shapes.get((key,))
+            if len(names) < 2 or shape is None or not shape.flow or shape.kind != "list":
+                continue
+            people = [_is_personal_name(n) for n in names]
+            if any(people) and not all(people):
+                written = shape.text.strip()
+                inner = written[1:-1].strip() if written.startswith("[") and written.endswith("]") else written
+                read = " and ".join(f"'{n}'" for n in names)
+                self.add("split_names", f"YAML read this as {len(names)} entries, {read}, because of the comma "
+                                        f"inside [ ]; if it is one officer, put it in quotes: {key}: \"{inner}\" "
+                                        "(for several, write one a line starting with '- ')", (key,))
+
     def authored(self, path: PathKey) -> PathKey:
         """Map a model path to the path the author wrote (a section's ``blocks`` may be implicit)."""
         if len(path) > 3 and path[0] == "sections" and path[2] == "blocks":
@@ -397,6 +420,24 @@ ROMAN = re.compile(r"[IVX]+")  # "Part II", "Schedule IV": numerals, not acronym
 _SMALL = {"of", "and", "the", "for", "to", "in", "on", "at", "by", "with", "a", "an", "&"}
 _BEFORE = re.compile(r"\(([A-Z]{2,6})s?\)")
 _AFTER = re.compile(r"(?<![\w&])([A-Z]{2,6})s?\s*\(([^()]{3,200})\)")
+
+
+# Cover fields that list officers or members, where a comma inside [ ] can split one entry.
+_NAME_LISTS = ("report_of", "portfolio_holder", "lead_officer")
+# A personal name: "Paul Johnston", "Dr J. Smith", "Cllr Mary O'Neill-Jones"; not a role.
+_PERSONAL_NAME = re.compile(r"(?:(?:Mr|Mrs|Ms|Miss|Mx|Dr|Cllr|Councillor)\.?\s+)?"
+                            r"(?:[A-Z]\.\s*)*[A-Z][A-Za-z'’-]*[a-z](?:\s+(?:[A-Z]\.|[A-Z][A-Za-z'’-]*[a-z])){0,3}")
+_ROLE_WORDS = {"director", "executive", "officer", "head", "manager", "chief", "leader", "member", "cabinet",
+               "service", "services", "council", "portfolio", "assistant", "deputy", "corporate", "strategic",
+               "monitoring", "treasurer", "clerk", "secretary", "chair", "chairman", "mayor", "lead", "ward",
+               "councillors", "of", "the", "for", "and"}
+
+
+def _is_personal_name(text: str) -> bool:
+    """Return True when ``text`` reads as a person's name rather than a role."""
+    text = text.strip()
+    words = {w.strip(".,").casefold() for w in text.split()}
+    return bool(_PERSONAL_NAME.fullmatch(text)) and len(text.split()) >= 2 and not words & _ROLE_WORDS
 
 
 def _words(text: str) -> list[str]:

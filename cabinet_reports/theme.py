@@ -248,7 +248,7 @@ class ClearanceSettings(_Strict):
 
 # The report checks `make-report check` runs (see lint.py), each set to one severity.
 LINT_CHECKS = ("sections", "length", "word_count", "readability", "acronyms", "placeholders", "link_text",
-               "forward_plan", "background_papers", "clearances")
+               "forward_plan", "background_papers", "clearances", "split_names")
 Severity = Literal["error", "warning", "off"]
 
 

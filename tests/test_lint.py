@@ -303,6 +303,33 @@ def test_forward_plan_of_a_key_decision(tmp_path):
     assert lint_text(tmp_path, replace(GOOD, "{key: true, forward_plan: FP/2026/014}", "false")) == []
 
 
+def test_split_names_a_role_and_a_name_yaml_split_at_the_comma(tmp_path):
+    # The example: one officer written in [ ] with a comma reads as two entries.
+    text = replace(GOOD, "report_of: [the Director of Communities]",
+                   "report_of: [Executive Director of Place, Paul Johnston]")
+    [finding] = only(lint_text(tmp_path, text), "split_names")
+    assert (finding.field, finding.line, finding.severity) == ("report_of", line_of(text, "report_of"), "warning")
+    assert finding.message == (
+        "YAML read this as 2 entries, 'Executive Director of Place' and 'Paul Johnston', because of the comma "
+        'inside [ ]; if it is one officer, put it in quotes: report_of: "Executive Director of Place, Paul Johnston" '
+        "(for several, write one a line starting with '- ')")
+    # The same in the other officer lists.
+    text = replace(GOOD, "report_of: [the Director of Communities]",
+                   "report_of: [the Director of Communities]\nlead_officer: [Head of Libraries, Dr A. Reader]")
+    assert [f.field for f in only(lint_text(tmp_path, text), "split_names")] == ["lead_officer"]
+
+
+@pytest.mark.parametrize("written", [
+    "report_of: [the Chief Executive, the Director of Social Services]",  # two roles: meant as two
+    "report_of: [Paul Johnston, Jo Analyst]",  # two people
+    "report_of: \"Executive Director of Place, Paul Johnston\"",  # quoted: one entry
+    "report_of:\n  - Executive Director of Place\n  - Paul Johnston",  # one a line: meant as two
+])
+def test_split_names_leaves_lists_that_are_meant_alone(tmp_path, written):
+    text = replace(GOOD, "report_of: [the Director of Communities]", written)
+    assert lint_text(tmp_path, text) == []
+
+
 def test_background_papers_missing_or_empty(tmp_path):
     text = replace(GOOD, "  background_papers:\n    - p: There are no background papers.\n", "")
     [missing] = only(lint_text(tmp_path, text), "background_papers")
