@@ -209,18 +209,25 @@ FONT = re.compile(r'url\("data:font/woff2;base64,([A-Za-z0-9+/=]+)"\)')
 
 
 def test_item_pages_are_the_reports_own_web_pages(pack, tmp_path):
-    """An item's page is `render --format html` of its report, plus the way back to the agenda.
+    """An item's page is `render --format html` of its report, plus the way back to the agenda,
+    numbered as its PDF and DOCX are: the "Agenda Item N" stamp and the pack's item number.
 
-    Only the embedded fonts differ: the pack's pages share one subset.
+    Only the embedded fonts differ otherwise: the pack's pages share one subset.
     """
     code, _, err = run_cli("render", *map(str, REPORTS.values()), "-o", str(tmp_path), "--format", "html", "--quiet")
     assert code == 0, err
     for stem, report in REPORTS.items():
+        number = int(stem[:2])
         alone = tmp_path / f"{'dudley-2005-partnership-strategy' if stem.startswith('05') else report.stem}.html"
         in_pack = (pack / "items" / f"{stem}.html").read_text(encoding="utf-8")
-        without_back = re.sub(r'<p class="back-link">.*?</p>\n', "", in_pack, count=1)
-        assert without_back != in_pack
-        assert FONT.sub("FONT", without_back) == FONT.sub("FONT", alone.read_text(encoding="utf-8")), stem
+        # What the item's PDF shows too (tests/test_pack_consistency.py reads the stamp there).
+        stamp = f'<p class="tb-agenda-item">Agenda Item {number}</p>\n'
+        row = f'<tr><th scope="row">Agenda item</th><td>{number}</td></tr>\n'
+        assert stamp in in_pack and row in in_pack, stem
+        alone_text = alone.read_text(encoding="utf-8")
+        assert stamp not in alone_text and row not in alone_text
+        without = re.sub(r'<p class="back-link">.*?</p>\n', "", in_pack, count=1).replace(stamp, "").replace(row, "")
+        assert FONT.sub("FONT", without) == FONT.sub("FONT", alone_text), stem
 
 
 def test_pack_pages_share_one_font_subset_covering_every_page(pack):

@@ -12,7 +12,8 @@ in the same journalled folder switch as every other output.
   works wherever it is uploaded as it is.
 - Each public report item's page is the web page of its own numbered document, as
   ``render --format html`` makes it (ids such as ``cr1`` are per document, hence one page per
-  item), beside its PDF in ``items/``, with a link back to the agenda page.
+  item), beside its PDF in ``items/``, with a link back to the agenda page, and numbered as its
+  PDF and DOCX are: the pack's item number and the "Agenda Item N" stamp.
 
 All pages are rendered together (:func:`cabinet_reports.renderers.html.render_pages`) so they
 share one font subset: about 0.4 s of CPU for the pack instead of for every page.
@@ -34,7 +35,8 @@ from ..errors import CabinetReportsError
 from ..renderers.html import WebPage, render_pages, report_page
 from ..renderers.pdf import created_stamp
 from ..theme import Theme
-from .load import LoadedMeeting, PackItem
+from ..meeting import Meeting
+from .load import LoadedMeeting, PackItem, agenda_item_options, for_agenda_item, stamp_document
 from .plan import _context, _words, agenda_content
 
 __all__ = ["AGENDA_PAGE", "web_names", "web_pages"]
@@ -75,7 +77,7 @@ def web_pages(loaded: LoadedMeeting, theme: Theme, starts: dict[int, tuple[int, 
             stem = stems[item.number]
             if _has_page(item):
                 links.append((stem + ".html", _words(theme, "agenda_web_page_link", words)))
-                pages[stem + ".html"] = _item_page(item, theme, stem + ".html", ctx)
+                pages[stem + ".html"] = _item_page(item, meeting, theme, stem + ".html", ctx)
             first, last = starts[item.number]
             links.append((stem + ".pdf", _words(theme, "agenda_web_pdf_link", dict(words, pages=last - first + 1))))
             if item.kind == "report":
@@ -96,8 +98,10 @@ def web_pages(loaded: LoadedMeeting, theme: Theme, starts: dict[int, tuple[int, 
     return {name: html.encode("utf-8") for name, html in zip(names, render_pages(theme, [pages[n] for n in names]))}
 
 
-def _item_page(item: PackItem, theme: Theme, name: str, ctx: dict) -> WebPage:
-    doc = build(item.report, theme)
+def _item_page(item: PackItem, meeting: Meeting, theme: Theme, name: str, ctx: dict) -> WebPage:
+    # As the item's PDF and DOCX print it: the pack's item number and the "Agenda Item N" stamp.
+    options = agenda_item_options(item, meeting)
+    doc = stamp_document(build(for_agenda_item(item.report, options), theme), options["stamp"])
     if item.exempt or doc.exempt:  # pragma: no cover - _has_page admits public items only
         raise CabinetReportsError(f"item {item.number} is Part B: it has no web page")
     back = (_href(AGENDA_PAGE, name), _words(theme, "agenda_web_back_link", ctx))
