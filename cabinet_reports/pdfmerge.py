@@ -29,6 +29,7 @@ structure and a per-report grouping helps assistive technology navigate.
 
 from __future__ import annotations
 
+import hashlib
 import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -68,6 +69,10 @@ class MergePart:
     then: tuple[tuple[str, int], ...] = ()
     """Further top-level entries right after this part's: (title, 0-based page of the merged
     PDF), e.g. an agenda item without papers pointing at the agenda page that lists it."""
+    ours: bool = False
+    """Rendered by this library, so tagged by construction (renderers/pdf_tags.py, checked by
+    the tests' structure checker): its pages are not scanned again for the PDF/UA claim. An
+    attached PDF from elsewhere is always scanned (:func:`is_tagged`)."""
 
 
 @dataclass
@@ -127,7 +132,7 @@ def merge_pdfs(
         prefix = f"p{number}-"
         first_page = len(out.pages)
         version = max(version, src.pdf_version, key=_version_key)
-        all_ua = all_ua and conforms_to_pdf_ua(src)
+        all_ua = all_ua and (_claims_pdf_ua(src) if part.ours else _conforms_once(part.pdf, src))
 
         page_index = {page.obj.objgen: i for i, page in enumerate(src.pages)}
         outline = _read_outline(src, page_index, prefix) if part.keep_outline else []
@@ -230,6 +235,23 @@ def conforms_to_pdf_ua(src: pikepdf.Pdf) -> bool:
     return _claims_pdf_ua(src) and is_tagged(src)
 
 
+def _conforms_once(data: bytes, src: pikepdf.Pdf) -> bool:
+    """Return :func:`conforms_to_pdf_ua` of a part, scanning each distinct PDF once a process.
+
+    An attached PDF goes into the public pack, the full pack and its items/ file: reading every
+    page's content three times cost seconds on a large pack.
+    """
+    digest = hashlib.sha256(data).digest()
+    if digest not in _SCANNED:
+        if len(_SCANNED) >= 256:
+            _SCANNED.pop(next(iter(_SCANNED)))
+        _SCANNED[digest] = conforms_to_pdf_ua(src)
+    return _SCANNED[digest]
+
+
+_SCANNED: dict[bytes, bool] = {}
+
+
 def is_tagged(src: pikepdf.Pdf) -> bool:
     """Return True when a PDF is really tagged, whatever its metadata says.
 
@@ -254,6 +276,18 @@ def _has_kids(kids: pikepdf.Object | None) -> bool:
     return isinstance(kids, Dictionary)
 
 
+def _tags_content(page: pikepdf.Page, operands, op: str) -> bool:
+    """Return True when a BDC/BMC opens tagged content: an /Artifact, or properties with an /MCID."""
+    if not operands or operands[0] == Name.Artifact:
+        return bool(operands)
+    if op == "BMC" or len(operands) < 2:
+        return False
+    props = operands[1]
+    if isinstance(props, Name):  # a named property list, in the page's /Properties resources
+        props = page.obj.get(Name.Resources, Dictionary()).get(Name.Properties, Dictionary()).get(props)
+    return isinstance(props, Dictionary) and Name.MCID in props
+
+
 def _content_is_marked(page: pikepdf.Page) -> bool:
     """Return True when nothing on the page is drawn outside marked content."""
     depth = 0
@@ -261,17 +295,20 @@ def _content_is_marked(page: pikepdf.Page) -> bool:
         instructions = pikepdf.parse_content_stream(page)
     except pikepdf.PdfError:  # content qpdf cannot read cannot be shown to be tagged
         return False
+    # One entry per open sequence: does it tag its content (an MCID, or an /Artifact)? An
+    # optional-content (/OC) or other untagged sequence around a drawing does not.
+    open_: list[bool] = []
     for instruction in instructions:
         op = str(instruction.operator)
         if op in ("BDC", "BMC"):
-            depth += 1
+            open_.append(_tags_content(page, instruction.operands, op))
         elif op == "EMC":
-            depth -= 1
-            if depth < 0:
+            if not open_:
                 return False
-        elif depth == 0 and op in _PAINTING:
+            open_.pop()
+        elif op in _PAINTING and not any(open_):
             return False
-    return True
+    return not open_
 
 
 def _claims_pdf_ua(src: pikepdf.Pdf) -> bool:

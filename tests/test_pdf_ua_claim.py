@@ -78,7 +78,17 @@ def _empty_structure(pdf: pikepdf.Pdf) -> None:
     pdf.Root.StructTreeRoot.K = pikepdf.Array()
 
 
-@pytest.mark.parametrize("change", [_unmarked_drawing, _no_mark_info, _empty_structure])
+def _optional_content_drawing(pdf: pikepdf.Pdf) -> None:
+    # Marked content, but not tagged: an optional-content group or an untagged /Span without an MCID.
+    pdf.pages[0].contents_add(b"/OC /oc1 BDC 0 0 m 100 100 l S EMC /Span BMC 0 0 m 50 50 l S EMC\n")
+
+
+def _unclosed_sequence(pdf: pikepdf.Pdf) -> None:
+    pdf.pages[0].contents_add(b"/Artifact BMC 0 0 m 100 100 l S\n")  # never closed by EMC
+
+
+@pytest.mark.parametrize("change", [_unmarked_drawing, _no_mark_info, _empty_structure, _optional_content_drawing,
+                                    _unclosed_sequence])
 def test_a_tagged_pdf_with_a_gap_does_not_conform(change):
     assert conforms_to_pdf_ua(_open(tagged_pdf()))  # the same file, whole, does
     broken = tagged_pdf(change)

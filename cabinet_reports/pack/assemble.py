@@ -75,12 +75,14 @@ def assemble_pack(loaded: LoadedMeeting, theme: Theme, agenda: _Agenda, parts: d
     from ..pdfmerge import MergePart, merge_pdfs
 
     ctx = _context(loaded.meeting, theme)
-    merge = [MergePart(agenda.pdf, _words(theme, "agenda_bookmark", ctx), keep_outline=False)]
+    merge = [MergePart(agenda.pdf, _words(theme, "agenda_bookmark", ctx), keep_outline=False, ours=True)]
     for item in loaded.items:
         bookmark = _words(theme, "agenda_item_bookmark", dict(ctx, number=item.number, title=item.shown_title(public)))
         if item.has_papers:
+            # A report, or a Part B notice in its place, is ours; an attached PDF is scanned.
             merge.append(MergePart(parts[item.number], bookmark,
-                                   keep_outline=item.kind == "report" and not (item.exempt and public)))
+                                   keep_outline=item.kind == "report" and not (item.exempt and public),
+                                   ours=item.kind == "report"))
         else:
             target = agenda.anchors.get(f"item-{item.number}", 0)
             merge[-1] = dataclasses.replace(merge[-1], then=merge[-1].then + ((bookmark, target),))

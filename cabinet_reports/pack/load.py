@@ -30,6 +30,7 @@ from ..lint import clearance_findings
 from ..meeting import AttachmentItem, Meeting, ProceduralItem, ReportItem
 from ..models import Classification, Report
 from ..theme import Theme
+from ..pdfmerge import is_tagged
 from ..validation import explain, validate
 from .consistency import PackWarning, pack_warnings, this_meeting
 
@@ -157,7 +158,8 @@ def load_meeting(path: str | Path, theme: Theme | str | Path | None = None) -> L
             try:
                 with pikepdf.open(io.BytesIO(raw)) as pdf:
                     pages = len(pdf.pages)
-                    tagged = "/StructTreeRoot" in pdf.Root
+                    # The same test as the pack's PDF/UA claim: real tags, not their mere root.
+                    tagged = is_tagged(pdf)
             except pikepdf.PasswordError:
                 problems.append(_at(source, where + ("pdf",), f"attached PDF {spec.pdf} is encrypted: "
                                     "attach a copy without a password"))
