@@ -151,3 +151,39 @@ def test_a_legacy_looking_folder_that_is_not_wholly_ours_is_left_alone(tmp_path,
         (cache / "ab" / "deeper" / ("a" * 64 + ".entry")).write_bytes(b"x")
     assert remove_legacy_cache(tmp_path) is False
     assert cache.exists()
+
+
+def test_an_existing_cache_folder_readable_by_others_is_made_owner_only(tmp_path):
+    path = meeting(tmp_path)
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    shared.chmod(0o755)  # as a folder made by hand, or by an earlier version, would be
+    code, _, err = run_cli("pack", str(path), "-o", str(tmp_path / "out"), "--cache-dir", str(shared), "--quiet")
+    assert code == 0, err
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o700
+    assert list(shared.glob("*/*.entry"))
+
+
+def test_a_cache_inside_the_output_folder_by_another_name_is_refused(tmp_path):
+    path = meeting(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    (tmp_path / "alias").symlink_to(out, target_is_directory=True)  # one folder, two names
+    code, _, err = run_cli("pack", str(path), "-o", str(out), "--cache-dir", str(tmp_path / "alias" / "c"))
+    assert code == 2 and "inside the output folder" in err and "Traceback" not in err, err
+    assert list(out.iterdir()) == []
+
+
+def test_no_home_folder_is_a_plain_error_naming_the_options(tmp_path, monkeypatch):
+    from cabinet_reports.errors import InputError
+    from cabinet_reports.pack.cache import default_cache_dir
+
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+
+    def no_home():
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    with pytest.raises(InputError) as caught:
+        default_cache_dir()
+    assert "--cache-dir" in str(caught.value) and "--no-cache" in str(caught.value)

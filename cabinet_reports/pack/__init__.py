@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import os
 import re
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -176,12 +177,32 @@ def _open_cache(cache: CacheOption, outdir: Path) -> Cache | None:
     if cache is None or cache is False:
         return None
     store = cache if isinstance(cache, Cache) else Cache(default_cache_dir() if cache is True else Path(cache))
-    if store.folder.resolve().is_relative_to(outdir.resolve()):
+    if _inside(store.folder, outdir):
         # Whoever uploads the output folder would publish the Part B renders cached there.
         raise InputError(Problem(f"the cache folder {store.folder} is inside the output folder {outdir}: it holds "
                                  "Part B renders, so it must be kept elsewhere (--cache-dir), or use --no-cache",
                                  field="cache"))
+    store.secure()
     return store
+
+
+def _inside(folder: Path, outdir: Path) -> bool:
+    """Return True when ``folder`` is ``outdir`` or below it, by path or by file identity.
+
+    By identity too: on a case-insensitive disk "Out/cache" is inside "out", and a bind mount
+    or a symlink can give one folder two names.
+    """
+    if folder.resolve().is_relative_to(outdir.resolve()):
+        return True
+    if not outdir.exists():
+        return False
+    for path in (folder, *folder.parents):
+        try:
+            if path.exists() and os.path.samefile(path, outdir):
+                return True
+        except OSError:
+            continue
+    return False
 
 
 @dataclass

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..atomic import TEMP_SUFFIX, atomic_write_bytes
+from ..errors import InputError, Problem
 from ..renderers import source_date_setting
 from ..theme import Theme
 
@@ -55,7 +56,14 @@ def default_cache_dir() -> Path:
     if sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):
         return Path(os.environ["LOCALAPPDATA"]) / "cabinet_reports" / "packs"
     xdg = os.environ.get("XDG_CACHE_HOME", "")
-    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"  # the XDG spec: relative is ignored
+    if xdg and Path(xdg).is_absolute():  # the XDG spec: a relative one is ignored
+        base = Path(xdg)
+    else:
+        try:
+            base = Path.home() / ".cache"
+        except (RuntimeError, KeyError):  # no HOME and no passwd entry: a container's arbitrary user
+            raise InputError(Problem("there is no home folder to keep the pack cache in: give --cache-dir DIR "
+                                     "(or set XDG_CACHE_HOME), or build with --no-cache", field="cache")) from None
     return base / "cabinet_reports" / "packs"
 
 
@@ -129,6 +137,33 @@ class Cache:
             atomic_write_bytes(path, _MAGIC + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload)
         except OSError:
             pass
+
+    def secure(self) -> None:
+        """Make sure only its owner can read the cache folder (it holds Part B renders), or refuse it.
+
+        A folder this library creates is owner-only already; one that existed before (made by
+        hand on a shared drive, or by an earlier version) is tightened if it is ours, and
+        refused if another user owns it.
+        """
+        if os.name != "posix":
+            return
+        try:
+            st = self.folder.stat()
+        except FileNotFoundError:
+            return  # created owner-only by the first put
+        except OSError as exc:
+            raise InputError(Problem(f"cannot use the cache folder {self.folder}: {exc.strerror}", field="cache")) \
+                from None
+        if st.st_uid != os.getuid():
+            raise InputError(Problem(f"the cache folder {self.folder} belongs to another user: it would hold Part B "
+                                     "renders, so keep it in a folder of your own (--cache-dir) or use --no-cache",
+                                     field="cache"))
+        if st.st_mode & 0o077:
+            try:
+                self.folder.chmod(0o700)
+            except OSError as exc:
+                raise InputError(Problem(f"cannot make the cache folder {self.folder} private: {exc.strerror}",
+                                         field="cache")) from None
 
     def prune(self) -> None:
         """Remove stale temp files, then the least recently used entries beyond the size cap.
