@@ -187,3 +187,22 @@ def test_no_home_folder_is_a_plain_error_naming_the_options(tmp_path, monkeypatc
     with pytest.raises(InputError) as caught:
         default_cache_dir()
     assert "--cache-dir" in str(caught.value) and "--no-cache" in str(caught.value)
+
+
+def test_a_numbered_part_is_not_reused_from_a_meeting_on_another_day(tmp_path, monkeypatch):
+    """The page numbers' fonts carry the meeting's day: the same part numbered alike for a
+    meeting on another day is not the same bytes, so the cache must not hand it over."""
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    # A report for neither meeting (a warning each time), so that its render is the same bytes
+    # for both: only the day of the page numbers differs.
+    (tmp_path / "roads.yaml").write_text((REPORT % ("Roads report", "public", "Roads.")).replace(
+        "2026-01-14", "2026-03-04"), encoding="utf-8")
+    for name, day in (("a.yaml", "2026-01-14"), ("b.yaml", "2026-01-21")):
+        (tmp_path / name).write_text(HEAD.replace("2026-01-14", day) + "  - report: roads.yaml\n", encoding="utf-8")
+    cache = str(tmp_path / "cache")
+    for name, out, extra in (("a.yaml", "a", ["--cache-dir", cache]), ("b.yaml", "b", ["--cache-dir", cache]),
+                             ("b.yaml", "b-fresh", ["--no-cache"])):
+        code, _, err = run_cli("pack", str(tmp_path / name), "-o", str(tmp_path / out), "--quiet", *extra)
+        assert code == 0, err
+    for output in ("public-pack.pdf", "items/01-roads-report.pdf"):
+        assert (tmp_path / "b" / output).read_bytes() == (tmp_path / "b-fresh" / output).read_bytes(), output

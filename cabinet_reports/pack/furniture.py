@@ -72,9 +72,9 @@ def number_pages(parts: Sequence[Numbered], total: int, theme: Theme, day: dt.da
         counts = {i: len(opened[i].pages) if i in opened else p.pages for i, p in group}
         lines = [template.replace("{page}", str(p.first + n)).replace("{pages}", str(total))
                  for i, p in group for n in range(counts[i])]
-        # A numbered part depends on its bytes, the strip (every line of it) and where its
-        # lines start in the strip.
-        strip_id = hashlib.sha256("\n".join([stylesheet] + lines).encode("utf-8")).hexdigest()
+        # A numbered part depends on its bytes, the strip (every line of it, and the day its
+        # fonts are stamped with) and where its lines start in the strip.
+        strip_id = hashlib.sha256("\n".join([stylesheet, day.isoformat()] + lines).encode("utf-8")).hexdigest()
         starts, keys, line = {}, {}, 0
         for i, p in group:
             starts[i], keys[i] = line, f"{strip_id} {line} {hashlib.sha256(p.pdf).hexdigest()}"
@@ -179,7 +179,9 @@ class _Strip:
         if keyword is None or not lines:
             return None
         html = _strip_html(theme, stylesheet, "\n".join(lines), keyword)
-        known = memo.get("page numbers", html) if memo is not None else None
+        # The key is the strip's page and the day its fonts are stamped with (font_timestamps).
+        memo_key = f"{day.isoformat()}\n{html}"
+        known = memo.get("page numbers", memo_key) if memo is not None else None
         if known is not None:
             many, baseline = known[1]["pdf"], float(known[0]["baseline"])
         else:
@@ -197,7 +199,7 @@ class _Strip:
             raise ThemeError(f"{stylesheet}: the page footer must be one line of text in one style for "
                              "meeting packs to number their pages")
         if known is None and memo is not None:
-            memo.put("page numbers", html, {"baseline": baseline}, {"pdf": many})
+            memo.put("page numbers", memo_key, {"baseline": baseline}, {"pdf": many})
         return cls(pdf, resources, prefix, depth, cut, baseline, size)
 
     def draw(self, pdf, page, index: int, fonts) -> None:
