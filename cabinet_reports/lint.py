@@ -15,6 +15,7 @@ the CLI prints them one a line or as JSON.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import re
 from dataclasses import asdict, dataclass
@@ -376,12 +377,14 @@ def lint_report(report: m.Report, doc: Document, theme: Theme, options: RenderOp
     return _Linter(report, doc, theme, options).run()
 
 
-def clearance_findings(report: m.Report, theme: Theme) -> list[Finding]:
+def clearance_findings(report: m.Report, theme: Theme, meeting_date: dt.date | None = None) -> list[Finding]:
     """Return the sign-off record's findings: required clearances missing, undated or dated after the meeting.
 
     The severity is the theme's for the check ``clearances`` (none when it is off). Which
     clearances a report needs is ``clearances.required`` (reports only: a briefing note needs
-    none). `make-report check` and `make-report pack` both report these.
+    none). `make-report check` and `make-report pack` both report these; a pack gives its
+    ``meeting_date`` (a report on its way from scrutiny to Cabinet is judged by this meeting's
+    date, not the first meeting it names).
     """
     severity = theme.config.lint.checks.get("clearances", "off")
     if severity == "off":
@@ -402,7 +405,7 @@ def clearance_findings(report: m.Report, theme: Theme) -> list[Finding]:
                 add(f"the {settings.kinds.get(kind, kind)} clearance is missing: the theme requires it {why}; add "
                     f"{{kind: {kind}, name: …, role: …, date: YYYY-MM-DD}} under clearances", ("clearances",))
     # A report is cleared before its meeting; a briefing note before its date.
-    when, limit = ("meeting", report.meeting.date) if report.meeting else ("note", report.issue_date)
+    when, limit = ("meeting", meeting_date or report.meeting.date) if report.meeting else ("note", report.issue_date)
     for i, clearance in enumerate(report.clearances):
         label = settings.kinds.get(clearance.kind, clearance.kind)
         if clearance.date is None:

@@ -220,6 +220,24 @@ def test_pack_warns_about_a_missing_clearance_and_builds(tmp_path):
     assert (tmp_path / "out" / "public-pack.pdf").is_file()
 
 
+def test_pack_judges_clearances_by_its_own_meeting_date(tmp_path):
+    # To scrutiny on 24 February, then to this Cabinet on 10 March: cleared on 25 February is in time.
+    theme = theme_dir(tmp_path, REQUIRING)
+    text = (REPORT % "false").replace("meeting: {body: Cabinet, date: 2026-03-10}",
+                                      "meeting: {body: Scrutiny Committee, date: 2026-02-24}\n"
+                                      "meetings: [{body: Scrutiny Committee, date: 2026-02-24}, "
+                                      "{body: Cabinet, date: 2026-03-10}]")
+    path = write(tmp_path, text + CLEARED)
+    meeting = write(tmp_path, MEETING, "meeting.yaml")
+    code, _, err = run_cli("pack", "--theme", str(theme), str(meeting), "-o", str(tmp_path / "out"), "--quiet",
+                           "--no-cache")
+    assert code == 0, err
+    assert [line for line in err.splitlines() if "clearance" in line] == []
+    # `check` of the report alone judges by the first meeting it names, the scrutiny one.
+    code, _, err = run_cli("check", "--theme", str(theme), str(path))
+    assert "after the meeting's date 2026-02-24" in err
+
+
 # --------------------------------------------------------------------------- printing
 class _Text(HTMLParser):
     def __init__(self) -> None:

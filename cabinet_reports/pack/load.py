@@ -194,7 +194,7 @@ def load_meeting(path: str | Path, theme: Theme | str | Path | None = None) -> L
             # The sign-off record, as `check` reports it: a warning, or an error if the theme says so
             # (an error-severity finding stops the pack, below).
             warnings += [PackWarning(f.check, Problem(f.message, f.file, f.line, f.field), f.severity)
-                         for f in clearance_findings(report, theme)]
+                         for f in clearance_findings(report, theme, meeting.date)]
             own = report.classification
             if own.exempt:
                 if exemption is not None and (sorted(exemption.paragraphs) != sorted(own.paragraphs)
