@@ -318,3 +318,31 @@ def test_a_rebuild_draws_page_numbers_only_on_the_changed_report(tmp_path, monke
     fresh = tmp_path / "fresh"
     build_pack(meeting, fresh, jobs=1, cache=False)
     assert outputs(out) == outputs(fresh)
+
+
+def test_a_failed_build_cancels_the_renders_it_queued_on_a_callers_executor(monkeypatch):
+    """An error while the renders run (here: in the work done meanwhile) leaves nothing queued
+    on the caller's executor: build_pack has returned, so nobody wants those renders."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from cabinet_reports.pack import items
+
+    ran, gate = [], threading.Event()
+
+    def slow(job):
+        gate.wait(5)
+        ran.append(job)
+        time.sleep(0.05)
+
+    def fail():
+        raise RuntimeError("meanwhile failed")
+
+    monkeypatch.setattr(items, "render_report_job", slow)
+    jobs = {str(n): n for n in range(6)}
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        with pytest.raises(RuntimeError, match="meanwhile failed"):
+            items.render_reports(jobs, None, pool, None, items._NoProgress(), meanwhile=fail)
+        gate.set()
+    assert len(ran) == 1  # the one already running finishes; the five queued never start

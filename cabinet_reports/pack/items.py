@@ -232,13 +232,20 @@ def render_reports(jobs: Mapping[str, ReportJob], cache: Cache | None, executor:
     if todo:
         with executor_for(executor, workers, len(todo)) as runner:
             futures = [(key, job, runner.submit(render_report_job, job)) for key, job in todo]
-            if meanwhile is not None:
-                meanwhile()
-            for key, job, future in futures:
-                done[key] = wait_for(future)
-                if cache is not None:
-                    cache.put(key, done[key].encode())
-                progress.advance(f"rendering {os.path.basename(job.path)}")
+            try:
+                if meanwhile is not None:
+                    meanwhile()
+                for key, job, future in futures:
+                    done[key] = wait_for(future)
+                    if cache is not None:
+                        cache.put(key, done[key].encode())
+                    progress.advance(f"rendering {os.path.basename(job.path)}")
+            except BaseException:
+                # The build has failed: renders not started yet must not go on using a caller's
+                # executor (a Dask cluster, a thread pool) after build_pack has returned.
+                for _, _, future in futures:
+                    future.cancel()
+                raise
     elif meanwhile is not None:
         meanwhile()
     return done
