@@ -158,7 +158,8 @@ def build_packs(meeting_paths: Sequence[str | Path], outdir: str | Path, *, them
     """Build several meetings in one call, each into ``outdir/<meeting name>/``.
 
     As :func:`build_pack`, sharing one executor and one cache: a report on
-    several agendas is rendered once. The folder name is the meeting file's stem (its folder's
+    several agendas is rendered once when it is the same item of the same-named meeting on both
+    (its render carries its item number and stamp). The folder name is the meeting file's stem (its folder's
     name for a file called ``meeting.yaml``). All meetings are validated before any is built.
     """
     outdir = Path(outdir)

@@ -9,7 +9,8 @@ Where: by default the user's cache folder, ``$XDG_CACHE_HOME/cabinet_reports/pac
 the output folder: the cache holds exempt (Part B) renders, and clerks upload output folders
 whole. It is created readable by its owner only. One folder serves every meeting and output
 folder: entries are found by the hash of their content's inputs, so two meetings cannot
-collide, and a report on two agendas (with the same classification) is rendered once.
+collide, and a report on two agendas (with the same classification) is rendered once when it is
+the same item of the same-named meeting on both (its render carries its item number and stamp).
 
 Keys are SHA-256 hashes of a canonical description of every input (see :func:`item_key` and
 :func:`pack_key`): the report file's bytes and the logo it uses, the effective classification

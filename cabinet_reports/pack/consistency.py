@@ -19,7 +19,8 @@ The checks (``CHECKS``, run in order by :func:`pack_warnings`):
   once Part B it is an error instead: see :func:`cabinet_reports.pack.load.load_meeting`).
 
 :func:`~cabinet_reports.pack.load.load_meeting` runs them, so ``make-report pack`` and
-``make-report check MEETING.yaml`` give the same warnings; ``--strict`` makes any warning exit 2
+``make-report check MEETING.yaml`` give the same warnings (``pack`` adds the publication-date
+warning of ``--published-on``, which ``check`` has no date for); ``--strict`` makes any warning exit 2
 with nothing written. A further check (missing clearances, say) is one more function
 ``(LoadedMeeting) -> Iterable[PackWarning]`` in ``CHECKS``; a warning of severity "error" stops
 the pack (exit 2, nothing written) as an invalid input does.

@@ -260,10 +260,11 @@ LABEL_FILL = "F2F2F2"
 
 
 def word_chars(word: str) -> float:
-    """Return how many average characters of 11 pt table text ``word`` takes (never too few).
+    """Return about how many average characters of 11 pt table text ``word`` takes (never too few).
 
-    A word's letter count is not enough: "Finance" is wider than seven average characters,
-    and a column sized by the count broke it ("Financ/e") in LibreOffice.
+    Estimated from Arial's widths (text_width_pt): a word's letter count is not enough,
+    "Finance" is wider than seven average characters, and a column sized by the count broke
+    it ("Financ/e") in LibreOffice.
     """
     return text_width_pt(word, 11.0) / docx_tools.CHAR_PT
 
