@@ -275,3 +275,14 @@ def test_theme_wording_reaches_the_docx(tmp_path):
     document = docx.Document(io.BytesIO(data))
     assert document.sections[0].footer.paragraphs[0].text.startswith("Tudalen ")
     assert ("Section Heading", "Why this report") in [(p.style.name, p.text) for p in document.paragraphs]
+
+
+def test_council_line_and_not_for_publication_marking_look_as_in_the_pdf():
+    """style.css prints the council's name at 14 pt and page.css the running marking in bold."""
+    depot = ROOT / "examples" / "dudley-2005-cabinet" / "depot-disposal.yaml"
+    document = docx.Document(io.BytesIO(render_bytes(load_report(depot), "docx")))
+    council = next(p for p in document.paragraphs if p.text == "DUDLEY METROPOLITAN BOROUGH")
+    assert {r.font.size.pt for r in council.runs} == {14.0}
+    header = document.sections[0].header.paragraphs[0]
+    assert header.runs[0].text == "NOT FOR PUBLICATION" and header.runs[0].bold
+    assert header.text.startswith("NOT FOR PUBLICATION\t\t") and not header.runs[1].bold

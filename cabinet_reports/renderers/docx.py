@@ -663,6 +663,11 @@ class _Writer:
                     from docx.enum.text import WD_ALIGN_PARAGRAPH
 
                     p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+                if line.role in ("council", "agenda-item"):  # 14 pt, as style.css's .tb-council
+                    from docx.shared import Pt
+
+                    for run in p.runs:
+                        run.font.size = Pt(14)
         # A theme that leaves the title out of the title block gets no extra title line
         # (it may repeat the title before the body, or print it in the header table).
         title = title or doc.title
@@ -800,7 +805,11 @@ class _Writer:
         # the Header style's right tab, after its centre tab: it has the right half of the line.
         size = style_size_pt(self.w, "Header")
         room = self.text_width() / 20 / 2 - size
-        docx_tools.add_text_header(section, f"{marking}\t\t{fit_line(title, room, size)}")
+        header = docx_tools.add_text_header(section, f"\t\t{fit_line(title, room, size)}")
+        if marking:  # first, in a bold run of its own, as the PDF's top-left marking (page.css)
+            marked = header.add_run(marking)
+            marked.bold = True
+            header.runs[0]._r.addprevious(marked._r)
         template = doc.words.get("page_footer", "{page}")
         if self.options.total_pages:
             template = template.replace("{pages}", str(self.options.total_pages))
