@@ -33,6 +33,9 @@ AXE_DIR = Path(__file__).resolve().parent / "js-axe"
 PARITY = {p.parent.name: p for p in sorted((ROOT / "examples").glob("*/report.yaml"))}
 PARITY["exempt-with-details"] = Path(__file__).resolve().parent / "golden" / "exempt-with-details" / "report.yaml"
 
+THEMES = sorted(p.name for p in (Path(__file__).resolve().parent.parent / "examples" / "themes").iterdir()
+                if (p / "theme.yaml").is_file())
+
 LONG_URL = ("https://www.example.gov.uk/council/democracy/committees/cabinet/2026/01/14/reports/"
             "a-very-long-path-segment-without-any-break-0123456789abcdefghijklmnopqrstuvwxyz")
 LONG_REF = "CAB/2026/012/ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -99,6 +102,12 @@ def pages(tmp_path_factory) -> dict[str, dict[str, Path]]:
               for name, path in PARITY.items()}
     result["narrow"] = {"html": out / "narrow.html", "src": src / "narrow" / "narrow.yaml"}
     result["svg-logo"] = {"html": out / "svg-logo.html", "src": src / "svg" / "svg-logo.yaml"}
+    # Each example theme's report through its own theme (issue 9: the checks run on each theme).
+    for name in THEMES:
+        folder = ROOT / "examples" / "themes" / name
+        assert main(["render", str(folder / "report.yaml"), "--theme", str(folder), "-o", str(out / "themes"),
+                     "--format", "html", "--quiet"]) == 0
+        result[f"theme-{name}"] = {"html": out / "themes" / f"{name}.html", "src": folder / "report.yaml"}
     return result
 
 
@@ -361,7 +370,7 @@ def browser(pages, tmp_path_factory) -> dict[str, dict]:
     return {name: report[str(path)] for name, path in alone.items()}
 
 
-PAGES = sorted(PARITY) + ["narrow", "svg-logo"]
+PAGES = sorted(PARITY) + ["narrow", "svg-logo"] + [f"theme-{name}" for name in THEMES]
 
 
 @pytest.mark.parametrize("name", PAGES)
