@@ -189,6 +189,14 @@ class KindSpec(_Strict):
         return value
 
 
+def _identifier_keys(value: dict, what: str) -> dict:
+    """Refuse keys a template could not name plainly (``cover.call_in``, a clearance kind)."""
+    for key in value:
+        if not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", key):
+            raise ValueError(f"{what} '{key}' must be lower-case letters, digits and _")
+    return value
+
+
 class RequiredClearance(_Strict):
     """A clearance every report needs (``when: always``) or only a key decision (``when: key_decision``)."""
 
@@ -225,10 +233,7 @@ class ClearanceSettings(_Strict):
     @field_validator("kinds")
     @classmethod
     def _kind_keys(cls, value: dict[str, str]) -> dict[str, str]:
-        for key in value:
-            if not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", key):
-                raise ValueError(f"clearance kind '{key}' must be lower-case letters, digits and _")
-        return value
+        return _identifier_keys(value, "clearance kind")
 
     @model_validator(mode="after")
     def _widths_fit_columns(self) -> "ClearanceSettings":
@@ -295,10 +300,7 @@ class ThemeConfig(_Strict):
     @field_validator("cover_fields")
     @classmethod
     def _cover_keys(cls, value: dict[str, CoverField]) -> dict[str, CoverField]:
-        for key in value:
-            if not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", key):
-                raise ValueError(f"cover field key '{key}' must be lower-case letters, digits and _")
-        return value
+        return _identifier_keys(value, "cover field key")
     # Papers are printed: the PDF shows each web link's address after its text.
     print_link_urls: bool = False
     # The sign-off record: kinds, which are required, and whether they print.
