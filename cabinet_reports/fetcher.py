@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import mimetypes
 import os
-import re
 import stat
 from collections.abc import Sequence
 from email.utils import formatdate

@@ -290,7 +290,6 @@ def _tags_content(page: pikepdf.Page, operands, op: str) -> bool:
 
 def _content_is_marked(page: pikepdf.Page) -> bool:
     """Return True when nothing on the page is drawn outside marked content."""
-    depth = 0
     try:
         instructions = pikepdf.parse_content_stream(page)
     except pikepdf.PdfError:  # content qpdf cannot read cannot be shown to be tagged

@@ -16,7 +16,6 @@ import contextvars
 import datetime as dt
 import functools
 import gc
-import os
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
