@@ -280,7 +280,7 @@ def _build(pairs: list[tuple[Path, Path]], outdir: Path, *, theme, published_on,
             progress.advance("reusing the pack")
             continue
         m.outputs, m.pages = _assemble(m.loaded, theme, {n: rendered[k] for n, k in m.keys.items()},
-                                       published_on, progress, Memo(store, theme_hash), prepared[i])
+                                       published_on, progress, Memo(store, theme_hash), prepared[i], m.keys)
         if store is not None:
             store.put(m.pack_key, encode({"public_pages": m.pages[0], "full_pages": m.pages[1]}, m.outputs))
     results = []
@@ -329,8 +329,13 @@ def _has_part_b(loaded: LoadedMeeting) -> bool:
 
 
 def _assemble(loaded: LoadedMeeting, theme: Theme, rendered: dict[int, RenderedReport], published_on: dt.date | None,
-              progress: Progress, memo: Memo, prepared: Prepared) -> tuple[dict[str, bytes], tuple[int, int]]:
-    """Number, furnish and merge one meeting's packs; return every output and the packs' lengths."""
+              progress: Progress, memo: Memo, prepared: Prepared,
+              keys: dict[int, str]) -> tuple[dict[str, bytes], tuple[int, int]]:
+    """Number, furnish and merge one meeting's packs; return every output and the packs' lengths.
+
+    ``keys`` are the report items' render keys (by item number), by which ``memo`` remembers
+    what is made from each report alone (its web page).
+    """
     meeting = loaded.meeting
     notices = prepared.notices
     outputs: dict[str, bytes] = {}
@@ -376,7 +381,7 @@ def _assemble(loaded: LoadedMeeting, theme: Theme, rendered: dict[int, RenderedR
     outputs["agenda.docx"] = agenda_docx(loaded, theme, public_plan.starts, published_on)
     # The web version: agenda.html and a page per public report item (never a Part B one).
     web = web_pages(loaded, theme, public_plan.starts, published_on, _item_stems(loaded),
-                    public_plan.agenda.pages, public_plan.total)
+                    public_plan.agenda.pages, public_plan.total, memo, keys)
     outputs["agenda.html"] = web.pop("agenda.html")
     progress.advance("agenda")
 

@@ -15,8 +15,11 @@ in the same journalled folder switch as every other output.
   item), beside its PDF in ``items/``, with a link back to the agenda page, and numbered as its
   PDF and DOCX are: the pack's item number and the "Agenda Item N" stamp.
 
-All pages are rendered together (:func:`cabinet_reports.renderers.html.render_pages`) so they
-share one font subset: about 0.4 s of CPU for the pack instead of for every page.
+All pages share one font subset (:func:`cabinet_reports.renderers.html.finish_pages`): about
+0.4 s of CPU for the pack instead of for every page. Through the pack's :class:`~.cache.Memo`,
+a rebuild renders again only the pages whose item changed (an item page's draft is remembered
+by its render's cache key) and subsets the fonts again only when the pages show a character
+they did not show before.
 
 **Part B items are never written as HTML**, not even into ``items/part-b/``: their agenda entry
 shows the public title and the Schedule 12A reason only (the public AgendaContent carries
@@ -27,15 +30,17 @@ Part B PDF and DOCX are what members receive.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import posixpath
 from urllib.parse import quote
 
 from ..api import build, render_options
 from ..errors import CabinetReportsError
-from ..renderers.html import WebPage, render_pages, report_page
+from ..renderers.html import Draft, WebPage, draft_page, finish_pages, font_data, report_page
 from ..renderers.pdf import created_stamp
 from ..theme import Theme
 from ..meeting import Meeting
+from .cache import Memo
 from .load import LoadedMeeting, PackItem, agenda_item_options, for_agenda_item, stamp_document
 from .plan import _context, _words, agenda_content
 
@@ -59,16 +64,19 @@ def _href(target: str, page: str) -> str:
 
 
 def web_pages(loaded: LoadedMeeting, theme: Theme, starts: dict[int, tuple[int, int]], published: dt.date | None,
-              stems: dict[int, str], agenda_pages: int, pack_pages: int) -> dict[str, bytes]:
+              stems: dict[int, str], agenda_pages: int, pack_pages: int, memo: Memo | None = None,
+              keys: dict[int, str] | None = None) -> dict[str, bytes]:
     """Render the agenda page and every public report item's page; return them by output name.
 
     ``starts`` are the public pack's (first, last) pages per item, as on agenda.pdf;
-    ``stems`` name each item's files (``items/05-partnership-strategy``).
+    ``stems`` name each item's files (``items/05-partnership-strategy``); ``keys`` are the
+    report items' render keys, by which ``memo`` remembers their pages.
     """
     meeting = loaded.meeting
+    memo = memo or Memo(None, "")
     ctx = _context(meeting, theme)
     agenda = agenda_content(loaded, theme, starts, published, public=True)
-    pages: dict[str, WebPage] = {}
+    pages: dict[str, Draft] = {}
     rows = []
     for entry, item in zip(agenda.items, loaded.items):
         links = []
@@ -77,7 +85,8 @@ def web_pages(loaded: LoadedMeeting, theme: Theme, starts: dict[int, tuple[int, 
             stem = stems[item.number]
             if _has_page(item):
                 links.append((stem + ".html", _words(theme, "agenda_web_page_link", words)))
-                pages[stem + ".html"] = _item_page(item, meeting, theme, stem + ".html", ctx)
+                pages[stem + ".html"] = _item_draft(item, meeting, theme, stem + ".html", ctx, memo,
+                                                    (keys or {}).get(item.number))
             first, last = starts[item.number]
             links.append((stem + ".pdf", _words(theme, "agenda_web_pdf_link", dict(words, pages=last - first + 1))))
             if item.kind == "report":
@@ -86,23 +95,55 @@ def web_pages(loaded: LoadedMeeting, theme: Theme, starts: dict[int, tuple[int, 
     papers = [("agenda.pdf", _words(theme, "agenda_web_agenda_pdf", dict(ctx, pages=agenda_pages))),
               ("agenda.docx", _words(theme, "agenda_web_agenda_docx", ctx)),
               ("public-pack.pdf", _words(theme, "agenda_web_pack_pdf", dict(ctx, pages=pack_pages)))]
-    pages[AGENDA_PAGE] = WebPage("agenda-web.html", {
+    pages[AGENDA_PAGE] = draft_page(theme, WebPage("agenda-web.html", {
         "agenda": agenda,
         "items": rows,
         "papers": [{"href": _href(target, AGENDA_PAGE), "text": text} for target, text in papers],
         "papers_heading": _words(theme, "agenda_web_papers_heading", ctx),
         "skip_link": _words(theme, "skip_link", ctx),
         "created": created_stamp(meeting.date),
-    })
+    }))
     names = sorted(pages, key=lambda n: (n != AGENDA_PAGE, n))
-    return {name: html.encode("utf-8") for name, html in zip(names, render_pages(theme, [pages[n] for n in names]))}
+    html = finish_pages(theme, [pages[n] for n in names], fonts=_remembered_fonts(memo))
+    return {name: text.encode("utf-8") for name, text in zip(names, html)}
 
 
-def _item_page(item: PackItem, meeting: Meeting, theme: Theme, name: str, ctx: dict) -> WebPage:
+def _item_draft(item: PackItem, meeting: Meeting, theme: Theme, name: str, ctx: dict, memo: Memo,
+                key: str | None) -> Draft:
+    """Return the draft of a public report item's page: remembered by its render's key, or made."""
+    back = (_href(AGENDA_PAGE, name), _words(theme, "agenda_web_back_link", ctx))
+    # The render key covers the report, its logo, its place on the agenda, the theme and the
+    # library; the page adds its name and its link back (the meeting's words).
+    text = json.dumps({"item": key, "name": name, "back": back}) if key else None
+    known = memo.get("web page", text) if text else None
+    if known is not None:
+        meta, blobs = known
+        try:
+            return Draft(blobs["html"].decode("utf-8"), str(meta["nonce"]), tuple(meta["fonts"]),
+                         str(meta["characters"]))
+        except (KeyError, TypeError, UnicodeDecodeError):  # checksummed, so only an older format
+            pass
     # As the item's PDF and DOCX print it: the pack's item number and the "Agenda Item N" stamp.
     options = agenda_item_options(item, meeting)
     doc = stamp_document(build(for_agenda_item(item.report, options), theme), options["stamp"])
     if item.exempt or doc.exempt:  # pragma: no cover - _has_page admits public items only
         raise CabinetReportsError(f"item {item.number} is Part B: it has no web page")
-    back = (_href(AGENDA_PAGE, name), _words(theme, "agenda_web_back_link", ctx))
-    return report_page(doc, render_options(item.report), back=back)
+    draft = draft_page(theme, report_page(doc, render_options(item.report), back=back))
+    if text:
+        memo.put("web page", text, {"nonce": draft.nonce, "fonts": list(draft.fonts),
+                                    "characters": draft.characters}, {"html": draft.html.encode("utf-8")})
+    return draft
+
+
+def _remembered_fonts(memo: Memo):
+    """Return a ``fonts`` function for finish_pages that remembers each subset in ``memo``."""
+    def fonts(theme: Theme, name: str, characters: str) -> bytes:
+        text = json.dumps({"font": name, "characters": characters})
+        theme.find(str(name))  # the theme's door, even for a remembered subset
+        known = memo.get("web font", text)
+        if known is not None and "woff2" in known[1]:
+            return known[1]["woff2"]
+        data = font_data(theme, name, characters)
+        memo.put("web font", text, {}, {"woff2": data})
+        return data
+    return fonts

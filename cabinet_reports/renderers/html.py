@@ -83,11 +83,29 @@ def render_pages(theme: Theme, pages: Sequence[WebPage]) -> list[str]:
     subset to the characters the pages show, all of them together. Subsetting costs about
     0.1 s a face, so a pack's pages share one subset rather than make one each.
     """
-    # Render once with a marker where each font goes, to learn which characters the pages show
-    # (the text is the theme's and the reports', known only here); then put the fonts, subset
-    # to exactly those characters, in place of the markers. A marker is a private-use character
-    # and a random word that no escaping changes and no report can guess; rendering every page
-    # twice cost a pack a second or two.
+    return finish_pages(theme, [draft_page(theme, page) for page in pages])
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A page rendered with a marker where each font goes (see :func:`draft_page`).
+
+    Plain data (text, strings), so a pack can keep it in its cache and skip rendering an
+    unchanged item's page again: a marker means nothing outside its own draft.
+    """
+
+    html: str
+    nonce: str  # the draft's own random word in every marker
+    fonts: tuple[str, ...]  # the font file names, in marker order
+    characters: str  # the characters the page shows, sorted
+
+
+def draft_page(theme: Theme, page: WebPage) -> Draft:
+    """Render a page with a marker in place of each font, and find the characters it shows."""
+    # The text is the theme's and the report's, known only once rendered; the fonts go in
+    # afterwards (finish_pages), subset to the characters of every page together. A marker is
+    # a private-use character and a random word that no escaping changes and no report can
+    # guess; rendering every page twice instead cost a pack a second or two.
     names: list[str] = []
     nonce = secrets.token_hex(8)
 
@@ -96,19 +114,32 @@ def render_pages(theme: Theme, pages: Sequence[WebPage]) -> list[str]:
             names.append(name)
         return f"\ue000{nonce}{names.index(name)}\ue000"
 
-    drafts = [theme.render(page.template, page.context, helpers={"font": marker}) for page in pages]
+    html = theme.render(page.template, page.context, helpers={"font": marker})
+    return Draft(html, nonce, tuple(names), "".join(sorted(page_characters(html))))
+
+
+def finish_pages(theme: Theme, drafts: Sequence[Draft],
+                 fonts: Callable[[Theme, str, str], bytes] | None = None) -> list[str]:
+    """Put the fonts into drafts, each subset once to the characters all the drafts show.
+
+    ``fonts(theme, name, characters)`` gives a face's WOFF2 bytes (default :func:`font_data`;
+    a pack passes one that remembers them between builds).
+    """
+    fonts = fonts or font_data
     characters = set(BASE_CHARACTERS)
     for draft in drafts:
-        characters |= page_characters(draft)
-    font = _font_embedder(theme, "".join(sorted(characters)))
-    uris = {f"\ue000{nonce}{i}\ue000": font(name) for i, name in enumerate(names)}
-    return [_put_fonts(draft, uris) for draft in drafts]
-
-
-def _put_fonts(draft: str, uris: dict[str, str]) -> str:
-    for token, uri in uris.items():
-        draft = draft.replace(token, uri)
-    return draft
+        characters.update(draft.characters)
+    text = "".join(sorted(characters))
+    uris: dict[str, str] = {}
+    pages = []
+    for draft in drafts:
+        html = draft.html
+        for i, name in enumerate(draft.fonts):
+            if name not in uris:
+                uris[name] = "data:font/woff2;base64," + base64.b64encode(fonts(theme, name, text)).decode("ascii")
+            html = html.replace(f"\ue000{draft.nonce}{i}\ue000", uris[name])
+        pages.append(html)
+    return pages
 
 
 def render_web(doc: Document, theme: Theme, options: RenderOptions = RenderOptions()) -> bytes:
@@ -148,13 +179,11 @@ def page_characters(html: str) -> set[str]:
     return {c for c in collector.chars if not c.isspace() or c == "\u00a0"}
 
 
-def _font_embedder(theme: Theme, characters: str) -> Callable[[str], str]:
-    def font(name: str) -> str:
-        path = theme.find(str(name))  # the theme's door: refuses names and links that leave its folder
-        stat = path.stat()
-        data = _woff2_subset(str(path), stat.st_mtime_ns, stat.st_size, characters)
-        return "data:font/woff2;base64," + base64.b64encode(data).decode("ascii")
-    return font
+def font_data(theme: Theme, name: str, characters: str) -> bytes:
+    """Return the theme font ``name`` as WOFF2 with only the glyphs for ``characters``."""
+    path = theme.find(str(name))  # the theme's door: refuses names and links that leave its folder
+    stat = path.stat()
+    return _woff2_subset(str(path), stat.st_mtime_ns, stat.st_size, characters)
 
 
 @contextlib.contextmanager
