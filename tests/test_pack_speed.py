@@ -346,3 +346,47 @@ def test_a_failed_build_cancels_the_renders_it_queued_on_a_callers_executor(monk
             items.render_reports(jobs, None, pool, None, items._NoProgress(), meanwhile=fail)
         gate.set()
     assert len(ran) == 1  # the one already running finishes; the five queued never start
+
+
+def test_a_pack_of_several_reports_renders_and_merges_on_its_own_warm_pool(tmp_path, monkeypatch):
+    """With enough report items and no --jobs, a pool starts before the reports load (its first
+    worker imports WeasyPrint meanwhile), renders them, and merges the full pack while this
+    process merges the public one: the same bytes as a build in this process."""
+    from cabinet_reports.pack import build_pack, items
+
+    meeting = small_meeting(tmp_path, {n: f"Text of report {n}." for n in "abcd"}, part_b="d")
+    submitted = []
+
+    class Spy(Executor):
+        def __init__(self, pool):
+            self.pool = pool
+
+        def submit(self, fn, /, *args, **kwargs):
+            submitted.append(fn.__name__)
+            return self.pool.submit(fn, *args, **kwargs)
+
+        def shutdown(self, wait=True, *, cancel_futures=False):
+            self.pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+    start = items.WarmPool.start.__func__
+
+    def spied(cls, executor, jobs, reports):
+        warm = start(cls, executor, jobs, reports)
+        assert warm is not None, "four report items and two CPUs: a warm pool"
+        return items.WarmPool(Spy(warm.pool), warm.ready)
+
+    monkeypatch.setattr(items.WarmPool, "start", classmethod(spied))
+    monkeypatch.setattr(items, "_usable_cpus", lambda: 2)
+    build_pack(meeting, tmp_path / "pooled", cache=False)
+    assert sorted(submitted) == ["merge_pdfs"] + ["render_report_job"] * 4
+    monkeypatch.undo()
+    build_pack(meeting, tmp_path / "here", jobs=1, cache=False)
+    assert outputs(tmp_path / "pooled") == outputs(tmp_path / "here")
+
+
+def test_no_warm_pool_for_a_few_reports_one_job_or_a_callers_executor():
+    from cabinet_reports.pack.items import WarmPool
+
+    assert WarmPool.start(None, None, 3) is None  # loads too fast for an import to hide behind
+    assert WarmPool.start(None, 1, 40) is None  # --jobs 1: this process renders
+    assert WarmPool.start(RecordingExecutor(), None, 40) is None  # the caller's executor renders

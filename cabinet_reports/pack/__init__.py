@@ -49,7 +49,7 @@ import dataclasses
 import datetime as dt
 import os
 import re
-from concurrent.futures import Executor
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -57,18 +57,20 @@ from typing import Callable, Sequence
 from ..api import output_stem, render_options, resolve_theme
 from ..atomic import check_folder, check_targets, write_folder
 from ..errors import CabinetReportsError, InputError, Problem
+from ..loader import load_file
+from ..pdfmerge import merge_pdfs
 from ..renderers import source_date_setting
 from ..theme import Theme
-from .assemble import _stamp, assemble_pack, sanitize_pdf
+from .assemble import _stamp, assemble_pack, pack_merge, sanitize_pdf
 from .cache import (CACHE_FOLDER, Cache, Memo, decode, default_cache_dir, encode, file_digest, item_key, pack_key,
                     remove_legacy_cache, theme_digest)
 from .docx_agenda import agenda_docx
 from .furniture import Numbered, number_pages
-from .items import Progress, RenderedReport, ReportJob, _NoProgress, render_reports
+from .items import Progress, RenderedReport, ReportJob, WarmPool, _NoProgress, render_reports, wait_for
 from .load import LoadedMeeting, PackItem, agenda_item_options, load_meeting
 from .plan import (AgendaContent, AgendaEntry, Prepared, agenda_content, number_pack, prepare_assembly,
                    publication_warnings)
-from .web import web_names, web_pages
+from .web import web_job, web_names, web_pages
 
 __all__ = ["AgendaContent", "AgendaEntry", "CACHE_FOLDER", "PackItem", "PackResult", "Progress", "agenda_content",
            "agenda_docx", "build_pack", "build_packs", "load_meeting", "LoadedMeeting", "publication_warnings"]
@@ -228,6 +230,44 @@ def _build(pairs: list[tuple[Path, Path]], outdir: Path, *, theme, published_on,
     store = _open_cache(cache, outdir)
     for _, folder in pairs:
         check_folder(folder)
+    # Started before the reports load, so that its first worker imports WeasyPrint meanwhile.
+    warm = WarmPool.start(executor, jobs, sum(_report_items(path) for path, _ in pairs))
+    try:
+        meetings = _make(pairs, outdir, theme, published_on, progress, jobs, warn, executor, store, strict, warm)
+    except BaseException:
+        if warm is not None:
+            warm.stop(abort=True)
+        raise
+    if warm is not None:
+        warm.stop(abort=not warm.used)  # unused (nothing to render): its worker may still be importing
+    results = []
+    for m in meetings:
+        progress.advance("writing")
+        files, removed = write_folder(m.folder, m.outputs)
+        results.append(PackResult(files, m.pages[0], m.pages[1], m.latest, m.warnings, removed, m.folder))
+    for folder in dict.fromkeys([outdir] + [m.folder for m in meetings]):
+        remove_legacy_cache(folder)  # Part B renders an earlier version cached in the output folder
+    if store is not None:
+        store.prune()
+    return results
+
+
+def _report_items(meeting_path: Path) -> int:
+    """Return how many report items a meeting file lists, at a glance (0 if it cannot tell).
+
+    Only to decide whether a warm pool pays; the meeting is read and validated properly next.
+    """
+    try:
+        data, _ = load_file(meeting_path)
+    except CabinetReportsError:
+        return 0
+    items = data.get("items") if isinstance(data, dict) else None
+    return sum(1 for it in items if isinstance(it, dict) and "report" in it) if isinstance(items, list) else 0
+
+
+def _make(pairs: list[tuple[Path, Path]], outdir: Path, theme: Theme, published_on, progress: Progress, jobs,
+          warn, executor, store: Cache | None, strict: bool, warm: WarmPool | None) -> list[_Meeting]:
+    """Load every meeting, render its reports and assemble its outputs (in memory)."""
     meetings = _load(pairs, theme, published_on, warn)
     count = sum(len(m.warnings) for m in meetings)
     if strict and count:
@@ -239,12 +279,15 @@ def _build(pairs: list[tuple[Path, Path]], outdir: Path, *, theme, published_on,
     jobs_by_key: dict[str, ReportJob] = {}
     for m in meetings:
         attachments = []
+        stems = _item_stems(m.loaded)
+        webs = {it.number: web_job(m.loaded, theme, it, stems) for it in m.loaded.items if it.kind == "report"}
         for item in m.loaded.items:
             if item.kind == "report":
                 m.keys[item.number] = item_key(item.path, render_options(item.report).logo,
                                                item.report.classification.model_dump(mode="json"),
                                                public=not item.exempt, theme_hash=theme_hash,
-                                               options={"agenda_item": agenda_item_options(item, m.loaded.meeting)})
+                                               options={"agenda_item": agenda_item_options(item, m.loaded.meeting),
+                                                        "web": webs[item.number]})
             elif item.kind == "pdf":
                 attachments.append(file_digest(item.path))
         m.pack_key = pack_key(m.path, attachments, [m.keys.get(it.number, "") for it in m.loaded.items],
@@ -258,7 +301,7 @@ def _build(pairs: list[tuple[Path, Path]], outdir: Path, *, theme, published_on,
                 jobs_by_key[m.keys[item.number]] = ReportJob(
                     str(item.path), item.report.classification.model_dump(mode="json"),
                     str(theme.dirs[0]) if len(theme.dirs) > 1 else None, _epoch(),
-                    agenda_item_options(item, m.loaded.meeting))
+                    agenda_item_options(item, m.loaded.meeting), webs[item.number])
     # One step per progress.advance() below, so the bar ends exactly at 100 %: each report
     # rendered or reused (once however many meetings list it); per meeting built, numbering
     # each pack (the full pack is numbered separately only when anything is Part B), merging
@@ -274,25 +317,17 @@ def _build(pairs: list[tuple[Path, Path]], outdir: Path, *, theme, published_on,
             if m.outputs is None:
                 prepared[i] = prepare_assembly(m.loaded, theme, published_on, Memo(store, theme_hash))
 
-    rendered = render_reports(jobs_by_key, store, executor, jobs, progress, meanwhile=prepare)
+    rendered = render_reports(jobs_by_key, store, executor, jobs, progress, meanwhile=prepare, warm=warm)
     for i, m in enumerate(meetings):
         if m.outputs is not None:
             progress.advance("reusing the pack")
             continue
         m.outputs, m.pages = _assemble(m.loaded, theme, {n: rendered[k] for n, k in m.keys.items()},
-                                       published_on, progress, Memo(store, theme_hash), prepared[i], m.keys)
+                                       published_on, progress, Memo(store, theme_hash), prepared[i],
+                                       warm.use() if warm is not None else None)
         if store is not None:
             store.put(m.pack_key, encode({"public_pages": m.pages[0], "full_pages": m.pages[1]}, m.outputs))
-    results = []
-    for m in meetings:
-        progress.advance("writing")
-        files, removed = write_folder(m.folder, m.outputs)
-        results.append(PackResult(files, m.pages[0], m.pages[1], m.latest, m.warnings, removed, m.folder))
-    for folder in dict.fromkeys([outdir] + [m.folder for m in meetings]):
-        remove_legacy_cache(folder)  # Part B renders an earlier version cached in the output folder
-    if store is not None:
-        store.prune()
-    return results
+    return meetings
 
 
 def _epoch() -> str:
@@ -330,11 +365,10 @@ def _has_part_b(loaded: LoadedMeeting) -> bool:
 
 def _assemble(loaded: LoadedMeeting, theme: Theme, rendered: dict[int, RenderedReport], published_on: dt.date | None,
               progress: Progress, memo: Memo, prepared: Prepared,
-              keys: dict[int, str]) -> tuple[dict[str, bytes], tuple[int, int]]:
+              pool: Executor | None = None) -> tuple[dict[str, bytes], tuple[int, int]]:
     """Number, furnish and merge one meeting's packs; return every output and the packs' lengths.
 
-    ``keys`` are the report items' render keys (by item number), by which ``memo`` remembers
-    what is made from each report alone (its web page).
+    ``pool`` is this build's own worker pool, if any: the full pack is merged there.
     """
     meeting = loaded.meeting
     notices = prepared.notices
@@ -343,8 +377,6 @@ def _assemble(loaded: LoadedMeeting, theme: Theme, rendered: dict[int, RenderedR
     for public in (True, False):
         if not public and not _has_part_b(loaded):
             packs[False] = packs[True]
-            outputs["full-pack.pdf"] = assemble_pack(loaded, theme, packs[True][0].agenda, packs[True][1], False)
-            progress.advance("merging full-pack.pdf")
             break
         bare: dict[int, tuple[bytes, int, str]] = {}  # item -> (PDF without numbers, pages, stylesheet)
         for item in loaded.items:
@@ -370,9 +402,18 @@ def _assemble(loaded: LoadedMeeting, theme: Theme, rendered: dict[int, RenderedR
         plan = dataclasses.replace(plan, agenda=dataclasses.replace(plan.agenda, pdf=numbered[0]))
         progress.advance("numbering " + ("the public pack" if public else "the full pack"))
         packs[public] = (plan, parts, bare_agenda)
-        name = "public-pack.pdf" if public else "full-pack.pdf"
-        outputs[name] = assemble_pack(loaded, theme, plan.agenda, parts, public)
-        progress.advance(f"merging {name}")
+
+    # The two merges take a second or two each: the full pack's goes to an idle worker of the
+    # pool (when there is one) while this process merges the public pack and makes the rest.
+    full_plan, full_parts, _ = packs[False]
+    full_merge = pack_merge(loaded, theme, full_plan.agenda, full_parts, False)
+    full: Future | None = pool.submit(merge_pdfs, full_merge[0], title=full_merge[1], lang=full_merge[2]) \
+        if pool is not None else None
+    outputs["public-pack.pdf"] = assemble_pack(loaded, theme, packs[True][0].agenda, packs[True][1], True)
+    progress.advance("merging public-pack.pdf")
+    if full is None:
+        outputs["full-pack.pdf"] = merge_pdfs(full_merge[0], title=full_merge[1], lang=full_merge[2])
+        progress.advance("merging full-pack.pdf")
 
     # The standalone agenda: the public pack's agenda (the same layout), numbered on its own.
     public_plan, _, bare_agenda = packs[True]
@@ -381,7 +422,8 @@ def _assemble(loaded: LoadedMeeting, theme: Theme, rendered: dict[int, RenderedR
     outputs["agenda.docx"] = agenda_docx(loaded, theme, public_plan.starts, published_on)
     # The web version: agenda.html and a page per public report item (never a Part B one).
     web = web_pages(loaded, theme, public_plan.starts, published_on, _item_stems(loaded),
-                    public_plan.agenda.pages, public_plan.total, memo, keys)
+                    public_plan.agenda.pages, public_plan.total,
+                    {n: r.web for n, r in rendered.items() if r.web is not None}, memo)
     outputs["agenda.html"] = web.pop("agenda.html")
     progress.advance("agenda")
 
@@ -402,5 +444,8 @@ def _assemble(loaded: LoadedMeeting, theme: Theme, rendered: dict[int, RenderedR
             outputs[f"{stem}.html"] = web.pop(f"{stem}.html")
     if web:  # pragma: no cover - web_pages writes only the pages web_names lists
         raise CabinetReportsError(f"web pages without an item: {', '.join(web)}")
+    if full is not None:
+        outputs["full-pack.pdf"] = wait_for(full)
+        progress.advance("merging full-pack.pdf")
     return outputs, (packs[True][0].total, packs[False][0].total)
 

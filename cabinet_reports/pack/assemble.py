@@ -72,7 +72,19 @@ def assemble_pack(loaded: LoadedMeeting, theme: Theme, agenda: _Agenda, parts: d
     One top-level bookmark per agenda item, in agenda order: an item with papers points at its
     first page (its report's own bookmarks nested); one without, at the agenda page listing it.
     """
-    from ..pdfmerge import MergePart, merge_pdfs
+    from ..pdfmerge import merge_pdfs
+
+    merge, title, lang = pack_merge(loaded, theme, agenda, parts, public)
+    return merge_pdfs(merge, title=title, lang=lang)
+
+
+def pack_merge(loaded: LoadedMeeting, theme: Theme, agenda: _Agenda, parts: dict[int, bytes],
+               public: bool) -> tuple[list, str, str]:
+    """Return what :func:`assemble_pack` merges: the parts, the pack's title and its language.
+
+    Plain data (``MergePart`` holds bytes and strings), so a worker process can do the merge.
+    """
+    from ..pdfmerge import MergePart
 
     ctx = _context(loaded.meeting, theme)
     merge = [MergePart(agenda.pdf, _words(theme, "agenda_bookmark", ctx), keep_outline=False, ours=True)]
@@ -87,7 +99,7 @@ def assemble_pack(loaded: LoadedMeeting, theme: Theme, agenda: _Agenda, parts: d
             target = agenda.anchors.get(f"item-{item.number}", 0)
             merge[-1] = dataclasses.replace(merge[-1], then=merge[-1].then + ((bookmark, target),))
     title_key = "pack_public_title" if public else "pack_full_title"
-    return merge_pdfs(merge, title=_words(theme, title_key, ctx), lang=loaded.meeting.language)
+    return merge, _words(theme, title_key, ctx), loaded.meeting.language
 
 
 def sanitize_pdf(pdf: bytes, title: str, language: str) -> bytes:

@@ -2,7 +2,9 @@
 
 Takes the report items of one or more meetings; gives, for each, a :class:`RenderedReport`:
 its PDF laid out once *without page numbers* (the pack draws them later, see
-:mod:`.furniture`), its page count from that same layout, and its DOCX.
+:mod:`.furniture`), its page count from that same layout, its DOCX, and for a public item the
+draft of its web page (:mod:`.web` puts the pack's shared fonts into it). All are made from
+the one numbered document the worker builds, on the worker, and cached together.
 
 A render runs wherever the executor puts it: in this process (few reports), in a local pool
 of worker processes (``--jobs``), or on any ``concurrent.futures.Executor`` — a Dask cluster's
@@ -24,9 +26,11 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping, Protocol
 
 from ..models import Classification
+from ..renderers.pdf_worker import _usable_cpus
+from ..renderers.html import Draft
 from .cache import Cache, decode, encode
 
-__all__ = ["Progress", "RenderedReport", "ReportJob", "local_pool", "render_report_job", "render_reports"]
+__all__ = ["Progress", "RenderedReport", "ReportJob", "WarmPool", "local_pool", "render_report_job", "render_reports"]
 
 # Below this many renders, a process pool costs more (start-up, imports) than it saves.
 PARALLEL_THRESHOLD = 4
@@ -57,31 +61,44 @@ class ReportJob:
     theme_dir: str | None  # the user's theme folder (None: the built-in theme)
     epoch: str  # the caller's SOURCE_DATE_EPOCH ("" if unset): the moment every date of the render is stamped with
     agenda_item: dict | None = None  # its place on the agenda (load.agenda_item_options): number and stamp
+    web: dict | None = None  # a public item's web page: {"back": [address, text]} of its link to the agenda
 
 
 @dataclass(frozen=True)
 class RenderedReport:
-    """A report item rendered once: PDF without page numbers, its page count, and DOCX."""
+    """A report item rendered once: PDF without page numbers, its page count, DOCX, web page draft."""
 
     pdf: bytes
     pages: int
     docx: bytes
+    web: Draft | None = None  # public items only (ReportJob.web)
 
     def encode(self) -> bytes:
         """Return the bytes the cache stores."""
-        return encode({"pages": self.pages}, {"pdf": self.pdf, "docx": self.docx})
+        meta: dict[str, Any] = {"pages": self.pages}
+        blobs = {"pdf": self.pdf, "docx": self.docx}
+        if self.web is not None:
+            meta["web"] = {"nonce": self.web.nonce, "fonts": list(self.web.fonts), "characters": self.web.characters}
+            blobs["web"] = self.web.html.encode("utf-8")
+        return encode(meta, blobs)
 
     @classmethod
     def decode(cls, payload: bytes) -> RenderedReport:
         """Rebuild from :meth:`encode`'s bytes."""
         meta, blobs = decode(payload)
-        return cls(blobs["pdf"], int(meta["pages"]), blobs["docx"])
+        web = None
+        if "web" in meta:
+            web = Draft(blobs["web"].decode("utf-8"), str(meta["web"]["nonce"]), tuple(meta["web"]["fonts"]),
+                        str(meta["web"]["characters"]))
+        return cls(blobs["pdf"], int(meta["pages"]), blobs["docx"], web)
 
 
 def render_report_job(job: ReportJob) -> RenderedReport:
     """Render one report item (runs in a worker): one layout gives the page count and the PDF."""
     from ..api import build, load_report, render_options, resolve_theme
+    from ..errors import CabinetReportsError
     from ..renderers import get_renderer, source_date
+    from ..renderers.html import draft_page, report_page
     from ..renderers.pdf import layout, write_tagged_pdf
     from .load import _with_classification, for_agenda_item, stamp_document
 
@@ -103,7 +120,13 @@ def render_report_job(job: ReportJob) -> RenderedReport:
         document = layout(doc, theme, render_options(report, page_numbers=False))
         pdf = write_tagged_pdf(document, doc.date)
         docx = get_renderer("docx")(doc, theme, render_options(report))
-        return RenderedReport(pdf, len(document.pages), docx)
+        web = None
+        if job.web is not None:
+            if doc.exempt:  # never HTML of an exempt report (the pack asks only for public items)
+                raise CabinetReportsError(f"{job.path}: a Part B report has no web page")
+            href, text = job.web["back"]
+            web = draft_page(theme, report_page(doc, render_options(report), back=(href, text)))
+        return RenderedReport(pdf, len(document.pages), docx, web)
 
 
 # --------------------------------------------------------------------------- executors
@@ -168,16 +191,68 @@ class _InProcess(Executor):
         return future
 
 
+@dataclass
+class WarmPool:
+    """A local pool started before the reports are loaded, its first worker importing meanwhile.
+
+    A rebuild that finds one report changed used to render it in this process after loading
+    every report: WeasyPrint's import (about 0.6 s) came on top of the loading (about 1.2 s
+    for 40 reports). Started first, a worker imports it on the other CPU while this process
+    loads. The pool then also merges the full pack while this process merges the public one.
+    """
+
+    pool: ProcessPoolExecutor
+    ready: Future  # the first worker's imports
+    used: bool = False  # given work: stop it gently (else at once)
+
+    @classmethod
+    def start(cls, executor: Executor | None, jobs: int | None, reports: int) -> WarmPool | None:
+        """Start one for a pack of ``reports`` report items, if it can pay; else return None.
+
+        It can when the reports are this library's to render (no caller's ``executor``), in
+        worker processes (``jobs`` not 1), on a second CPU, and there are at least
+        PARALLEL_THRESHOLD of them (fewer load too fast for the import to hide behind).
+        """
+        cpus = _usable_cpus()
+        if executor is not None or jobs == 1 or cpus < 2 or reports < PARALLEL_THRESHOLD:
+            return None
+        pool = local_pool(jobs or cpus)
+        return cls(pool, pool.submit(warm_up))
+
+    def use(self) -> ProcessPoolExecutor:
+        """Return the pool, to give it work."""
+        self.used = True
+        return self.pool
+
+    def stop(self, abort: bool) -> None:
+        """Shut the pool down (at once, on ``abort``)."""
+        stop_pool(self.pool, abort)
+
+
+def warm_up() -> None:
+    """Import what a render and a merge need (runs in a new worker)."""
+    from .. import api, pdfmerge  # noqa: F401 - imported for their import time
+    from ..renderers import docx, html, pdf  # noqa: F401
+
+    pdf.warm_up()
+
+
 @contextmanager
-def executor_for(executor: Executor | None, jobs: int | None, work: int) -> Iterator[Executor]:
+def executor_for(executor: Executor | None, jobs: int | None, work: int,
+                 warm: WarmPool | None = None) -> Iterator[Executor]:
     """Yield the executor to render ``work`` reports on: the caller's, a local pool, or this process.
 
-    A caller's executor is used as given and left running. Otherwise ``jobs`` worker processes
-    (default: one per CPU once there are PARALLEL_THRESHOLD renders) in a pool that is shut down
-    afterwards, and stopped at once on an error or a signal.
+    A caller's executor is used as given and left running, and so is a ``warm`` pool (its
+    owner stops it) once its worker is ready or there are enough renders to wait for it.
+    Otherwise ``jobs`` worker processes (default: one per CPU once there are
+    PARALLEL_THRESHOLD renders) in a pool that is shut down afterwards, and stopped at once on
+    an error or a signal.
     """
     if executor is not None:
         yield executor
+        return
+    if warm is not None and (work >= PARALLEL_THRESHOLD or warm.ready.done()):
+        yield warm.use()
         return
     if jobs is None:
         jobs = min(os.cpu_count() or 1, work) if work >= PARALLEL_THRESHOLD else 1
@@ -210,12 +285,13 @@ def wait_for(future: Future) -> Any:
 
 def render_reports(jobs: Mapping[str, ReportJob], cache: Cache | None, executor: Executor | None,
                    workers: int | None, progress: Progress,
-                   meanwhile: Callable[[], None] | None = None) -> dict[str, RenderedReport]:
+                   meanwhile: Callable[[], None] | None = None, warm: WarmPool | None = None) -> dict[str, RenderedReport]:
     """Render every job (keyed by its cache key) once: from the cache, or on the executor.
 
     Identical jobs (the same report in two meetings of a batch) share one key and one render.
     ``meanwhile`` runs in this process once every render is submitted, before waiting for
     them: work that needs no page count is done while the workers lay the reports out.
+    ``warm`` is a pool started before loading (:class:`WarmPool`), used if it is ready.
     """
     done: dict[str, RenderedReport] = {}
     todo = []
@@ -230,7 +306,7 @@ def render_reports(jobs: Mapping[str, ReportJob], cache: Cache | None, executor:
                 pass
         todo.append((key, job))
     if todo:
-        with executor_for(executor, workers, len(todo)) as runner:
+        with executor_for(executor, workers, len(todo), warm) as runner:
             futures = [(key, job, runner.submit(render_report_job, job)) for key, job in todo]
             try:
                 if meanwhile is not None:

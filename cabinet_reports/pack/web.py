@@ -13,13 +13,12 @@ in the same journalled folder switch as every other output.
 - Each public report item's page is the web page of its own numbered document, as
   ``render --format html`` makes it (ids such as ``cr1`` are per document, hence one page per
   item), beside its PDF in ``items/``, with a link back to the agenda page, and numbered as its
-  PDF and DOCX are: the pack's item number and the "Agenda Item N" stamp.
+  PDF and DOCX are: the pack's item number and the "Agenda Item N" stamp. The item's render
+  drafts it (:func:`web_job` says what it needs), on a worker and cached with its PDF and DOCX.
 
 All pages share one font subset (:func:`cabinet_reports.renderers.html.finish_pages`): about
-0.4 s of CPU for the pack instead of for every page. Through the pack's :class:`~.cache.Memo`,
-a rebuild renders again only the pages whose item changed (an item page's draft is remembered
-by its render's cache key) and subsets the fonts again only when the pages show a character
-they did not show before.
+0.4 s of CPU for the pack instead of for every page; through the pack's :class:`~.cache.Memo`,
+a rebuild subsets the fonts again only when the pages show a character they did not before.
 
 **Part B items are never written as HTML**, not even into ``items/part-b/``: their agenda entry
 shows the public title and the Schedule 12A reason only (the public AgendaContent carries
@@ -34,17 +33,14 @@ import json
 import posixpath
 from urllib.parse import quote
 
-from ..api import build, render_options
-from ..errors import CabinetReportsError
-from ..renderers.html import Draft, WebPage, draft_page, finish_pages, font_data, report_page
+from ..renderers.html import Draft, WebPage, draft_page, finish_pages, font_data
 from ..renderers.pdf import created_stamp
 from ..theme import Theme
-from ..meeting import Meeting
 from .cache import Memo
-from .load import LoadedMeeting, PackItem, agenda_item_options, for_agenda_item, stamp_document
+from .load import LoadedMeeting, PackItem
 from .plan import _context, _words, agenda_content
 
-__all__ = ["AGENDA_PAGE", "web_names", "web_pages"]
+__all__ = ["AGENDA_PAGE", "web_job", "web_names", "web_pages"]
 
 AGENDA_PAGE = "agenda.html"
 
@@ -64,16 +60,16 @@ def _href(target: str, page: str) -> str:
 
 
 def web_pages(loaded: LoadedMeeting, theme: Theme, starts: dict[int, tuple[int, int]], published: dt.date | None,
-              stems: dict[int, str], agenda_pages: int, pack_pages: int, memo: Memo | None = None,
-              keys: dict[int, str] | None = None) -> dict[str, bytes]:
-    """Render the agenda page and every public report item's page; return them by output name.
+              stems: dict[int, str], agenda_pages: int, pack_pages: int, drafts: dict[int, Draft],
+              memo: Memo | None = None) -> dict[str, bytes]:
+    """Render the agenda page, finish every public report item's page; return them by output name.
 
     ``starts`` are the public pack's (first, last) pages per item, as on agenda.pdf;
-    ``stems`` name each item's files (``items/05-partnership-strategy``); ``keys`` are the
-    report items' render keys, by which ``memo`` remembers their pages.
+    ``stems`` name each item's files (``items/05-partnership-strategy``); ``drafts`` are the
+    public report items' pages as their renders drafted them (:func:`web_job`). ``memo``
+    remembers the font subsets.
     """
     meeting = loaded.meeting
-    memo = memo or Memo(None, "")
     ctx = _context(meeting, theme)
     agenda = agenda_content(loaded, theme, starts, published, public=True)
     pages: dict[str, Draft] = {}
@@ -85,8 +81,7 @@ def web_pages(loaded: LoadedMeeting, theme: Theme, starts: dict[int, tuple[int, 
             stem = stems[item.number]
             if _has_page(item):
                 links.append((stem + ".html", _words(theme, "agenda_web_page_link", words)))
-                pages[stem + ".html"] = _item_draft(item, meeting, theme, stem + ".html", ctx, memo,
-                                                    (keys or {}).get(item.number))
+                pages[stem + ".html"] = drafts[item.number]
             first, last = starts[item.number]
             links.append((stem + ".pdf", _words(theme, "agenda_web_pdf_link", dict(words, pages=last - first + 1))))
             if item.kind == "report":
@@ -104,35 +99,20 @@ def web_pages(loaded: LoadedMeeting, theme: Theme, starts: dict[int, tuple[int, 
         "created": created_stamp(meeting.date),
     }))
     names = sorted(pages, key=lambda n: (n != AGENDA_PAGE, n))
-    html = finish_pages(theme, [pages[n] for n in names], fonts=_remembered_fonts(memo))
+    html = finish_pages(theme, [pages[n] for n in names], fonts=_remembered_fonts(memo or Memo(None, "")))
     return {name: text.encode("utf-8") for name, text in zip(names, html)}
 
 
-def _item_draft(item: PackItem, meeting: Meeting, theme: Theme, name: str, ctx: dict, memo: Memo,
-                key: str | None) -> Draft:
-    """Return the draft of a public report item's page: remembered by its render's key, or made."""
-    back = (_href(AGENDA_PAGE, name), _words(theme, "agenda_web_back_link", ctx))
-    # The render key covers the report, its logo, its place on the agenda, the theme and the
-    # library; the page adds its name and its link back (the meeting's words).
-    text = json.dumps({"item": key, "name": name, "back": back}) if key else None
-    known = memo.get("web page", text) if text else None
-    if known is not None:
-        meta, blobs = known
-        try:
-            return Draft(blobs["html"].decode("utf-8"), str(meta["nonce"]), tuple(meta["fonts"]),
-                         str(meta["characters"]))
-        except (KeyError, TypeError, UnicodeDecodeError):  # checksummed, so only an older format
-            pass
-    # As the item's PDF and DOCX print it: the pack's item number and the "Agenda Item N" stamp.
-    options = agenda_item_options(item, meeting)
-    doc = stamp_document(build(for_agenda_item(item.report, options), theme), options["stamp"])
-    if item.exempt or doc.exempt:  # pragma: no cover - _has_page admits public items only
-        raise CabinetReportsError(f"item {item.number} is Part B: it has no web page")
-    draft = draft_page(theme, report_page(doc, render_options(item.report), back=back))
-    if text:
-        memo.put("web page", text, {"nonce": draft.nonce, "fonts": list(draft.fonts),
-                                    "characters": draft.characters}, {"html": draft.html.encode("utf-8")})
-    return draft
+def web_job(loaded: LoadedMeeting, theme: Theme, item: PackItem, stems: dict[int, str]) -> dict | None:
+    """Return what a report item's render needs to draft its web page (None: it has none).
+
+    Plain data for :class:`.items.ReportJob` (and its cache key): the page's link back to the
+    agenda. A Part B item gets None, so no HTML of it is ever made.
+    """
+    if not _has_page(item):
+        return None
+    back = _href(AGENDA_PAGE, stems[item.number] + ".html")
+    return {"back": [back, _words(theme, "agenda_web_back_link", _context(loaded.meeting, theme))]}
 
 
 def _remembered_fonts(memo: Memo):
