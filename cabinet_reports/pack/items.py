@@ -318,9 +318,13 @@ def render_reports(jobs: Mapping[str, ReportJob], cache: Cache | None, executor:
                     progress.advance(f"rendering {os.path.basename(job.path)}")
             except BaseException:
                 # The build has failed: renders not started yet must not go on using a caller's
-                # executor (a Dask cluster, a thread pool) after build_pack has returned.
-                for _, _, future in futures:
-                    future.cancel()
+                # executor (a Dask cluster, a thread pool) after build_pack has returned. A pool
+                # of ours is stopped by its owner, which cancels them: cancelled here, before its
+                # workers are terminated, Python 3.11's pool would fail them again in its
+                # manager thread (InvalidStateError printed on the user's terminal).
+                if executor is not None:
+                    for _, _, future in futures:
+                        future.cancel()
                 raise
     elif meanwhile is not None:
         meanwhile()
