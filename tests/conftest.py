@@ -11,6 +11,11 @@ import pytest
 from readers import require
 
 
+# With pytest-xdist (the README runs `-n auto --dist loadfile`) each worker has its own session:
+# its own tmp_path_factory folder, hence its own LibreOffice profile and pack cache folder, and
+# each module runs whole on one worker, so a module-scoped fixture is built once.
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _private_cache_home(tmp_path_factory):
     """Keep every pack cache the tests make (the default is under XDG_CACHE_HOME) out of the user's own."""
@@ -58,17 +63,41 @@ def libreoffice(tmp_path_factory) -> Callable[[Iterable[Path]], list[Path]]:
 
 
 ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_MEETING = ROOT / "examples" / "dudley-2005-cabinet" / "meeting.yaml"
+
+
+# The example meeting pack takes ~5 s to build and several modules read it: they share these two
+# builds (once per session, or per xdist worker). Tests only read them; one that changes files
+# copies the folder first.
+@pytest.fixture(scope="session")
+def example_pack_cli(tmp_path_factory) -> tuple[Path, int, str, str]:
+    """Build the example meeting pack through the command line (default options, the session's
+    cache folder); return its folder, the exit code, stdout and stderr."""
+    from pack_inputs import run_cli
+
+    out = tmp_path_factory.mktemp("example-pack") / "dudley-cabinet"
+    code, stdout, stderr = run_cli("pack", str(EXAMPLE_MEETING), "-o", str(out))
+    return out, code, stdout, stderr
 
 
 @pytest.fixture(scope="session")
-def every_docx(tmp_path_factory) -> dict[str, Path]:
+def example_pack_uncached(tmp_path_factory) -> Path:
+    """Build the example meeting pack through the library, one job and no cache; return its folder."""
+    from cabinet_reports.pack import build_pack
+
+    out = tmp_path_factory.mktemp("example-pack-uncached") / "pack"
+    build_pack(EXAMPLE_MEETING, out, jobs=1, cache=False)
+    return out
+
+
+@pytest.fixture(scope="session")
+def every_docx(tmp_path_factory, example_pack_uncached) -> dict[str, Path]:
     """Write every kind of DOCX the project makes, once per session; return them by name.
 
     Both example reports (YAML), each example theme's report, an exempt report, and the
     example meeting pack's agenda and items/ files, public and Part B.
     """
     from cabinet_reports.api import render_report
-    from cabinet_reports.pack import build_pack
 
     out = tmp_path_factory.mktemp("every-docx")
     found: dict[str, Path] = {}
@@ -79,8 +108,7 @@ def every_docx(tmp_path_factory) -> dict[str, Path]:
                                                      formats=("docx",))["docx"]
     found["exempt"] = render_report(ROOT / "tests" / "golden" / "exempt-with-details" / "report.yaml", out,
                                     name="exempt", formats=("docx",))["docx"]
-    pack = out / "pack"
-    build_pack(ROOT / "examples" / "dudley-2005-cabinet" / "meeting.yaml", pack, jobs=1, cache=False)
+    pack = example_pack_uncached
     found["pack-agenda"] = pack / "agenda.docx"
     for item in sorted((pack / "items").rglob("*.docx")):
         found["pack-" + item.relative_to(pack / "items").with_suffix("").as_posix().replace("/", "-")] = item

@@ -36,10 +36,9 @@ def run_cli(*args: str) -> tuple[int, str, str]:
 
 
 @pytest.fixture(scope="session")
-def pack(tmp_path_factory) -> Path:
-    """Build the example pack once, through the command line."""
-    out = tmp_path_factory.mktemp("pack") / "dudley-cabinet"
-    code, stdout, stderr = run_cli("pack", str(MEETING), "-o", str(out))
+def pack(example_pack_cli) -> Path:
+    """The example pack, built once through the command line (conftest.py)."""
+    out, code, stdout, stderr = example_pack_cli
     assert code == 0, stderr
     assert stderr == ""  # the example is clean: no warnings
     assert "latest publication date: Tuesday 2005-03-08" in stdout

@@ -53,12 +53,9 @@ def small_meeting(folder: Path, reports: dict[str, str], part_b: str | None = No
 
 # --------------------------------------------------------------------------- one layout, numbers drawn
 @pytest.fixture(scope="module")
-def example_pack(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("speed") / "pack"
-    from cabinet_reports.pack import build_pack
-
-    build_pack(EXAMPLE, out, jobs=1, cache=False)
-    return out
+def example_pack(example_pack_uncached) -> Path:
+    """The example pack built with one job and no cache (conftest.py): the reference bytes."""
+    return example_pack_uncached
 
 
 def test_each_report_is_laid_out_once(tmp_path, monkeypatch):

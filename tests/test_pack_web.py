@@ -28,7 +28,6 @@ from readers import normalise, pdfinfo, pdftotext, require
 from test_html_render import AXE_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
-MEETING = ROOT / "examples" / "dudley-2005-cabinet" / "meeting.yaml"
 REPORTS = {"05-partnership-strategy": ROOT / "examples" / "dudley-2005-partnership-strategy" / "report.yaml",
            "06-capital-programme-monitoring-2004-05": ROOT / "examples" / "dudley-2005-cabinet" / "capital-programme.yaml"}
 PUBLIC_TITLE = "Disposal of the Former Highways Depot, Northfield Road"
@@ -37,10 +36,9 @@ PAGE_REF = re.compile(r"Pages? \d+(?: to \d+)?")
 
 
 @pytest.fixture(scope="module")
-def pack(tmp_path_factory) -> Path:
-    """Build the example pack once, through the command line."""
-    out = tmp_path_factory.mktemp("pack-web") / "dudley-cabinet"
-    code, _, stderr = run_cli("pack", str(MEETING), "-o", str(out), "--quiet")
+def pack(example_pack_cli) -> Path:
+    """The example pack, built once through the command line (conftest.py)."""
+    out, code, _, stderr = example_pack_cli
     assert code == 0, stderr
     return out
 

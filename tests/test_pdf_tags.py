@@ -30,7 +30,6 @@ ROOT = Path(__file__).resolve().parent.parent
 JS = Path(__file__).resolve().parent / "js"
 DUDLEY = ROOT / "examples" / "dudley-2005-partnership-strategy" / "report.yaml"
 SALFORD = ROOT / "examples" / "salford-2003-progress-note" / "report.yaml"
-MEETING = ROOT / "examples" / "dudley-2005-cabinet" / "meeting.yaml"
 
 # A small report with what the examples lack: a logo (Figure), a web link long enough to
 # wrap onto a second line, lists nested to (i), a table, and bullets broken by a page break.
@@ -99,13 +98,9 @@ def reports(sample_path, tmp_path_factory) -> dict[str, dict[str, Path]]:
 
 
 @pytest.fixture(scope="module")
-def pack(tmp_path_factory) -> Path:
-    """The example meeting pack, built once through the library."""
-    from cabinet_reports.pack import build_pack
-
-    out = tmp_path_factory.mktemp("pack")
-    build_pack(MEETING, out, jobs=1)
-    return out
+def pack(example_pack_uncached) -> Path:
+    """The example meeting pack, built once through the library (conftest.py)."""
+    return example_pack_uncached
 
 
 def pack_pdfs(pack: Path) -> list[Path]:
