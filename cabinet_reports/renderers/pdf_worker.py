@@ -154,9 +154,17 @@ def _stop(*_: object) -> None:
 
 def _answer(conn, pdf) -> None:
     """Answer each request (a report's HTML) with its PDF bytes or its error, until EOF."""
+    import gc
     import traceback
 
     pdf.warm_up()
+    from . import pdf_tags  # noqa: F401 - pikepdf, for the PDF/UA post-pass: imported while it waits
+
+    # Everything imported so far lives as long as this process: moved out of the collector's
+    # reach, the garbage collections during each layout, and the one that releases the fonts
+    # at the end, walk only the layout's own objects (the collection at the end took 0.06 s
+    # instead of 0.02 s).
+    gc.freeze()
     while True:
         try:
             request = conn.recv()
