@@ -231,7 +231,8 @@ def render_jobs(jobs: Iterable[Job], outdir: str | Path, *, formats: str | Itera
         page = render_html(job.doc, theme, job.options) if html or pdf_worker is not None else None
         pdf_later = None
         if pdf_worker is not None and "pdf" in wanted:
-            pdf_later = pdf_worker.submit(page, theme.dirs, job.doc.date, job.options.asset_dir)
+            pdf_later = pdf_worker.submit(page, theme.dirs, job.doc.date, job.options.asset_dir,
+                                          generation=theme.generation)
         for fmt in wanted:
             target = outdir / f"{job.stem}{suffix(fmt)}"
             # The PDF's place is kept in the order of formats; its bytes come from the worker.

@@ -332,7 +332,7 @@ def _check_json(args: argparse.Namespace) -> int:
     return EXIT_INPUT if failed else EXIT_OK
 
 
-def _watch(args: argparse.Namespace) -> int:
+def _watch(args: argparse.Namespace, own_process: bool = False) -> int:
     from .watch import Preview
 
     def say(line: str) -> None:
@@ -341,12 +341,15 @@ def _watch(args: argparse.Namespace) -> int:
     def warn(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
-    preview = Preview(args.report, args.outdir, formats=args.format, theme_dir=args.theme, say=say, warn=warn)
+    # The PDF worker is this process's to start only when it is make-report itself, as for render.
+    preview = Preview(args.report, args.outdir, formats=args.format, theme_dir=args.theme, say=say, warn=warn,
+                      pdf_worker=own_process)
     say(f"watching {args.report}" + (f" and {args.theme}" if args.theme else "") + " for changes (Ctrl-C to stop)")
-    try:
-        preview.watch()
-    except KeyboardInterrupt:
-        say("stopped watching")
+    with preview:
+        try:
+            preview.watch()
+        except KeyboardInterrupt:
+            say("stopped watching")
     return EXIT_OK
 
 
@@ -385,7 +388,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "pack":
             return _pack(args)
         if args.command == "watch":
-            return _watch(args)
+            return _watch(args, own_process=argv is None)
         if args.command == "new":
             return _new(args)
         if args.command == "schema":

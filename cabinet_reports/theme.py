@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import re
 import string
 import traceback
@@ -350,10 +351,16 @@ def breakable(eval_ctx: jinja2.nodes.EvalContext, text: Any) -> str:
     return breakable_html(str(text), eval_ctx.autoescape)
 
 
+_GENERATIONS = itertools.count(1)
+
+
 class Theme:
     """A resolved theme: its folders (user first, built-in last), config and Jinja environments."""
 
     def __init__(self, user_dir: str | Path | None = None):
+        # Tells a PDF worker process (renderers/pdf_worker.py), which sees only the folders,
+        # that this is a new Theme: its files may have changed since the last one.
+        self.generation = next(_GENERATIONS)
         builtin = builtin_theme_dir()
         self.dirs: list[Path] = []
         if user_dir is not None:
