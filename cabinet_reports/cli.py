@@ -50,6 +50,10 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--print-link-urls", action=argparse.BooleanOptionalAction, default=None,
                         help="print each web link's address after its text in the PDF, for paper "
                              "(default: the theme's print_link_urls setting)")
+    render.add_argument("--no-cache", action="store_true",
+                        help="compile the theme's templates afresh and keep nothing in the user's cache folder "
+                             "(by default compiled templates are kept in ~/.cache/cabinet_reports/templates, "
+                             "readable by you only)")
     render.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
 
     check = sub.add_parser(
@@ -280,7 +284,7 @@ def _render(args: argparse.Namespace, own_process: bool = False) -> int:
         from .api import parse_formats, render_jobs, resolve_theme
 
         formats = parse_formats(args.format)
-        theme = resolve_theme(args.theme)
+        theme = resolve_theme(args.theme, compiled_cache=not args.no_cache)
         jobs = _prepare_all(args.reports, theme)
         written = render_jobs(jobs, args.outdir, formats=formats, theme=theme, html=args.html,
                               print_link_urls=args.print_link_urls, pdf_worker=pdf_worker)
