@@ -76,14 +76,14 @@ class Preview:
             return False
         except BaseException:
             # Ctrl-C (or a bug) in the middle of a render may leave half a reply in the pipe:
-            # the next render must not read it, so this worker goes, and a new one may start.
+            # the next render must not read it, so this worker goes.
             self._stop_worker(now=True)
             raise
         self.say(f"wrote {', '.join(map(str, written))} in {time.perf_counter() - started:.2f} s")
         return True
 
     def close(self) -> None:
-        """Stop the PDF worker process, if one runs; a later render starts another."""
+        """Stop the PDF worker process, if one runs; later renders run in this process."""
         self._stop_worker()
 
     def __enter__(self) -> "Preview":
@@ -93,8 +93,9 @@ class Preview:
         self.close()
 
     def _pdf_worker(self) -> PdfWorker | None:
+        """Return the session's PDF worker, started at the first render, or None to render here."""
         if self._worker is not None and not self._worker.alive():
-            self._stop_worker(now=True)  # it died (killed from outside): start again
+            self._stop_worker(now=True)  # it died (killed from outside)
         if self._worker is None and self._use_worker:
             self._worker = PdfWorker()
         return self._worker
@@ -102,6 +103,9 @@ class Preview:
     def _stop_worker(self, *, now: bool = False) -> None:
         worker, self._worker = self._worker, None
         if worker is not None:
+            # The file watcher's threads run by now: a new worker forked from this process
+            # could inherit a lock one of them holds. The rest of the session renders here.
+            self._use_worker = False
             worker.close(now=now)
 
     def folders(self) -> set[Path]:
