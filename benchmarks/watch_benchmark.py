@@ -5,8 +5,10 @@
     python benchmarks/watch_benchmark.py --report examples/salford-2003-progress-note/report.yaml
 
 Runs :class:`cabinet_reports.watch.Preview` in this process on a temporary copy of the report,
-as `watch` does: one first render (WeasyPrint imported, theme loaded, fonts found), then a
-change to the report saved and rendered again ``--saves`` times with the theme kept warm.
+as `watch` does (with its PDF worker process unless ``--no-worker``; the CPU seconds are this
+process's only, so with the worker they leave the PDF out): one first render (WeasyPrint
+imported, theme loaded, fonts found), then a change to the report saved and rendered again
+``--saves`` times with the theme kept warm.
 Prints the first render and the warm re-renders (median and worst), in wall-clock seconds
 and in CPU seconds of this process (which a busy machine disturbs less), and then the time
 from a save to the new PDF through the real file watcher. A benchmark, not a test: nothing
@@ -44,6 +46,8 @@ def main() -> None:
     parser.add_argument("--report", type=Path, default=DUDLEY)
     parser.add_argument("--saves", type=int, default=5)
     parser.add_argument("--format", default="pdf")
+    parser.add_argument("--no-worker", action="store_true",
+                        help="render in this process, without the PDF worker `make-report watch` keeps")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -51,7 +55,8 @@ def main() -> None:
         shutil.copytree(args.report.parent, folder)
         report = folder / args.report.name
         original = report.read_text(encoding="utf-8")
-        preview = Preview(report, Path(tmp) / "out", formats=args.format, say=lambda _: None, warn=print)
+        preview = Preview(report, Path(tmp) / "out", formats=args.format, say=lambda _: None, warn=print,
+                          pdf_worker=not args.no_worker)
 
         first = timed(lambda: preview.render())
         warm = []
@@ -60,7 +65,7 @@ def main() -> None:
             warm.append(timed(lambda: preview.changed([str(report)])))
         walls, cpus = [w for w, _ in warm], [c for _, c in warm]
         print(f"watch {args.report.relative_to(ROOT) if args.report.is_relative_to(ROOT) else args.report} "
-              f"({args.format}, {os.cpu_count()} CPUs): first render {first[0]:.2f} s ({first[1]:.2f} s CPU); "
+              f"({args.format}, {os.cpu_count()} CPUs, {'no ' if args.no_worker else ''}PDF worker): first render {first[0]:.2f} s ({first[1]:.2f} s CPU); "
               f"warm re-render median {statistics.median(walls):.2f} s ({statistics.median(cpus):.2f} s CPU), "
               f"worst {max(walls):.2f} s over {args.saves} saves")
 
@@ -83,6 +88,7 @@ def main() -> None:
                 latencies.append(time.perf_counter() - started)
         stop.set()
         thread.join(30)
+        preview.close()
         if latencies:
             print(f"save to new output through the file watcher: median {statistics.median(latencies):.2f} s, "
                   f"worst {max(latencies):.2f} s over {len(latencies)} saves")

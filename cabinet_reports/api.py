@@ -63,22 +63,23 @@ def _locate(exc: CabinetReportsError, report: Report) -> CabinetReportsError:
     return exc.located(source.name, source.locate)
 
 
-def resolve_theme(theme: Theme | str | Path | None) -> Theme:
+def resolve_theme(theme: Theme | str | Path | None, *, compiled_cache: bool = False) -> Theme:
     """Return a Theme from a Theme, a theme folder path, or None for the built-in theme.
 
     A folder gives the same Theme object again while none of its files changed, so a process
     that renders many reports (a pack worker, a preview loop) parses theme.yaml, compiles the
-    templates and loads the fonts once.
+    templates and loads the fonts once. ``compiled_cache`` also keeps the compiled templates
+    for the next process, in the user's cache folder (see template_cache.py).
     """
     if isinstance(theme, Theme):
         return theme
     folder = None if theme is None else Path(theme).resolve()
-    return _cached_theme(folder, _theme_stamp(folder))
+    return _cached_theme(folder, _theme_stamp(folder), compiled_cache)
 
 
 @functools.lru_cache(maxsize=8)
-def _cached_theme(folder: Path | None, stamp: tuple) -> Theme:
-    return Theme(folder)
+def _cached_theme(folder: Path | None, stamp: tuple, compiled_cache: bool = False) -> Theme:
+    return Theme(folder, compiled_cache=compiled_cache)
 
 
 def _theme_stamp(folder: Path | None) -> tuple:
@@ -231,7 +232,8 @@ def render_jobs(jobs: Iterable[Job], outdir: str | Path, *, formats: str | Itera
         page = render_html(job.doc, theme, job.options) if html or pdf_worker is not None else None
         pdf_later = None
         if pdf_worker is not None and "pdf" in wanted:
-            pdf_later = pdf_worker.submit(page, theme.dirs, job.doc.date, job.options.asset_dir)
+            pdf_later = pdf_worker.submit(page, theme.dirs, job.doc.date, job.options.asset_dir,
+                                          generation=theme.generation)
         for fmt in wanted:
             target = outdir / f"{job.stem}{suffix(fmt)}"
             # The PDF's place is kept in the order of formats; its bytes come from the worker.

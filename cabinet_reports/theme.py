@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import re
 import string
 import traceback
@@ -31,6 +32,7 @@ from .limits import FILE_BYTES
 from .linebreaks import breakable_html, unbreakable
 from .loader import Source, format_field_path, parse_text
 from .sandbox import Helper, ThemeLoader, ThemeSandbox, decode_theme_text, plain, read_theme_file, theme_file
+from .template_cache import compiled_templates
 from .validation import problems_from
 
 
@@ -350,10 +352,21 @@ def breakable(eval_ctx: jinja2.nodes.EvalContext, text: Any) -> str:
     return breakable_html(str(text), eval_ctx.autoescape)
 
 
+_GENERATIONS = itertools.count(1)
+
+
 class Theme:
     """A resolved theme: its folders (user first, built-in last), config and Jinja environments."""
 
-    def __init__(self, user_dir: str | Path | None = None):
+    def __init__(self, user_dir: str | Path | None = None, *, compiled_cache: bool = False):
+        """Resolve the theme in ``user_dir`` over the built-in one.
+
+        ``compiled_cache`` keeps the compiled templates in the user's cache folder for the next
+        process (template_cache.py; the command line's choice, ``render --no-cache`` refuses it).
+        """
+        # Tells a PDF worker process (renderers/pdf_worker.py), which sees only the folders,
+        # that this is a new Theme: its files may have changed since the last one.
+        self.generation = next(_GENERATIONS)
         builtin = builtin_theme_dir()
         self.dirs: list[Path] = []
         if user_dir is not None:
@@ -366,6 +379,7 @@ class Theme:
         # Both environments come from the sandbox, which owns what a template may see and call.
         self.env = ThemeSandbox(
             loader=ThemeLoader(self.dirs),
+            bytecode_cache=compiled_templates() if compiled_cache else None,
             autoescape=jinja2.select_autoescape(enabled_extensions=("html", "xhtml", "j2"),
                                                 default_for_string=False),
             trim_blocks=True,

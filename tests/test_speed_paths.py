@@ -222,3 +222,74 @@ def test_two_themes_in_one_process_never_share_fonts(small, tmp_path):
         widths[name] = word_width(pdf, "paths.")  # in a regular-weight paragraph
     assert widths["bold-only"] > widths["builtin"] * 1.03  # bold glyphs are wider
     assert widths["builtin again"] == widths["builtin"]
+
+
+def test_a_worker_drops_a_reply_nobody_read_before_the_next_report():
+    """A render that fails after submitting its PDF (its DOCX, say) never reads the reply:
+    in a worker kept for a watch session the next report must get its own PDF, not that one."""
+    from cabinet_reports.renderers.pdf import pdf_from_html
+    from cabinet_reports.renderers.pdf_worker import PdfWorker
+
+    theme, day = resolve_theme(None), dt.date(2026, 1, 14)
+    first, second = ("<html lang='en'><title>T</title><p>" + text + "</p></html>" for text in ("First", "Second"))
+    worker = PdfWorker()
+    try:
+        worker.submit(first, theme.dirs, day, None)  # never read
+        assert worker.submit(second, theme.dirs, day, None)() == pdf_from_html(second, theme, day)
+    finally:
+        worker.close()
+
+
+def test_watch_with_a_pdf_worker_writes_the_same_bytes_and_sees_a_changed_theme_font(small, tmp_path):
+    """`make-report watch` lays PDFs out in a worker kept for the session. A font file of the
+    theme replaced under the same name must reach it, as a new Theme reaches an in-process
+    render (WeasyPrint keeps a loaded @font-face by its URL for as long as its font
+    configuration lives)."""
+    from cabinet_reports.watch import Preview
+
+    builtin = resolve_theme(None)
+    theme_dir = tmp_path / "theme"
+    (theme_dir / "fonts").mkdir(parents=True)
+    regular = theme_dir / "fonts" / "LiberationSans-Regular.ttf"
+    shutil.copy(builtin.find("fonts/LiberationSans-Regular.ttf"), regular)
+    out = tmp_path / "out"
+    outputs = []
+    with Preview(small, out, formats="pdf,docx", theme_dir=theme_dir, say=lambda _: None, warn=print,
+                 pdf_worker=True) as preview:
+        for font in ("LiberationSans-Regular.ttf", "LiberationSans-Bold.ttf"):
+            shutil.copy(builtin.find(f"fonts/{font}"), regular)
+            os.utime(regular, ns=(0, 10**18 + len(outputs)))  # a new time even on a coarse clock
+            preview.changed([str(regular)])
+            pdf = tmp_path / f"{len(outputs)}.pdf"
+            pdf.write_bytes((out / "small.pdf").read_bytes())
+            # The same bytes as an in-process render with the theme as it is now.
+            assert pdf.read_bytes() == render_bytes(load_report(small), "pdf", theme=theme_dir)
+            assert (out / "small.docx").read_bytes() == render_bytes(load_report(small), "docx", theme=theme_dir)
+            outputs.append(word_width(pdf, "paths."))
+        used_worker = preview._worker is not None
+    assert used_worker is (len(os.sched_getaffinity(0)) >= 2)
+    assert outputs[1] > outputs[0] * 1.03  # the bold file, now under the regular name, was used
+
+
+def test_make_report_render_as_a_program_exits_with_its_outputs_and_no_font_folder(small, tmp_path):
+    """`make-report render` exits without the interpreter's teardown: the outputs, the lines
+    it prints and the exit code stay, and WeasyPrint's font folder is still removed, by the
+    worker or (with one CPU, no worker) by this process's atexit handler."""
+    def one_cpu() -> None:
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+
+    for cpus, preexec in (("all", None), ("one", one_cpu)):
+        temp = tmp_path / f"temp-{cpus}"
+        temp.mkdir()
+        env = dict(os.environ, TMPDIR=str(temp),
+                   PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+        out = tmp_path / f"out-{cpus}"
+        run = subprocess.run([sys.executable, "-m", "cabinet_reports", "render", str(small), "-o", str(out)],
+                             cwd=tmp_path, env=env, capture_output=True, text=True, preexec_fn=preexec)
+        assert (run.returncode, run.stderr) == (0, ""), cpus
+        assert run.stdout.splitlines() == [f"wrote {out / 'small.pdf'}", f"wrote {out / 'small.docx'}"]
+        assert (out / "small.pdf").read_bytes() == render_bytes(load_report(small), "pdf")
+        assert list(temp.iterdir()) == [], cpus
+        bad = subprocess.run([sys.executable, "-m", "cabinet_reports", "render", "missing.yaml", "-o", str(out)],
+                             cwd=tmp_path, env=env, capture_output=True, text=True, preexec_fn=preexec)
+        assert (bad.returncode, bad.stderr) == (2, "make-report: error: missing.yaml: file not found\n")

@@ -279,9 +279,11 @@ class ThemeFiles:
     """
 
     dirs: tuple[Path, ...]
+    generation: int = 0  # the Theme's: a changed theme gets fonts of its own
 
 
 @functools.lru_cache(maxsize=8)
-def theme_files(dirs: tuple[Path, ...]) -> ThemeFiles:
-    """Return one ThemeFiles per set of folders, so its font configuration is reused."""
-    return ThemeFiles(tuple(dirs))
+def theme_files(dirs: tuple[Path, ...], generation: int = 0) -> ThemeFiles:
+    """Return one ThemeFiles per set of folders and theme generation, so its font
+    configuration is reused until the theme changes."""
+    return ThemeFiles(tuple(dirs), generation)
