@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import sys
 from concurrent.futures import Executor, Future
 from pathlib import Path
 
@@ -387,3 +388,30 @@ def test_no_warm_pool_for_a_few_reports_one_job_or_a_callers_executor():
     assert WarmPool.start(None, None, 3) is None  # loads too fast for an import to hide behind
     assert WarmPool.start(None, 1, 40) is None  # --jobs 1: this process renders
     assert WarmPool.start(RecordingExecutor(), None, 40) is None  # the caller's executor renders
+
+
+def test_a_rebuild_on_the_pool_lays_nothing_out_in_the_builds_own_process(tmp_path):
+    """Changed reports render on the warm pool's workers (four of them: enough to wait for its
+    worker; a 40-report meeting loads for longer than the worker imports, so one changed report
+    goes there too); the footer boxes, the Part B notice, the agenda and the number strips come
+    from the cache: the build's own process never imports WeasyPrint (0.6 s or more on the
+    rebuild's critical path)."""
+    meeting = small_meeting(tmp_path, {n: f"Text of report {n}." for n in "abcd"}, part_b="d")
+    script = ("import sys\nfrom cabinet_reports.pack import build_pack, items\n"
+              "items._usable_cpus = lambda: 2\n"
+              f"build_pack({str(meeting)!r}, {str(tmp_path / 'out')!r}, cache={str(tmp_path / 'cache')!r})\n"
+              "print('weasyprint' in sys.modules)\n")
+    env = {**__import__("os").environ, "PYTHONPATH": str(ROOT)}
+    first = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+    assert first.stdout.split() == ["True"]  # the first build lays out the agenda, notices and strips
+    for name in "abcd":
+        report = tmp_path / f"{name}.yaml"
+        report.write_text(report.read_text(encoding="utf-8").replace(f"Text of report {name}.",
+                                                                     f"Text of report {name}, changed."), encoding="utf-8")
+    again = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+    assert again.stdout.split() == ["False"], again.stderr
+    fresh = tmp_path / "fresh"
+    from cabinet_reports.pack import build_pack
+
+    build_pack(meeting, fresh, jobs=1, cache=False)
+    assert outputs(tmp_path / "out") == outputs(fresh)

@@ -122,14 +122,23 @@ def _strip_html(theme: Theme, stylesheet: str, footer: str, keyword: str | None)
 _FOOTER_BOXES: dict[str, tuple[str | None, tuple[float, float]]] = {}
 
 
-def footer_box(theme: Theme, stylesheet: str) -> tuple[str | None, tuple[float, float]]:
+def footer_box(theme: Theme, stylesheet: str, memo: Memo | None = None) -> tuple[str | None, tuple[float, float]]:
     """Return the margin box the theme prints ``footer_css`` in (None: none), and the page size.
 
     Found by laying out one page with a marker as the footer and looking for it among the
-    page's margin boxes (WeasyPrint's box tree). Remembered per stylesheet text.
+    page's margin boxes (WeasyPrint's box tree). Remembered per stylesheet text, in this
+    process and in ``memo``: a rebuild whose page counts did not change then lays nothing out
+    in the build's own process, which need not import WeasyPrint at all (0.6 s or more).
     """
     html = _strip_html(theme, stylesheet, _MARKER, None)
     key = hashlib.sha256(html.encode("utf-8")).hexdigest()
+    known = memo.get("footer box", html) if memo is not None and key not in _FOOTER_BOXES else None
+    if known is not None:
+        try:
+            keyword, size = known[0]["keyword"], known[0]["size"]
+            _FOOTER_BOXES[key] = (None if keyword is None else str(keyword), (float(size[0]), float(size[1])))
+        except (KeyError, TypeError, IndexError, ValueError):  # checksummed, so only an older format
+            pass
     if key not in _FOOTER_BOXES:
         from weasyprint.formatting_structure import boxes
 
@@ -146,6 +155,9 @@ def footer_box(theme: Theme, stylesheet: str) -> tuple[str | None, tuple[float, 
                              "draw it in one top or bottom margin box (@bottom-center, @top-right …)")
         # WeasyPrint's page size is in CSS pixels; PDF points are 3/4 of one.
         _FOOTER_BOXES[key] = (found[0] if found else None, (page.width * 0.75, page.height * 0.75))
+        if memo is not None:
+            keyword, size = _FOOTER_BOXES[key]
+            memo.put("footer box", html, {"keyword": keyword, "size": list(size)}, {})
     return _FOOTER_BOXES[key]
 
 
@@ -175,7 +187,7 @@ class _Strip:
         """Lay out the strip for ``lines`` (or find it in ``memo``); None when the theme prints no numbers."""
         import pikepdf
 
-        keyword, size = footer_box(theme, stylesheet)
+        keyword, size = footer_box(theme, stylesheet, memo)
         if keyword is None or not lines:
             return None
         html = _strip_html(theme, stylesheet, "\n".join(lines), keyword)

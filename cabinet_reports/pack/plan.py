@@ -274,8 +274,8 @@ def prepare_assembly(loaded: LoadedMeeting, theme: Theme, published: dt.date | N
     from .furniture import footer_box
 
     for stylesheet in ["agenda.css"] + (["style.css"] if any(it.kind == "report" for it in loaded.items) else []):
-        footer_box(theme, stylesheet)
-    notices = {it.number: render_notice(loaded, it, theme) for it in loaded.items if it.exempt and it.has_papers}
+        footer_box(theme, stylesheet, memo)
+    notices = {it.number: render_notice(loaded, it, theme, memo) for it in loaded.items if it.exempt and it.has_papers}
     guess = _lay_out(loaded, theme, _agenda_html(loaded, theme, None, published), memo or Memo(None, ""))[0]
     return Prepared(notices, guess)
 
@@ -299,7 +299,18 @@ def _notice_html(loaded: LoadedMeeting, item: PackItem, theme: Theme) -> str:
     })
 
 
-def render_notice(loaded: LoadedMeeting, item: PackItem, theme: Theme) -> tuple[bytes, int]:
-    """Render the public notice that replaces a Part B item: its PDF (no page numbers), pages."""
-    document = layout_html(_notice_html(loaded, item, theme), theme, loaded.meeting.date)
-    return write_tagged_pdf(document, loaded.meeting.date), len(document.pages)
+def render_notice(loaded: LoadedMeeting, item: PackItem, theme: Theme,
+                  memo: Memo | None = None) -> tuple[bytes, int]:
+    """Render the public notice that replaces a Part B item: its PDF (no page numbers), pages.
+
+    Remembered in ``memo`` by its HTML (only public wording: its public title and reason).
+    """
+    html = _notice_html(loaded, item, theme)
+    known = memo.get("notice", html) if memo is not None else None
+    if known is not None and "pdf" in known[1] and isinstance(known[0].get("pages"), int):
+        return known[1]["pdf"], known[0]["pages"]
+    document = layout_html(html, theme, loaded.meeting.date)
+    pdf, pages = write_tagged_pdf(document, loaded.meeting.date), len(document.pages)
+    if memo is not None:
+        memo.put("notice", html, {"pages": pages}, {"pdf": pdf})
+    return pdf, pages
