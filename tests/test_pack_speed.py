@@ -368,8 +368,8 @@ def test_a_pack_of_several_reports_renders_and_merges_on_its_own_warm_pool(tmp_p
 
     start = items.WarmPool.start.__func__
 
-    def spied(cls, executor, jobs, reports):
-        warm = start(cls, executor, jobs, reports)
+    def spied(cls, executor, jobs, reports, theme_dir=None):
+        warm = start(cls, executor, jobs, reports, theme_dir)
         assert warm is not None, "four report items and two CPUs: a warm pool"
         return items.WarmPool(Spy(warm.pool), warm.ready)
 

@@ -231,7 +231,8 @@ def _build(pairs: list[tuple[Path, Path]], outdir: Path, *, theme, published_on,
     for _, folder in pairs:
         check_folder(folder)
     # Started before the reports load, so that its first worker imports WeasyPrint meanwhile.
-    warm = WarmPool.start(executor, jobs, sum(_report_items(path) for path, _ in pairs))
+    warm = WarmPool.start(executor, jobs, sum(_report_items(path) for path, _ in pairs),
+                          str(theme.dirs[0]) if len(theme.dirs) > 1 else None)
     try:
         meetings = _make(pairs, outdir, theme, published_on, progress, jobs, warn, executor, store, strict, warm)
     except BaseException:

@@ -208,22 +208,24 @@ class WarmPool:
     """
 
     pool: ProcessPoolExecutor
-    ready: Future  # the first worker's imports
+    ready: Future  # the first worker's warm-up (see warm_up)
     used: bool = False  # given work: stop it gently (else at once)
 
     @classmethod
-    def start(cls, executor: Executor | None, jobs: int | None, reports: int) -> WarmPool | None:
+    def start(cls, executor: Executor | None, jobs: int | None, reports: int,
+              theme_dir: str | None = None) -> WarmPool | None:
         """Start one for a pack of ``reports`` report items, if it can pay; else return None.
 
         It can when the reports are this library's to render (no caller's ``executor``), in
         worker processes (``jobs`` not 1), on a second CPU, and there are at least
         PARALLEL_THRESHOLD of them (fewer load too fast for the import to hide behind).
+        ``theme_dir`` is the user's theme folder (None: the built-in theme), warmed up too.
         """
         cpus = _usable_cpus()
         if executor is not None or jobs == 1 or cpus < 2 or reports < PARALLEL_THRESHOLD:
             return None
         pool = local_pool(jobs or cpus)
-        return cls(pool, pool.submit(warm_up))
+        return cls(pool, pool.submit(warm_up, theme_dir))
 
     def use(self) -> ProcessPoolExecutor:
         """Return the pool, to give it work."""
@@ -235,12 +237,22 @@ class WarmPool:
         stop_pool(self.pool, abort)
 
 
-def warm_up() -> None:
-    """Import what a render and a merge need (runs in a new worker)."""
-    from .. import api, pdfmerge  # noqa: F401 - imported for their import time
+def warm_up(theme_dir: str | None = None) -> None:
+    """Make a new worker ready to render: imports, the theme, a first layout (runs in the worker).
+
+    A worker's first render used to pay for more than imports: the theme (theme.yaml, the
+    templates), fontconfig and Pango's first use of the theme's fonts, python-docx's reference
+    file — about as much again as the render itself.
+    """
+    from .. import docx_tools, pdfmerge  # noqa: F401 - imported for their import time
+    from ..api import resolve_theme
     from ..renderers import docx, html, pdf  # noqa: F401
+    from .furniture import footer_box
 
     pdf.warm_up()
+    theme = resolve_theme(theme_dir)
+    footer_box(theme, "style.css")  # one page laid out with the theme's stylesheet and fonts
+    docx_tools.open_reference(theme.find("reference.docx"))
 
 
 @contextmanager
@@ -249,7 +261,8 @@ def executor_for(executor: Executor | None, jobs: int | None, work: int,
     """Yield the executor to render ``work`` reports on: the caller's, a local pool, or this process.
 
     A caller's executor is used as given and left running, and so is a ``warm`` pool (its
-    owner stops it) once its worker is ready or there are enough renders to wait for it.
+    owner stops it): started before the reports were loaded, its worker is ahead of this
+    process, which would have to import WeasyPrint and lay out a first page from cold.
     Otherwise ``jobs`` worker processes (default: one per CPU once there are
     PARALLEL_THRESHOLD renders) in a pool that is shut down afterwards, and stopped at once on
     an error or a signal.
@@ -257,7 +270,7 @@ def executor_for(executor: Executor | None, jobs: int | None, work: int,
     if executor is not None:
         yield executor
         return
-    if warm is not None and (work >= PARALLEL_THRESHOLD or warm.ready.done()):
+    if warm is not None:
         yield warm.use()
         return
     if jobs is None:
@@ -297,7 +310,7 @@ def render_reports(jobs: Mapping[str, ReportJob], cache: Cache | None, executor:
     Identical jobs (the same report in two meetings of a batch) share one key and one render.
     ``meanwhile`` runs in this process once every render is submitted, before waiting for
     them: work that needs no page count is done while the workers lay the reports out.
-    ``warm`` is a pool started before loading (:class:`WarmPool`), used if it is ready.
+    ``warm`` is a pool started before loading (:class:`WarmPool`), used if there is one.
     """
     done: dict[str, RenderedReport] = {}
     todo = []
