@@ -18,7 +18,9 @@ The pipeline, one module a stage:
 2. :mod:`.items` — **render each report once**, without page numbers, on an executor (this
    process, ``--jobs`` worker processes, or a Dask cluster) and through :mod:`.cache`: a
    report whose inputs have not changed since the last build is not rendered again. That one
-   layout gives both its PDF and its page count; its DOCX is rendered beside it.
+   layout gives both its PDF and its page count; its DOCX and (public items) its web page's
+   draft are made beside it. The local pool is started before stage 1 for a meeting of four
+   or more reports (:class:`.items.WarmPool`), so its first worker is ready when they are.
 3. :mod:`.plan` — **number the pack.** From the page counts, every item's pages and the
    agenda's page references follow; the agenda is laid out until its own length is stable.
    A Part B item's public notice is laid out once, without page numbers, like the agenda.
@@ -29,8 +31,9 @@ The pipeline, one module a stage:
    content, looking exactly as the theme's own footer does (attached PDFs get a stamp, as
    supplied pages have no footer to match); :func:`cabinet_reports.pdfmerge.merge_pdfs` keeps
    every part's tags; one bookmark per item, each report's own bookmarks nested; procedural
-   items get a bookmark to their entry on the agenda. :mod:`.web` writes the web agenda and the
-   public reports' web pages from the same agenda wording and numbered documents.
+   items get a bookmark to their entry on the agenda; with a local pool, the full pack merges on
+   a worker beside the public one. :mod:`.web` writes the web agenda and finishes the public
+   reports' web pages (their drafts from stage 2) with one shared font subset.
 5. This module — **write** every output as one set with :func:`cabinet_reports.atomic.write_folder`:
    staged in a hidden folder, switched over through a journal (a killed run's switch is
    completed by the next run), and recorded in ``OUTDIR/.make-report-manifest.json`` so that
