@@ -200,10 +200,12 @@ def merge_pdfs(
         src.close()
 
     # Entries that follow a part may point at any page, even a later part's: add them now.
-    for position, title, page in reversed(extra_entries):
+    # (Not named "title": that is the pack's own, set below; the loop once overwrote it with the
+    # last entry's, so a pack opening with "Apologies" was titled "1. Apologies for absence".)
+    for position, entry, page in reversed(extra_entries):
         if not 0 <= page < len(out.pages):
-            raise ValueError(f"bookmark {title!r} points at page {page + 1} of {len(out.pages)}")
-        outline_items.insert(position, pikepdf.OutlineItem(title, page))
+            raise ValueError(f"bookmark {entry!r} points at page {page + 1} of {len(out.pages)}")
+        outline_items.insert(position, pikepdf.OutlineItem(entry, page))
 
     _finish_catalog(out, doc_elem, parent_tree, next_key, dests, id_tree, role_map, class_map)
     with out.open_outline() as pack_outline:

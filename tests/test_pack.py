@@ -258,6 +258,16 @@ def _struct_pages(path: Path) -> set[int]:
     return reached
 
 
+@pytest.mark.parametrize("name, title", [
+    ("public-pack.pdf", "Cabinet, Wednesday 16th March 2005: public reports pack"),
+    ("full-pack.pdf", "Cabinet, Wednesday 16th March 2005: full reports pack including Part B items (not for publication)"),
+])
+def test_each_pack_is_titled_as_the_theme_words_it(pack, name, title):
+    # A reader shows the title (DisplayDocTitle) in place of the file name: it once read
+    # "1. Apologies for absence", the bookmark of the first procedural item.
+    assert pdfinfo(pack / name)["Title"] == title
+
+
 def test_public_pack_is_tagged_and_its_structure_reaches_every_item(pack):
     path = pack / "public-pack.pdf"
     info = pdfinfo(path)
