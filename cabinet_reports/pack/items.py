@@ -199,12 +199,13 @@ class _InProcess(Executor):
 
 @dataclass
 class WarmPool:
-    """A local pool started before the reports are loaded, its first worker importing meanwhile.
+    """A local pool started before the reports are loaded, its first worker warming up meanwhile.
 
     A rebuild that finds one report changed used to render it in this process after loading
-    every report: WeasyPrint's import (about 0.6 s) came on top of the loading (about 1.2 s
-    for 40 reports). Started first, a worker imports it on the other CPU while this process
-    loads. The pool then also merges the full pack while this process merges the public one.
+    every report: WeasyPrint's import and a cold first layout (:func:`warm_up` says what)
+    came on top of the loading (1.2-2.7 s for 40 reports). Started first, a worker does them
+    on the other CPU while this process loads. The pool then also merges the full pack while
+    this process merges the public one.
     """
 
     pool: ProcessPoolExecutor
