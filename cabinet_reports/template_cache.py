@@ -6,8 +6,8 @@ directory, ``$XDG_CACHE_HOME/cabinet_reports/templates/<compiler>/`` (else
 Windows), or None when there is no such folder to use. Compiling the theme's report templates
 took about 0.1 s of every command that rendered; loading them compiled takes a few milliseconds.
 
-Only the command line uses it (``render`` and ``watch``, unless ``--no-cache``): a Python
-program calling the library writes nothing outside its output folder.
+Only ``make-report render`` uses it (unless ``--no-cache``): a Python program calling the
+library, ``watch`` and ``pack`` write nothing of it.
 
 What keeps it as strong as compiling afresh:
 
@@ -84,7 +84,33 @@ def compiled_templates() -> jinja2.BytecodeCache | None:
             return None
         if st.st_mode & 0o077:
             return None  # someone else could write code here for this user to run
+        if not _safe_parents(folder):
+            return None
     return _Templates(str(folder))
+
+
+def _safe_parents(folder: Path) -> bool:
+    """Return True when no other user can replace ``folder``: every folder above it is this
+    user's or root's, and writable by nobody else (or sticky, as /tmp is).
+
+    Otherwise another user could rename the checked folder away after the check and put one of
+    their own, full of compiled code for this user to load, in its place.
+    """
+    for parent in folder.parents:
+        try:
+            st = os.lstat(parent)
+        except OSError:
+            return False
+        if stat.S_ISLNK(st.st_mode):
+            try:
+                st = os.stat(parent)
+            except OSError:
+                return False
+        if st.st_uid not in (0, os.getuid()):
+            return False
+        if st.st_mode & 0o022 and not st.st_mode & stat.S_ISVTX:
+            return False
+    return True
 
 
 class _Templates(FileSystemBytecodeCache):

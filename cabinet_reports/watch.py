@@ -27,7 +27,7 @@ from typing import Callable, Iterable
 
 from .api import parse_formats, prepare, render_jobs, resolve_theme
 from .errors import CabinetReportsError, InputError, Problem
-from .renderers.pdf_worker import PdfWorker, worker_helps
+from .renderers.pdf_worker import PdfWorker, WorkerStopped, worker_helps
 from .theme import Theme
 
 
@@ -65,7 +65,14 @@ class Preview:
             worker = self._pdf_worker()  # started first: a new one imports WeasyPrint meanwhile
             job = prepare(self.path, self.theme)
             self.logo = job.options.logo
-            written = render_jobs([job], self.outdir, formats=self.formats, theme=self.theme, pdf_worker=worker)
+            try:
+                written = render_jobs([job], self.outdir, formats=self.formats, theme=self.theme, pdf_worker=worker)
+            except WorkerStopped:
+                # Killed from outside (or out of memory) mid-render: the session goes on in this
+                # process, and this render is done again here.
+                self._stop_worker(now=True)
+                self._use_worker = False
+                written = render_jobs([job], self.outdir, formats=self.formats, theme=self.theme)
         except CabinetReportsError as exc:
             for line in exc.lines():
                 self.warn(f"make-report: error: {line}")

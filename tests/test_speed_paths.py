@@ -271,6 +271,33 @@ def test_watch_with_a_pdf_worker_writes_the_same_bytes_and_sees_a_changed_theme_
     assert outputs[1] > outputs[0] * 1.03  # the bold file, now under the regular name, was used
 
 
+def test_watch_goes_on_in_process_when_its_pdf_worker_is_killed_mid_render(small, tmp_path, monkeypatch):
+    """A worker killed from outside (or by the out-of-memory killer) while it lays a PDF out:
+    the render is done again in this process and the session goes on, instead of ending with an
+    internal error."""
+    import signal
+
+    from cabinet_reports.renderers import pdf_worker
+    from cabinet_reports.watch import Preview
+
+    monkeypatch.setattr(pdf_worker, "_usable_cpus", lambda: 2)
+    submit = pdf_worker.PdfWorker.submit
+
+    def killed_after_sending(self, *args, **kwargs):
+        receive = submit(self, *args, **kwargs)
+        os.kill(self._process.pid, signal.SIGKILL)
+        self._process.join(10)
+        return receive
+
+    monkeypatch.setattr(pdf_worker.PdfWorker, "submit", killed_after_sending)
+    out = tmp_path / "out"
+    with Preview(small, out, formats="pdf,docx", say=lambda _: None, warn=print, pdf_worker=True) as preview:
+        assert preview.render()
+        assert (out / "small.pdf").read_bytes() == render_bytes(load_report(small), "pdf")
+        assert preview.render()  # the session goes on, in this process
+        assert preview._worker is None
+
+
 def test_make_report_render_as_a_program_exits_with_its_outputs_and_no_font_folder(small, tmp_path):
     """`make-report render` exits without the interpreter's teardown: the outputs, the lines
     it prints and the exit code stay, and WeasyPrint's font folder is still removed, by the

@@ -121,3 +121,19 @@ def test_a_library_caller_keeps_nothing(tmp_path):
     api._cached_theme.cache_clear()
     api.render_report(DUDLEY, tmp_path / "out", formats="pdf")
     assert not (Path(os.environ["XDG_CACHE_HOME"]) / FOLDER).exists()
+
+
+def test_a_folder_under_one_others_can_write_to_is_never_used(tmp_path, monkeypatch):
+    """Another user who can write to a folder above it could swap the checked folder for one of
+    their own after the check: the cache is then not used at all."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(shared / "cache"))
+    assert compiled_templates() is not None  # an owner-only path is used
+    shared.chmod(0o777)  # writable by anyone, and not sticky
+    try:
+        assert compiled_templates() is None
+        shared.chmod(0o777 | stat.S_ISVTX)  # sticky, as /tmp: nobody may rename another's folder
+        assert compiled_templates() is not None
+    finally:
+        shared.chmod(0o700)

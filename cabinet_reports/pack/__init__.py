@@ -414,6 +414,7 @@ def _assemble(loaded: LoadedMeeting, theme: Theme, rendered: dict[int, RenderedR
     full: Future | None = pool.submit(merge_pdfs, full_merge[0], title=full_merge[1], lang=full_merge[2]) \
         if pool is not None else None
     outputs["public-pack.pdf"] = assemble_pack(loaded, theme, packs[True][0].agenda, packs[True][1], True)
+    outputs["full-pack.pdf"] = b""  # its place in the order of outputs, pool or not; filled in below
     progress.advance("merging public-pack.pdf")
     if full is None:
         outputs["full-pack.pdf"] = merge_pdfs(full_merge[0], title=full_merge[1], lang=full_merge[2])

@@ -33,7 +33,10 @@ def agenda_docx(loaded: LoadedMeeting, theme: Theme, starts: dict[int, tuple[int
     from .. import docx_tools as dt_tools
 
     doc = dt_tools.open_reference(theme.find("reference.docx"))
-    styles = {s.name: s for s in doc.styles}
+    styles: dict[str, object] = {}
+    for found in doc.styles:  # paragraph styles, the first of each name, as python-docx finds a name
+        if found.type == WD_STYLE_TYPE.PARAGRAPH:
+            styles.setdefault(found.name, found)
     default = doc.styles.default(WD_STYLE_TYPE.PARAGRAPH)
 
     def style(*names: str):
@@ -114,13 +117,15 @@ def _details_table(doc, details: list[tuple[str, str]], caption: str, styles: di
     Row labels in the first column (tblLook firstColumn, grey, bold); no header row: the table
     has none, so neither w:tblHeader nor tblLook firstRow. Its border sits on the text margin.
     """
+    from docx.enum.style import WD_STYLE_TYPE
+
     from .. import docx_tools
     from ..renderers.docx import details_widths
     from ..document import DetailRow
 
     table = doc.add_table(rows=0, cols=2)
-    if "Table Grid" in styles:
-        table.style = styles["Table Grid"]
+    if any(s.name == "Table Grid" and s.type == WD_STYLE_TYPE.TABLE for s in doc.styles):
+        table.style = "Table Grid"
     for label, value in details:
         head, cell = table.add_row().cells
         for paragraph, name in ((head.paragraphs[0], "Table Header"), (cell.paragraphs[0], "Table Text")):

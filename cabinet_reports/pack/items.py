@@ -319,7 +319,10 @@ def render_reports(jobs: Mapping[str, ReportJob], cache: Cache | None, executor:
         payload = cache.get(key) if cache is not None else None
         if payload is not None:
             try:
-                done[key] = RenderedReport.decode(payload)
+                found = RenderedReport.decode(payload)
+                if (found.web is None) != (job.web is None):  # a web page wanted exactly for public items
+                    raise ValueError("a render without the web page its job asks for")
+                done[key] = found
                 progress.advance(f"reusing {os.path.basename(job.path)}")
                 continue
             except (ValueError, KeyError, TypeError):  # checksummed, so only an older format

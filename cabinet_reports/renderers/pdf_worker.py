@@ -29,6 +29,10 @@ from typing import Callable, Iterable, Iterator, Sequence
 from ..errors import CabinetReportsError
 
 
+class WorkerStopped(RuntimeError):
+    """The worker process is gone (killed from outside, or out of memory) before it replied."""
+
+
 class PdfWorker:
     """One worker process; ``submit`` a report's HTML, then call what it returns for the PDF."""
 
@@ -65,7 +69,10 @@ class PdfWorker:
             with contextlib.suppress(CabinetReportsError, RuntimeError):
                 self._receive()
         self._used = True
-        self._conn.send((html, tuple(dirs), generation, day, asset_dir))
+        try:
+            self._conn.send((html, tuple(dirs), generation, day, asset_dir))
+        except (BrokenPipeError, ConnectionError) as exc:
+            raise WorkerStopped(f"the PDF worker process stopped (exit code {self._process.exitcode})") from exc
         self._pending = True
         return self._receive
 
@@ -77,7 +84,7 @@ class PdfWorker:
         try:
             reply = self._conn.recv()
         except (EOFError, ConnectionError):
-            raise RuntimeError(f"the PDF worker process stopped (exit code {self._process.exitcode})") from None
+            raise WorkerStopped(f"the PDF worker process stopped (exit code {self._process.exitcode})") from None
         self._pending = False
         if reply[0] == "pdf":
             return reply[1]
