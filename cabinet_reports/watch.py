@@ -70,8 +70,7 @@ class Preview:
             except WorkerStopped:
                 # Killed from outside (or out of memory) mid-render: the session goes on in this
                 # process, and this render is done again here.
-                self._stop_worker(now=True)
-                self._use_worker = False
+                self._stop_worker(now=True)  # and renders no more in a worker
                 written = render_jobs([job], self.outdir, formats=self.formats, theme=self.theme)
         except CabinetReportsError as exc:
             for line in exc.lines():

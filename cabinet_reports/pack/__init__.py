@@ -73,7 +73,7 @@ from .items import Progress, RenderedReport, ReportJob, WarmPool, _NoProgress, r
 from .load import LoadedMeeting, PackItem, agenda_item_options, load_meeting
 from .plan import (AgendaContent, AgendaEntry, Prepared, agenda_content, number_pack, prepare_assembly,
                    publication_warnings)
-from .web import web_job, web_names, web_pages
+from .web import web_jobs, web_names, web_pages
 
 __all__ = ["AgendaContent", "AgendaEntry", "CACHE_FOLDER", "PackItem", "PackResult", "Progress", "agenda_content",
            "agenda_docx", "build_pack", "build_packs", "load_meeting", "LoadedMeeting", "publication_warnings"]
@@ -234,8 +234,7 @@ def _build(pairs: list[tuple[Path, Path]], outdir: Path, *, theme, published_on,
     for _, folder in pairs:
         check_folder(folder)
     # Started before the reports load, so that its first worker imports WeasyPrint meanwhile.
-    warm = WarmPool.start(executor, jobs, sum(_report_items(path) for path, _ in pairs),
-                          str(theme.dirs[0]) if len(theme.dirs) > 1 else None)
+    warm = WarmPool.start(executor, jobs, sum(_report_items(path) for path, _ in pairs), _user_theme_dir(theme))
     try:
         meetings = _make(pairs, outdir, theme, published_on, progress, jobs, warn, executor, store, strict, warm)
     except BaseException:
@@ -254,6 +253,11 @@ def _build(pairs: list[tuple[Path, Path]], outdir: Path, *, theme, published_on,
     if store is not None:
         store.prune()
     return results
+
+
+def _user_theme_dir(theme: Theme) -> str | None:
+    """Return the user's theme folder, as a worker is told it (None: the built-in theme alone)."""
+    return str(theme.dirs[0]) if len(theme.dirs) > 1 else None
 
 
 def _report_items(meeting_path: Path) -> int:
@@ -283,8 +287,7 @@ def _make(pairs: list[tuple[Path, Path]], outdir: Path, theme: Theme, published_
     jobs_by_key: dict[str, ReportJob] = {}
     for m in meetings:
         attachments = []
-        stems = _item_stems(m.loaded)
-        webs = {it.number: web_job(m.loaded, theme, it, stems) for it in m.loaded.items if it.kind == "report"}
+        webs = web_jobs(m.loaded, theme, _item_stems(m.loaded))
         for item in m.loaded.items:
             if item.kind == "report":
                 m.keys[item.number] = item_key(item.path, render_options(item.report).logo,
@@ -304,7 +307,7 @@ def _make(pairs: list[tuple[Path, Path]], outdir: Path, theme: Theme, published_
             if item.kind == "report":
                 jobs_by_key[m.keys[item.number]] = ReportJob(
                     str(item.path), item.report.classification.model_dump(mode="json"),
-                    str(theme.dirs[0]) if len(theme.dirs) > 1 else None, _epoch(),
+                    _user_theme_dir(theme), _epoch(),
                     agenda_item_options(item, m.loaded.meeting), webs[item.number])
     # One step per progress.advance() below, so the bar ends exactly at 100 %: each report
     # rendered or reused (once however many meetings list it); per meeting built, numbering

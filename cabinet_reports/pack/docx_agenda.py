@@ -34,9 +34,11 @@ def agenda_docx(loaded: LoadedMeeting, theme: Theme, starts: dict[int, tuple[int
 
     doc = dt_tools.open_reference(theme.find("reference.docx"))
     styles: dict[str, object] = {}
+    grid = False  # the reference has a table style "Table Grid"
     for found in doc.styles:  # paragraph styles, the first of each name, as python-docx finds a name
         if found.type == WD_STYLE_TYPE.PARAGRAPH:
             styles.setdefault(found.name, found)
+        grid = grid or (found.type == WD_STYLE_TYPE.TABLE and found.name == "Table Grid")
     default = doc.styles.default(WD_STYLE_TYPE.PARAGRAPH)
 
     def style(*names: str):
@@ -49,7 +51,7 @@ def agenda_docx(loaded: LoadedMeeting, theme: Theme, starts: dict[int, tuple[int
     add_paragraph(agenda.council, style=style("Title Block", "Title"))
     add_paragraph(agenda.heading, style=style("Heading 1"))
     add_paragraph(agenda.summons, style=style("Body Text", "Normal"))
-    _details_table(doc, agenda.details, agenda.details_caption, styles, default)
+    _details_table(doc, agenda.details, agenda.details_caption, styles, default, grid)
     if agenda.members:
         add_paragraph(agenda.membership_heading, style=style("Heading 2"))
         for member in agenda.members:
@@ -111,20 +113,18 @@ def _keep(paragraph, *, with_next: bool):
     return paragraph
 
 
-def _details_table(doc, details: list[tuple[str, str]], caption: str, styles: dict, default) -> None:
+def _details_table(doc, details: list[tuple[str, str]], caption: str, styles: dict, default, grid: bool) -> None:
     """Add the "Meeting details" key/value table, laid out as the report's details table.
 
     Row labels in the first column (tblLook firstColumn, grey, bold); no header row: the table
     has none, so neither w:tblHeader nor tblLook firstRow. Its border sits on the text margin.
     """
-    from docx.enum.style import WD_STYLE_TYPE
-
     from .. import docx_tools
     from ..renderers.docx import details_widths
     from ..document import DetailRow
 
     table = doc.add_table(rows=0, cols=2)
-    if any(s.name == "Table Grid" and s.type == WD_STYLE_TYPE.TABLE for s in doc.styles):
+    if grid:
         table.style = "Table Grid"
     for label, value in details:
         head, cell = table.add_row().cells

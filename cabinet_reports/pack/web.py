@@ -14,7 +14,7 @@ in the same journalled folder switch as every other output.
   ``render --format html`` makes it (ids such as ``cr1`` are per document, hence one page per
   item), beside its PDF in ``items/``, with a link back to the agenda page, and numbered as its
   PDF and DOCX are: the pack's item number and the "Agenda Item N" stamp. The item's render
-  drafts it (:func:`web_job` says what it needs), on a worker and cached with its PDF and DOCX.
+  drafts it (:func:`web_jobs` says what it needs), on a worker and cached with its PDF and DOCX.
 
 All pages share one font subset (:func:`cabinet_reports.renderers.html.finish_pages`): about
 0.4 s of CPU for the pack instead of for every page; through the pack's :class:`~.cache.Memo`,
@@ -40,7 +40,7 @@ from .cache import Memo
 from .load import LoadedMeeting, PackItem
 from .plan import _context, _words, agenda_content
 
-__all__ = ["AGENDA_PAGE", "web_job", "web_names", "web_pages"]
+__all__ = ["AGENDA_PAGE", "web_jobs", "web_names", "web_pages"]
 
 AGENDA_PAGE = "agenda.html"
 
@@ -66,7 +66,7 @@ def web_pages(loaded: LoadedMeeting, theme: Theme, starts: dict[int, tuple[int, 
 
     ``starts`` are the public pack's (first, last) pages per item, as on agenda.pdf;
     ``stems`` name each item's files (``items/05-partnership-strategy``); ``drafts`` are the
-    public report items' pages as their renders drafted them (:func:`web_job`). ``memo``
+    public report items' pages as their renders drafted them (:func:`web_jobs`). ``memo``
     remembers the font subsets.
     """
     meeting = loaded.meeting
@@ -103,16 +103,15 @@ def web_pages(loaded: LoadedMeeting, theme: Theme, starts: dict[int, tuple[int, 
     return {name: text.encode("utf-8") for name, text in zip(names, html)}
 
 
-def web_job(loaded: LoadedMeeting, theme: Theme, item: PackItem, stems: dict[int, str]) -> dict | None:
-    """Return what a report item's render needs to draft its web page (None: it has none).
+def web_jobs(loaded: LoadedMeeting, theme: Theme, stems: dict[int, str]) -> dict[int, dict | None]:
+    """Return, per report item, what its render needs to draft its web page (None: it has none).
 
     Plain data for :class:`.items.ReportJob` (and its cache key): the page's link back to the
     agenda. A Part B item gets None, so no HTML of it is ever made.
     """
-    if not _has_page(item):
-        return None
-    back = _href(AGENDA_PAGE, stems[item.number] + ".html")
-    return {"back": [back, _words(theme, "agenda_web_back_link", _context(loaded.meeting, theme))]}
+    text = _words(theme, "agenda_web_back_link", _context(loaded.meeting, theme))
+    return {item.number: {"back": [_href(AGENDA_PAGE, stems[item.number] + ".html"), text]} if _has_page(item)
+            else None for item in loaded.items if item.kind == "report"}
 
 
 def _remembered_fonts(memo: Memo):
