@@ -9,7 +9,11 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from . import pango_ffi
+
 __version__ = "0.1.0"
+
+pango_ffi.install()  # before anything imports WeasyPrint: its 0.5 s declaration parse is done once per machine
 
 # public name -> the module that defines it
 _EXPORTS = {

@@ -20,7 +20,7 @@ What keeps it as strong as compiling afresh:
   and checks a hash of its source, so an edited template is compiled again.
 - Loading compiled code runs it: the folder is created readable and writable by its owner
   only, and is used only if it is a real folder (not a symlink) owned by this user with no
-  access for anyone else, as Jinja's own default cache folder is checked.
+  access for anyone else, as Jinja's own default cache folder is checked (cache_folder.py).
 - An entry that cannot be read back whole (damaged, truncated, another version's) is
   compiled again, never trusted; failing to write one only costs the time it would save.
 """
@@ -29,8 +29,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
-import stat
 import sys
 import types
 from pathlib import Path
@@ -38,21 +36,10 @@ from pathlib import Path
 import jinja2
 from jinja2.bccache import Bucket, FileSystemBytecodeCache
 
+from .cache_folder import private_folder
+
 FOLDER = Path("cabinet_reports") / "templates"
-_COMPILER_SOURCES = ("sandbox.py", "theme.py", "template_cache.py")
-
-
-def cache_home() -> Path | None:
-    """Return the user's cache folder (XDG_CACHE_HOME, ~/.cache or LOCALAPPDATA), or None without one."""
-    if sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):
-        return Path(os.environ["LOCALAPPDATA"])
-    xdg = os.environ.get("XDG_CACHE_HOME", "")
-    if xdg and Path(xdg).is_absolute():  # the XDG spec: a relative one is ignored
-        return Path(xdg)
-    try:
-        return Path.home() / ".cache"
-    except (RuntimeError, KeyError):  # no HOME and no passwd entry
-        return None
+_COMPILER_SOURCES = ("sandbox.py", "theme.py", "template_cache.py", "cache_folder.py")
 
 
 @functools.lru_cache(maxsize=1)
@@ -68,49 +55,8 @@ def compiler_digest() -> str:
 
 def compiled_templates() -> jinja2.BytecodeCache | None:
     """Return the bytecode cache for theme templates, or None when no safe folder is available."""
-    home = cache_home()
-    if home is None:
-        return None
-    folder = home / FOLDER / compiler_digest()
-    try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        st = os.lstat(folder)
-    except OSError:  # a read-only home, a file in the way: render without the cache
-        return None
-    if not stat.S_ISDIR(st.st_mode):
-        return None
-    if hasattr(os, "getuid"):
-        if st.st_uid != os.getuid():
-            return None
-        if st.st_mode & 0o077:
-            return None  # someone else could write code here for this user to run
-        if not _safe_parents(folder):
-            return None
-    return _Templates(str(folder))
-
-
-def _safe_parents(folder: Path) -> bool:
-    """Return True when no other user can replace ``folder``: every folder above it is this
-    user's or root's, and writable by nobody else (or sticky, as /tmp is).
-
-    Otherwise another user could rename the checked folder away after the check and put one of
-    their own, full of compiled code for this user to load, in its place.
-    """
-    for parent in folder.parents:
-        try:
-            st = os.lstat(parent)
-        except OSError:
-            return False
-        if stat.S_ISLNK(st.st_mode):
-            try:
-                st = os.stat(parent)
-            except OSError:
-                return False
-        if st.st_uid not in (0, os.getuid()):
-            return False
-        if st.st_mode & 0o022 and not st.st_mode & stat.S_ISVTX:
-            return False
-    return True
+    folder = private_folder(FOLDER / compiler_digest())
+    return None if folder is None else _Templates(str(folder))
 
 
 class _Templates(FileSystemBytecodeCache):

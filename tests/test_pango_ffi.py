@@ -1,0 +1,115 @@
+"""WeasyPrint's Pango declarations loaded precompiled (pango_ffi.py): the same PDF, no parse the second time.
+
+Each test starts fresh Python processes (this one imported WeasyPrint long ago) with their own
+cache folder, and asks them what they loaded: pycparser is imported only by a process that
+parses the declarations, and an in-line cffi FFI is a ``cffi.api.FFI``, a precompiled one a
+``_cffi_backend.FFI``.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cabinet_reports import pango_ffi
+
+PROBE = """
+import json, sys
+import cabinet_reports, weasyprint
+import weasyprint.text.ffi as f
+pdf = weasyprint.HTML(string='<html lang="en"><title>t</title><p>Cabinet &amp; fi ffl</p>').write_pdf(
+    pdf_variant="pdf/ua-1", pdf_identifier=b"x" * 16)
+sys.stdout.write(json.dumps({"ffi": type(f.ffi).__module__ + "." + type(f.ffi).__name__,
+                             "parsed": "pycparser" in sys.modules, "pdf": pdf.hex()}))
+"""
+IN_LINE, KEPT = "cffi.api.FFI", "_cffi_backend.FFI"
+
+
+def probe(cache: Path, **env: str) -> dict:
+    result = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, check=True,
+                            env={**os.environ, "XDG_CACHE_HOME": str(cache), "SOURCE_DATE_EPOCH": "0", **env})
+    assert result.stderr == ""
+    return json.loads(result.stdout)
+
+
+def entries(cache: Path) -> list[Path]:
+    folder = cache / pango_ffi.FOLDER
+    return sorted(folder.glob("*.py")) if folder.exists() else []
+
+
+def test_the_second_process_loads_the_kept_declarations_and_writes_the_same_pdf(tmp_path):
+    first = probe(tmp_path)
+    assert (first["ffi"], first["parsed"]) == (KEPT, True)  # parsed once, then used precompiled
+    [entry] = entries(tmp_path)
+    assert stat.S_IMODE(entry.stat().st_mode) & 0o077 == 0
+    assert stat.S_IMODE(entry.parent.stat().st_mode) == 0o700
+    second = probe(tmp_path)
+    assert (second["ffi"], second["parsed"]) == (KEPT, False)
+    plain = probe(tmp_path / "off", CABINET_REPORTS_PRECOMPILED_FFI="0")
+    assert (plain["ffi"], plain["parsed"]) == (IN_LINE, True)
+    assert not entries(tmp_path / "off")  # turned off, it keeps nothing
+    assert first["pdf"] == second["pdf"] == plain["pdf"]
+
+
+@pytest.mark.parametrize("damage", ["truncated", "one byte changed"])
+def test_a_damaged_entry_is_parsed_again_not_run(tmp_path, damage):
+    probe(tmp_path)
+    [entry] = entries(tmp_path)
+    whole = entry.read_bytes()
+    if damage == "truncated":
+        entry.write_bytes(whole[: len(whole) // 2])
+    else:  # still valid Python, with a wrong type table: only the hash line can tell
+        at = whole.index(b"_types = b'") + 20
+        entry.write_bytes(whole[:at] + bytes([whole[at] ^ 1]) + whole[at + 1:])
+    again = probe(tmp_path)
+    assert (again["ffi"], again["parsed"]) == (KEPT, True)
+    assert entry.read_bytes() == whole
+
+
+def test_a_folder_others_can_write_is_not_used(tmp_path):
+    folder = tmp_path / pango_ffi.FOLDER
+    folder.mkdir(parents=True, mode=0o700)
+    folder.chmod(0o770)  # another user in the group could put code here
+    result = probe(tmp_path)
+    assert (result["ffi"], result["parsed"]) == (IN_LINE, True)
+    assert not entries(tmp_path)
+
+
+def shape(source: str) -> tuple[str | None, str]:
+    tree = ast.parse(source)
+    return pango_ffi._take_declarations(tree), ast.unparse(tree)
+
+
+def test_only_the_expected_shape_of_ffi_py_is_changed():
+    assert shape("import cffi\nffi = cffi.FFI()\nffi.cdef('int f(int);')\nlib = ffi.dlopen('c')\n") == (
+        "int f(int);", "import cffi\nffi = __precompiled_ffi__\nlib = ffi.dlopen('c')")
+    for source in ("import cffi\nffi = cffi.FFI()\nffi.cdef(TEXT)\n",  # not a literal
+                   "import cffi\nffi = cffi.FFI()\nffi.cdef('int f(int);')\nffi.cdef('int g(int);')\n",
+                   "import cffi\nffi = cffi.FFI()\nffi.cdef('int f(int);')\nffi = cffi.FFI()\n",
+                   "import cffi\nffi = cffi.FFI(backend=b)\nffi.cdef('int f(int);')\n",
+                   "import cffi\nffi = cffi.FFI()\nx = 1\nffi.cdef('int f(int);')\n"):
+        assert shape(source) == (None, ast.unparse(ast.parse(source))), source
+
+
+def test_a_module_the_precompiled_ffi_cannot_run_is_run_as_written(tmp_path, monkeypatch):
+    """Should WeasyPrint's ffi.py do something the out-of-line ffi cannot, the import still works."""
+    package = tmp_path / "weasyprint" / "text"
+    package.mkdir(parents=True)
+    for folder in (package.parent, package):
+        (folder / "__init__.py").write_text("", encoding="utf-8")
+    (package / "ffi.py").write_text("import cffi\nffi = cffi.FFI()\nffi.cdef('int abs(int);')\n"
+                                    "ffi.verify\n"  # an in-line-only attribute
+                                    "libc = ffi.dlopen(None)\n", encoding="utf-8")
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import cabinet_reports\n"
+            "import weasyprint.text.ffi as f\n"
+            "print(type(f.ffi).__module__, f.libc.abs(-3), '__precompiled_ffi__' in vars(f))")
+    result = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True,
+                            env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")})
+    assert (result.stdout.split(), result.stderr) == (["cffi.api", "3", "False"], "")
