@@ -346,13 +346,15 @@ def test_a_failed_build_cancels_the_renders_it_queued_on_a_callers_executor(monk
     assert len(ran) == 1  # the one already running finishes; the five queued never start
 
 
-def test_a_pack_of_several_reports_renders_and_merges_on_its_own_warm_pool(tmp_path, monkeypatch):
+@pytest.mark.parametrize("part_b", ["d", None], ids=["part-b", "all-public"])
+def test_a_pack_of_several_reports_renders_numbers_and_merges_on_its_own_warm_pool(tmp_path, monkeypatch, part_b):
     """With enough report items and no --jobs, a pool starts before the reports load (its first
-    worker imports WeasyPrint meanwhile), renders them, and merges the full pack while this
-    process merges the public one: the same bytes as a build in this process."""
+    worker imports WeasyPrint meanwhile), renders them, and numbers and merges the public and
+    the full pack on two workers at once while this process makes the agendas: the same bytes
+    as a build in this process (which numbers an all-public meeting's pages once for both)."""
     from cabinet_reports.pack import build_pack, items
 
-    meeting = small_meeting(tmp_path, {n: f"Text of report {n}." for n in "abcd"}, part_b="d")
+    meeting = small_meeting(tmp_path, {n: f"Text of report {n}." for n in "abcd"}, part_b=part_b)
     submitted = []
 
     class Spy(Executor):
@@ -376,7 +378,7 @@ def test_a_pack_of_several_reports_renders_and_merges_on_its_own_warm_pool(tmp_p
     monkeypatch.setattr(items.WarmPool, "start", classmethod(spied))
     monkeypatch.setattr(items, "_usable_cpus", lambda: 2)
     build_pack(meeting, tmp_path / "pooled", cache=False)
-    assert sorted(submitted) == ["merge_pdfs"] + ["render_report_job"] * 4
+    assert sorted(submitted) == ["number_and_merge"] * 2 + ["render_report_job"] * 4
     monkeypatch.undo()
     build_pack(meeting, tmp_path / "here", jobs=1, cache=False)
     assert outputs(tmp_path / "pooled") == outputs(tmp_path / "here")

@@ -64,7 +64,7 @@ from ..loader import load_file
 from ..pdfmerge import merge_pdfs
 from ..renderers import source_date_setting
 from ..theme import Theme
-from .assemble import _stamp, assemble_pack, pack_merge, sanitize_pdf
+from .assemble import _stamp, filled, number_and_merge, pack_merge, sanitize_pdf
 from .cache import (CACHE_FOLDER, Cache, Memo, decode, default_cache_dir, encode, file_digest, item_key, pack_key,
                     remove_legacy_cache, theme_digest)
 from .docx_agenda import agenda_docx
@@ -375,57 +375,70 @@ def _assemble(loaded: LoadedMeeting, theme: Theme, rendered: dict[int, RenderedR
               pool: Executor | None = None) -> tuple[dict[str, bytes], tuple[int, int]]:
     """Number, furnish and merge one meeting's packs; return every output and the packs' lengths.
 
-    ``pool`` is this build's own worker pool, if any: the full pack is merged there.
+    ``pool`` is this build's own worker pool, if any: both packs are numbered and merged there.
     """
     meeting = loaded.meeting
     notices = prepared.notices
-    outputs: dict[str, bytes] = {}
-    packs: dict[bool, tuple] = {}
+    part_b = _has_part_b(loaded)
+    plans: dict[bool, tuple] = {}  # public? -> (plan, numbered inputs, slots)
+    lanes: dict[bool, Future | tuple] = {}  # public? -> its numbering and merge (running, or to run here)
     for public in (True, False):
-        if not public and not _has_part_b(loaded):
-            packs[False] = packs[True]
-            break
-        bare: dict[int, tuple[bytes, int, str]] = {}  # item -> (PDF without numbers, pages, stylesheet)
-        for item in loaded.items:
-            if item.exempt and public and item.has_papers:
-                bare[item.number] = (*notices[item.number], PACK_CSS)
-            elif item.kind == "report":
-                bare[item.number] = (rendered[item.number].pdf, rendered[item.number].pages, REPORT_CSS)
-        pages = {n: count for n, (_, count, _) in bare.items()}
-        pages.update({it.number: it.pages for it in loaded.items if it.kind == "pdf" and not (it.exempt and public)})
-        # The full pack's agenda is about as long as the public one's: start from that.
-        guess = prepared.agenda_guess if public else packs[True][0].agenda.pages
-        plan = number_pack(loaded, theme, public, pages, published_on, memo, guess)
-        numbered = number_pages([Numbered(plan.agenda.pdf, 1, PACK_CSS, plan.agenda.pages)]
-                                + [Numbered(pdf, plan.starts[n][0], css, count)
-                                   for n, (pdf, count, css) in bare.items()],
-                                plan.total, theme, meeting.date, memo)
-        parts = dict(zip(bare, numbered[1:]))
-        for item in loaded.items:
-            if item.kind == "pdf" and not (item.exempt and public):
-                parts[item.number] = _stamp(loaded, item, theme, plan.starts[item.number][0] - 1, plan.total,
-                                            marking=item.exempt)
-        bare_agenda = plan.agenda.pdf
-        plan = dataclasses.replace(plan, agenda=dataclasses.replace(plan.agenda, pdf=numbered[0]))
-        progress.advance("numbering " + ("the public pack" if public else "the full pack"))
-        packs[public] = (plan, parts, bare_agenda)
+        if public or part_b:
+            bare: dict[int, tuple[bytes, int, str]] = {}  # item -> (PDF without numbers, pages, stylesheet)
+            for item in loaded.items:
+                if item.exempt and public and item.has_papers:
+                    bare[item.number] = (*notices[item.number], PACK_CSS)
+                elif item.kind == "report":
+                    bare[item.number] = (rendered[item.number].pdf, rendered[item.number].pages, REPORT_CSS)
+            pages = {n: count for n, (_, count, _) in bare.items()}
+            pages.update({it.number: it.pages for it in loaded.items if it.kind == "pdf" and not (it.exempt and public)})
+            # The full pack's agenda is about as long as the public one's: start from that.
+            guess = prepared.agenda_guess if public else plans[True][0].agenda.pages
+            plan = number_pack(loaded, theme, public, pages, published_on, memo, guess)
+            numbered = [Numbered(plan.agenda.pdf, 1, PACK_CSS, plan.agenda.pages)] + \
+                       [Numbered(pdf, plan.starts[n][0], css, count) for n, (pdf, count, css) in bare.items()]
+            slots: dict[int, int | bytes] = {n: i for i, n in enumerate(bare, start=1)}  # index into numbered
+            for item in loaded.items:
+                if item.kind == "pdf" and not (item.exempt and public):
+                    slots[item.number] = _stamp(loaded, item, theme, plan.starts[item.number][0] - 1, plan.total,
+                                                marking=item.exempt)
+            plans[public] = (plan, numbered, slots)
+        else:  # nothing is Part B: the full pack is the public one under its own title
+            plans[False] = plans[True]
+        plan, numbered, slots = plans[public]
+        merge, title, lang = pack_merge(loaded, theme, dataclasses.replace(plan.agenda, pdf=b""),
+                                        dict.fromkeys(slots, b""), public)
+        order = [0] + [slots[it.number] for it in loaded.items if it.has_papers]
+        # Each pack's numbering and merge: on the pool's workers, the public and the full pack at
+        # once (3.5 s each for 40 reports), while this process makes the agendas and web pages.
+        lane = ((_user_theme_dir(theme) if pool is not None else theme), _epoch(), numbered, plan.total,
+                meeting.date, memo, merge, order, title, lang)
+        lanes[public] = pool.submit(number_and_merge, *lane) if pool is not None else lane
 
-    # The two merges take a second or two each: the full pack's goes to an idle worker of the
-    # pool (when there is one) while this process merges the public pack and makes the rest.
-    full_plan, full_parts, _ = packs[False]
-    full_merge = pack_merge(loaded, theme, full_plan.agenda, full_parts, False)
-    full: Future | None = pool.submit(merge_pdfs, full_merge[0], title=full_merge[1], lang=full_merge[2]) \
-        if pool is not None else None
-    outputs["public-pack.pdf"] = assemble_pack(loaded, theme, packs[True][0].agenda, packs[True][1], True)
-    outputs["full-pack.pdf"] = b""  # its place in the order of outputs, pool or not; filled in below
-    progress.advance("merging public-pack.pdf")
-    if full is None:
-        outputs["full-pack.pdf"] = merge_pdfs(full_merge[0], title=full_merge[1], lang=full_merge[2])
-        progress.advance("merging full-pack.pdf")
+    outputs: dict[str, bytes] = {"public-pack.pdf": b"", "full-pack.pdf": b""}  # their places in the order
+    numbered_out: dict[bool, list[bytes]] = {}  # public? -> its numbered parts, as number_pages gives them
+
+    def finish(public: bool) -> None:
+        lane = lanes[public]
+        if isinstance(lane, Future):
+            pdfs, pack = wait_for(lane)
+        elif not public and not part_b:  # numbered already, for the public pack: only the merge
+            pdfs, pack = None, merge_pdfs(filled(lane[6], lane[7], numbered_out[True]), title=lane[8], lang=lane[9])
+        else:
+            pdfs, pack = number_and_merge(*lane)
+        outputs[("public" if public else "full") + "-pack.pdf"] = pack
+        if public or part_b:
+            numbered_out[public] = pdfs
+            progress.advance("numbering " + ("the public pack" if public else "the full pack"))
+        progress.advance("merging " + ("public-pack.pdf" if public else "full-pack.pdf"))
+
+    if pool is None:  # one after the other
+        finish(True)
+        finish(False)
 
     # The standalone agenda: the public pack's agenda (the same layout), numbered on its own.
-    public_plan, _, bare_agenda = packs[True]
-    outputs["agenda.pdf"] = number_pages([Numbered(bare_agenda, 1, PACK_CSS, public_plan.agenda.pages)],
+    public_plan = plans[True][0]
+    outputs["agenda.pdf"] = number_pages([Numbered(public_plan.agenda.pdf, 1, PACK_CSS, public_plan.agenda.pages)],
                                          public_plan.agenda.pages, theme, meeting.date, memo)[0]
     outputs["agenda.docx"] = agenda_docx(loaded, theme, public_plan.starts, published_on)
     # The web version: agenda.html and a page per public report item (never a Part B one).
@@ -435,12 +448,18 @@ def _assemble(loaded: LoadedMeeting, theme: Theme, rendered: dict[int, RenderedR
     outputs["agenda.html"] = web.pop("agenda.html")
     progress.advance("agenda")
 
+    if pool is not None:
+        finish(True)
+        finish(False)
+    numbered_out.setdefault(False, numbered_out[True])
+    parts = {public: {n: numbered_out[public][slot] if isinstance(slot, int) else slot
+                      for n, slot in plans[public][2].items()} for public in (True, False)}
     for item in loaded.items:
         if not item.has_papers:
             continue
         secret = item.exempt
         stem = _item_stem(item)
-        pdf = packs[not secret][1][item.number]
+        pdf = parts[not secret][item.number]
         if item.kind == "pdf":
             # An attached PDF as supplied can carry attachments, scripts and metadata that the
             # pack's merge strips: the item file goes through the same door.
@@ -452,8 +471,5 @@ def _assemble(loaded: LoadedMeeting, theme: Theme, rendered: dict[int, RenderedR
             outputs[f"{stem}.html"] = web.pop(f"{stem}.html")
     if web:  # pragma: no cover - web_pages writes only the pages web_names lists
         raise CabinetReportsError(f"web pages without an item: {', '.join(web)}")
-    if full is not None:
-        outputs["full-pack.pdf"] = wait_for(full)
-        progress.advance("merging full-pack.pdf")
-    return outputs, (packs[True][0].total, packs[False][0].total)
+    return outputs, (plans[True][0].total, plans[False][0].total)
 
