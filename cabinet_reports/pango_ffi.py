@@ -22,6 +22,7 @@ WeasyPrint wrote it. ``CABINET_REPORTS_PRECOMPILED_FFI=0`` turns it off.
 
 from __future__ import annotations
 
+import functools
 import importlib.machinery
 import importlib.util
 import os
@@ -163,9 +164,38 @@ def _kept_ffi(declarations: str) -> Any:
     if text is None:
         text = _parse(declarations)
         _keep(entry, text)
-    namespace: dict[str, Any] = {}
-    exec(compile(text, str(entry), "exec"), namespace)  # noqa: S102 - tables cffi wrote, hash-checked
+    made = "ffi = _cffi_backend.FFI("
+    if text.count(made) != 1 or not hasattr(os, "RTLD_NODELETE"):
+        return None
+    namespace: dict[str, Any] = {"__ffi_class__": _library_keeping_ffi()}
+    code = compile(text.replace(made, "ffi = __ffi_class__("), str(entry), "exec")
+    exec(code, namespace)  # noqa: S102 - tables cffi wrote, hash-checked
     return namespace["ffi"]
+
+
+_LIBRARIES: list[Any] = []
+
+
+@functools.lru_cache(maxsize=1)
+def _library_keeping_ffi() -> type:
+    """Return cffi's out-of-line FFI type, made to keep every library it opens loaded to the end.
+
+    cffi's in-line FFI (WeasyPrint's own) keeps a reference to every library it opened, so
+    none is unloaded while objects it made still exist; an out-of-line one does not. At exit,
+    Python then freed ``pango`` and the others (``dlclose``) before the last Pango objects whose
+    ``ffi.gc`` destructors point into them: a segmentation fault as the process ended.
+    RTLD_NODELETE keeps the code mapped whatever is freed first, as in a process that never
+    unloads them (the in-line FFI's case).
+    """
+    import _cffi_backend
+
+    class _KeepLibraries(_cffi_backend.FFI):
+        def dlopen(self, name: Any, flags: int = 0) -> Any:
+            library = super().dlopen(name, flags | os.RTLD_NODELETE)
+            _LIBRARIES.append(library)
+            return library
+
+    return _KeepLibraries
 
 
 def _read_checked(entry: Path) -> str | None:

@@ -2,7 +2,7 @@
 
 Each test starts fresh Python processes (this one imported WeasyPrint long ago) with their own
 cache folder, and asks them what they loaded: pycparser is imported only by a process that
-parses the declarations, and an in-line cffi FFI is a ``cffi.api.FFI``, a precompiled one a
+parses the declarations, and an in-line cffi FFI is a ``cffi.FFI``, a precompiled one a
 ``_cffi_backend.FFI``.
 """
 
@@ -26,10 +26,12 @@ import cabinet_reports, weasyprint
 import weasyprint.text.ffi as f
 pdf = weasyprint.HTML(string='<html lang="en"><title>t</title><p>Cabinet &amp; fi ffl</p>').write_pdf(
     pdf_variant="pdf/ua-1", pdf_identifier=b"x" * 16)
-sys.stdout.write(json.dumps({"ffi": type(f.ffi).__module__ + "." + type(f.ffi).__name__,
+import _cffi_backend, cffi
+kind = "in-line" if isinstance(f.ffi, cffi.FFI) else "kept" if isinstance(f.ffi, _cffi_backend.FFI) else "?"
+sys.stdout.write(json.dumps({"ffi": kind,
                              "parsed": "pycparser" in sys.modules, "pdf": pdf.hex()}))
 """
-IN_LINE, KEPT = "cffi.api.FFI", "_cffi_backend.FFI"
+IN_LINE, KEPT = "in-line", "kept"
 
 
 def probe(cache: Path, **env: str) -> dict:
@@ -113,3 +115,44 @@ def test_a_module_the_precompiled_ffi_cannot_run_is_run_as_written(tmp_path, mon
     result = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True,
                             env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")})
     assert (result.stdout.split(), result.stderr) == (["cffi.api", "3", "False"], "")
+
+
+UNLOAD = """
+import gc, sys
+import cabinet_reports
+import weasyprint
+import weasyprint.text.ffi as f
+from cabinet_reports import pango_ffi
+
+def drop_libraries():
+    libraries = [getattr(f, name) for name in ("gobject", "pango", "harfbuzz", "harfbuzz_subset",
+                                               "harfbuzz_vector", "fontconfig", "pangoft2") if getattr(f, name, None)]
+    pango_ffi._LIBRARIES.clear()
+    for library in libraries:
+        for holder in gc.get_referrers(library):
+            if isinstance(holder, dict):
+                for key in [k for k, v in holder.items() if v is library]:
+                    del holder[key]
+
+described = f.ffi.gc(f.pango.pango_font_description_new(), f.pango.pango_font_description_free)
+drop_libraries()
+gc.collect()
+del described  # its destructor is Pango's own function
+gc.collect()
+print("freed")
+"""
+
+
+def test_the_libraries_stay_loaded_while_an_object_needs_them(tmp_path):
+    """As at exit, when Python frees the library objects before the last Pango objects.
+
+    cffi's in-line FFI (WeasyPrint's own) keeps every library it opened; the precompiled one
+    did not, so freeing the libraries' last references unloaded them, and the next Pango
+    destructor jumped into unmapped code: processes that laid out reports could end in a
+    segmentation fault after writing their output.
+    """
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    for _ in range(2):  # the first process parses and keeps the declarations, the second loads them
+        done = subprocess.run([sys.executable, "-c", UNLOAD], capture_output=True, text=True, env=env)
+        assert (done.returncode, done.stdout, done.stderr) == (0, "freed\n", "")
+    assert entries(tmp_path)
