@@ -31,8 +31,9 @@ The pipeline, one module a stage:
    content, looking exactly as the theme's own footer does (attached PDFs get a stamp, as
    supplied pages have no footer to match); :func:`cabinet_reports.pdfmerge.merge_pdfs` keeps
    every part's tags; one bookmark per item, each report's own bookmarks nested; procedural
-   items get a bookmark to their entry on the agenda; with a local pool, the full pack merges on
-   a worker beside the public one. :mod:`.web` writes the web agenda and finishes the public
+   items get a bookmark to their entry on the agenda; with a local pool, the public and the
+   full pack are each numbered and merged on a worker, at once (:func:`.assemble.number_and_merge`),
+   while this process makes the agendas and web pages. :mod:`.web` writes the web agenda and finishes the public
    reports' web pages (their drafts from stage 2) with one shared font subset.
 5. This module — **write** every output as one set with :func:`cabinet_reports.atomic.write_folder`:
    staged in a hidden folder, switched over through a journal (a killed run's switch is

@@ -204,8 +204,8 @@ class WarmPool:
     A rebuild that finds one report changed used to render it in this process after loading
     every report: WeasyPrint's import and a cold first layout (:func:`warm_up` says what)
     came on top of the loading (1.2-2.7 s for 40 reports). Started first, a worker does them
-    on the other CPU while this process loads. The pool then also merges the full pack while
-    this process merges the public one.
+    on the other CPU while this process loads. The pool then also numbers and merges both
+    packs, one on each worker, while this process makes the agendas.
     """
 
     pool: ProcessPoolExecutor
