@@ -199,7 +199,7 @@ class _InProcess(Executor):
 
 @dataclass
 class WarmPool:
-    """A local pool started before the reports are loaded, its first worker warming up meanwhile.
+    """A local pool started before the reports are loaded, its workers warming up meanwhile.
 
     A rebuild that finds one report changed used to render it in this process after loading
     every report: WeasyPrint's import and a cold first layout (:func:`warm_up` says what)
@@ -209,7 +209,7 @@ class WarmPool:
     """
 
     pool: ProcessPoolExecutor
-    ready: Future  # the first worker's warm-up (see warm_up)
+    ready: list[Future]  # each worker's warm-up (see warm_up)
     used: bool = False  # given work: stop it gently (else at once)
 
     @classmethod
@@ -225,8 +225,12 @@ class WarmPool:
         cpus = _usable_cpus()
         if executor is not None or jobs == 1 or cpus < 2 or reports < PARALLEL_THRESHOLD:
             return None
-        pool = local_pool(jobs or cpus)
-        return cls(pool, pool.submit(warm_up, theme_dir))
+        workers = jobs or cpus
+        pool = local_pool(workers)
+        # One warm-up a worker: a spawn pool starts a process only for work no idle one can
+        # take, so a second worker used to start cold at the first renders, or, in a rebuild
+        # with one report to render, when the full pack's numbering and merge came to it.
+        return cls(pool, [pool.submit(warm_up, theme_dir) for _ in range(workers)])
 
     def use(self) -> ProcessPoolExecutor:
         """Return the pool, to give it work."""
