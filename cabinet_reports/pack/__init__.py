@@ -63,7 +63,7 @@ from ..atomic import check_folder, check_targets, write_folder
 from ..errors import CabinetReportsError, InputError, Problem
 from ..loader import load_file
 from ..pdfmerge import merge_pdfs
-from ..renderers import source_date_setting
+from ..renderers import source_date, source_date_setting
 from ..theme import Theme
 from .assemble import _stamp, filled, number_and_merge, pack_merge, sanitize_pdf
 from .cache import (CACHE_FOLDER, Cache, Memo, decode, default_cache_dir, encode, file_digest, item_key, pack_key,
@@ -365,6 +365,59 @@ def _load(pairs: list[tuple[Path, Path]], theme: Theme, published_on: dt.date | 
     return meetings
 
 
+def _bare(loaded: LoadedMeeting, rendered: dict[int, RenderedReport], notices: dict[int, tuple[bytes, int]],
+          public: bool) -> dict[int, tuple[bytes, int, str]]:
+    """Return each part of a pack to number: item -> (PDF without numbers, pages, stylesheet)."""
+    bare = {}
+    for item in loaded.items:
+        if item.exempt and public and item.has_papers:
+            bare[item.number] = (*notices[item.number], PACK_CSS)
+        elif item.kind == "report":
+            bare[item.number] = (rendered[item.number].pdf, rendered[item.number].pages, REPORT_CSS)
+    return bare
+
+
+def _plan_pack(loaded: LoadedMeeting, theme: Theme, public: bool, bare: dict[int, tuple[bytes, int, str]],
+               published_on: dt.date | None, memo: Memo, guess: int) -> tuple:
+    """Number one pack from its parts' page counts: return its plan, what to number, and each item's slot.
+
+    A slot is an index into what to number (the agenda is 0) or, for an attached PDF, its
+    bytes already stamped with the pack's page numbers.
+    """
+    pages = {n: count for n, (_, count, _) in bare.items()}
+    pages.update({it.number: it.pages for it in loaded.items if it.kind == "pdf" and not (it.exempt and public)})
+    plan = number_pack(loaded, theme, public, pages, published_on, memo, guess)
+    numbered = [Numbered(plan.agenda.pdf, 1, PACK_CSS, plan.agenda.pages)] + \
+               [Numbered(pdf, plan.starts[n][0], css, count) for n, (pdf, count, css) in bare.items()]
+    slots: dict[int, int | bytes] = {n: i for i, n in enumerate(bare, start=1)}
+    for item in loaded.items:
+        if item.kind == "pdf" and not (item.exempt and public):
+            slots[item.number] = _stamp(loaded, item, theme, plan.starts[item.number][0] - 1, plan.total,
+                                        marking=item.exempt)
+    return plan, numbered, slots
+
+
+def _merge_inputs(loaded: LoadedMeeting, theme: Theme, public: bool, plan, slots: dict[int, int | bytes]) -> tuple:
+    """Return what merges one pack: its parts (PDFs still empty), each one's slot, its title and language."""
+    merge, title, lang = pack_merge(loaded, theme, dataclasses.replace(plan.agenda, pdf=b""),
+                                    dict.fromkeys(slots, b""), public)
+    order = [0] + [slots[it.number] for it in loaded.items if it.has_papers]
+    return merge, order, title, lang
+
+
+def plan_number_and_merge(theme_dir: str | None, epoch: str, loaded: LoadedMeeting, public: bool,
+                          bare: dict[int, tuple[bytes, int, str]], published_on: dt.date | None, memo: Memo,
+                          guess: int) -> tuple:
+    """Plan, number and merge one pack (runs in a worker): return its plan, slots, numbered parts and the pack."""
+    with source_date(epoch):
+        theme = resolve_theme(theme_dir)
+        plan, numbered, slots = _plan_pack(loaded, theme, public, bare, published_on, memo, guess)
+        merge, order, title, lang = _merge_inputs(loaded, theme, public, plan, slots)
+        pdfs, pack = number_and_merge(theme, epoch, numbered, plan.total, loaded.meeting.date, memo,
+                                      merge, order, title, lang)
+    return plan, slots, pdfs, pack
+
+
 def _has_part_b(loaded: LoadedMeeting) -> bool:
     # With any Part B item the full pack differs, if only in its agenda (which shows a Part B
     # procedural item's real title and text).
@@ -383,33 +436,23 @@ def _assemble(loaded: LoadedMeeting, theme: Theme, rendered: dict[int, RenderedR
     part_b = _has_part_b(loaded)
     plans: dict[bool, tuple] = {}  # public? -> (plan, numbered inputs, slots)
     lanes: dict[bool, Future | tuple] = {}  # public? -> its numbering and merge (running, or to run here)
+    # The full pack's agenda is about as long as the public one's placeholder agenda: start there.
+    guess = prepared.agenda_guess
+    if pool is not None and part_b:
+        # The full pack is planned, numbered and merged on a worker from the start; this process
+        # plans the public one meanwhile (its agenda and page numbers are needed here too).
+        lanes[False] = pool.submit(plan_number_and_merge, _user_theme_dir(theme), _epoch(), loaded, False,
+                                   _bare(loaded, rendered, notices, False), published_on, memo, guess)
     for public in (True, False):
         if public or part_b:
-            bare: dict[int, tuple[bytes, int, str]] = {}  # item -> (PDF without numbers, pages, stylesheet)
-            for item in loaded.items:
-                if item.exempt and public and item.has_papers:
-                    bare[item.number] = (*notices[item.number], PACK_CSS)
-                elif item.kind == "report":
-                    bare[item.number] = (rendered[item.number].pdf, rendered[item.number].pages, REPORT_CSS)
-            pages = {n: count for n, (_, count, _) in bare.items()}
-            pages.update({it.number: it.pages for it in loaded.items if it.kind == "pdf" and not (it.exempt and public)})
-            # The full pack's agenda is about as long as the public one's: start from that.
-            guess = prepared.agenda_guess if public else plans[True][0].agenda.pages
-            plan = number_pack(loaded, theme, public, pages, published_on, memo, guess)
-            numbered = [Numbered(plan.agenda.pdf, 1, PACK_CSS, plan.agenda.pages)] + \
-                       [Numbered(pdf, plan.starts[n][0], css, count) for n, (pdf, count, css) in bare.items()]
-            slots: dict[int, int | bytes] = {n: i for i, n in enumerate(bare, start=1)}  # index into numbered
-            for item in loaded.items:
-                if item.kind == "pdf" and not (item.exempt and public):
-                    slots[item.number] = _stamp(loaded, item, theme, plan.starts[item.number][0] - 1, plan.total,
-                                                marking=item.exempt)
-            plans[public] = (plan, numbered, slots)
+            if not public and pool is not None:
+                continue  # on the worker, above
+            plans[public] = _plan_pack(loaded, theme, public, _bare(loaded, rendered, notices, public),
+                                       published_on, memo, guess)
         else:  # nothing is Part B: the full pack is the public one under its own title
             plans[False] = plans[True]
         plan, numbered, slots = plans[public]
-        merge, title, lang = pack_merge(loaded, theme, dataclasses.replace(plan.agenda, pdf=b""),
-                                        dict.fromkeys(slots, b""), public)
-        order = [0] + [slots[it.number] for it in loaded.items if it.has_papers]
+        merge, order, title, lang = _merge_inputs(loaded, theme, public, plan, slots)
         # Each pack's numbering and merge: on the pool's workers, the public and the full pack at
         # once (3.5 s each for 40 reports), while this process makes the agendas and web pages.
         lane = ((_user_theme_dir(theme) if pool is not None else theme), _epoch(), numbered, plan.total,
@@ -421,7 +464,10 @@ def _assemble(loaded: LoadedMeeting, theme: Theme, rendered: dict[int, RenderedR
 
     def finish(public: bool) -> None:
         lane = lanes[public]
-        if isinstance(lane, Future):
+        if isinstance(lane, Future) and not public and part_b:  # planned on the worker too
+            plan, slots, pdfs, pack = wait_for(lane)
+            plans[False] = (plan, None, slots)
+        elif isinstance(lane, Future):
             pdfs, pack = wait_for(lane)
         elif not public and not part_b:  # numbered already, for the public pack: only the merge
             pdfs, pack = None, merge_pdfs(filled(lane[6], lane[7], numbered_out[True]), title=lane[8], lang=lane[9])
