@@ -1,9 +1,12 @@
-"""The PDF worker's garbage collection: paused while a report's PDF is laid out, run after its reply.
+"""The PDF worker: garbage collection paused while a report's PDF is laid out, the theme stylesheet kept.
 
 The main process waits for the PDF, so collections during the layout delay every render;
 they wait until the reply is sent. A big report collects as usual (its garbage would add
 tens of MB to the worker's peak), and a worker forked by `watch` in the middle of a render,
-whose collector is paused there, collects again. Nothing here is timed (benchmarks/).
+whose collector is paused there, collects again. The theme's stylesheet, in every report's
+HTML, is parsed once per theme generation and gives the same bytes as a fresh parse; one
+whose at-rules reach further (@import, @layer, @counter-style) is parsed every time. Nothing
+here is timed (benchmarks/).
 """
 
 from __future__ import annotations
@@ -112,3 +115,59 @@ def test_a_worker_forked_during_a_paused_render_collects_again(monkeypatch):
         conn.close()
         process.join(60)
     assert process.exitcode == 0
+
+
+@pytest.fixture
+def parses(monkeypatch):
+    """WeasyPrint's CSS parser, as the worker uses it: counted, behind kept_stylesheets."""
+    import weasyprint.css
+
+    counted = []
+    parse = weasyprint.css.CSS
+
+    def counting(*args, **kwargs):
+        if kwargs.get("string") is not None:
+            counted.append(kwargs["string"])
+        return parse(*args, **kwargs)
+
+    def use_kept() -> None:
+        monkeypatch.setattr(weasyprint.css, "CSS", pdf_worker.kept_stylesheets(counting))
+    return counted, use_kept
+
+
+def report_html(title: str, style: str) -> str:
+    return (f"<html lang='en'><head><title>{title}</title><style>{style}</style></head>"
+            f"<body><h1>{title}</h1><p>Text</p></body></html>")
+
+
+def test_the_theme_stylesheet_is_parsed_once_per_theme_generation_with_the_same_bytes(parses):
+    """Each report's HTML carries the theme's stylesheet (its @page rules and @font-face fonts
+    among it): kept from the first render, it gives every later one the same PDF."""
+    counted, use_kept = parses
+    theme = resolve_theme(None)
+    font = theme.find("fonts/LiberationSans-Bold.ttf").as_uri()
+    style = (f"@font-face {{ font-family: Kept; src: url({font}) }} body {{ font-family: Kept }} "
+             "@page { size: A5; margin: 2cm; @bottom-center { content: 'Page ' counter(page) } } "
+             "@page :first { margin-top: 4cm }")
+    day, first, second = dt.date(2026, 1, 14), report_html("First", style), report_html("Second", style)
+    files = pdf.theme_files(tuple(theme.dirs), 0)
+    expected = [pdf.pdf_from_html(html, files, day) for html in (first, second, first)]
+    use_kept()
+    assert [pdf.pdf_from_html(html, files, day) for html in (first, second, first)] == expected
+    assert counted == [style]
+    # A changed theme (a new generation, with fonts of its own) parses it afresh.
+    changed = pdf.theme_files(tuple(theme.dirs), 1)
+    assert pdf.pdf_from_html(second, changed, day) == expected[1]
+    assert counted == [style, style]
+
+
+@pytest.mark.parametrize("rule", ["@import url(extra.css);", "@layer base { p { color: red } }",
+                                  "@counter-style thumbs { system: cyclic; symbols: 'x' }"])
+def test_a_stylesheet_whose_rules_reach_further_is_parsed_every_time(parses, rule):
+    counted, use_kept = parses
+    use_kept()
+    theme, day = resolve_theme(None), dt.date(2026, 1, 14)
+    files = pdf.theme_files(tuple(theme.dirs), 0)
+    for title in ("First", "Second"):
+        pdf.pdf_from_html(report_html(title, rule + " p { margin: 0 }"), files, day)
+    assert len(counted) == 2
