@@ -7,7 +7,9 @@ a file of the theme folder changes. ``make-report watch`` also keeps a PDF worke
 (renderers/pdf_worker.py) for as long as it watches: each PDF is laid out there while this
 process loads, validates and numbers the report and renders the DOCX, which otherwise followed
 the PDF layout one after the other (on two CPUs a PDF+DOCX re-render took 1.05 s; the PDF alone
-is about 0.8 s of it). Each render goes through :func:`api.render_jobs`, which
+is about 0.8 s of it). A re-render then takes about as long as the worker's PDF: this process's
+part before the worker can start (loading the report, its HTML) is about 0.03 s, and its garbage
+collections wait until the outputs are written. Each render goes through :func:`api.render_jobs`, which
 writes all outputs atomically only after all of them rendered, so an invalid save prints its
 located error and leaves the last good PDF in place.
 
