@@ -101,9 +101,9 @@ def print_stages(log: Path, renders: list[tuple[float, float]]) -> None:
             if start <= t0 <= end:
                 stages.setdefault(label, []).append((t0 - start, t1 - start, t1 - t0, cpu))
     print("stages of the warm re-renders (median s from the start of Preview.render):")
-    print(f"  {'':28} {'start':>6} {'end':>6} {'wall':>6} {'CPU':>6}")
+    print(f"  {'':34} {'start':>6} {'end':>6} {'wall':>6} {'CPU':>6}")
     for label, values in sorted(stages.items(), key=lambda item: statistics.median(v[0] for v in item[1])):
-        print(f"  {label:28} " + " ".join(f"{statistics.median(v[i] for v in values):6.3f}" for i in range(4)))
+        print(f"  {label:34} " + " ".join(f"{statistics.median(v[i] for v in values):6.3f}" for i in range(4)))
 
 
 def main() -> None:
