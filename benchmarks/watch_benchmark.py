@@ -97,7 +97,7 @@ def print_stages(log: Path, renders: list[tuple[float, float]]) -> None:
     rows = [json.loads(line) for line in log.read_text().splitlines()]
     stages: dict[str, list[tuple[float, float, float, float]]] = {}
     for start, end in renders:
-        for pid, label, t0, t1, cpu in rows:
+        for _pid, label, t0, t1, cpu in rows:
             if start <= t0 <= end:
                 stages.setdefault(label, []).append((t0 - start, t1 - start, t1 - t0, cpu))
     print("stages of the warm re-renders (median s from the start of Preview.render):")
