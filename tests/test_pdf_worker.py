@@ -171,3 +171,14 @@ def test_a_stylesheet_whose_rules_reach_further_is_parsed_every_time(parses, rul
     for title in ("First", "Second"):
         pdf.pdf_from_html(report_html(title, rule + " p { margin: 0 }"), files, day)
     assert len(counted) == 2
+
+
+def test_a_stylesheet_whose_parse_adds_a_layer_however_written_is_parsed_every_time(parses):
+    """`@\\6c ayer` is `@layer` to a CSS parser: what the parse added decides, not the spelling."""
+    counted, use_kept = parses
+    use_kept()
+    theme, day = resolve_theme(None), dt.date(2026, 1, 14)
+    files = pdf.theme_files(tuple(theme.dirs), 0)
+    for title in ("First", "Second"):
+        pdf.pdf_from_html(report_html(title, "@\\6c ayer base { p { color: red } } p { margin: 0 }"), files, day)
+    assert len(counted) == 2

@@ -200,9 +200,9 @@ def kept_stylesheets(parse: Callable):
     each 0.7 s layout. WeasyPrint's stylesheets are only read once parsed (the base stylesheet
     under every theme is one object for all renders); what parsing adds to the render's own
     lists, its @page rules, is added again on each reuse, and its @font-face fonts are in the
-    font configuration already. Anything else (a stylesheet with the at-rules above, or a
-    call with other arguments) is parsed as before. For this single-threaded worker only: a
-    kept stylesheet is given the current render's lists.
+    font configuration already; its parse warnings, if any, are logged once. Anything else (a
+    stylesheet with the at-rules above, or a call with other arguments) is parsed as before.
+    For this single-threaded worker only: a kept stylesheet is given the current render's lists.
     """
     import weakref
 
@@ -219,9 +219,12 @@ def kept_stylesheets(parse: Callable):
         sheets = kept.setdefault(font_config, {})
         key = (string, base_url, media_type)
         if key not in sheets:
-            before = len(page_rules)
+            before = len(page_rules), list(layers), _names(counter_style), _names(color_profiles)
             sheet = parse(**arguments)
-            sheets[key] = sheet, page_rules[before:]
+            # Kept only if its parse added nothing but @page rules (an at-rule above written
+            # with a CSS escape, say, would have added a layer or a counter style).
+            if (list(layers), _names(counter_style), _names(color_profiles)) == before[1:]:
+                sheets[key] = sheet, page_rules[before[0]:]
             return sheet
         sheet, rules = sheets[key]
         page_rules.extend(rules)
@@ -229,6 +232,10 @@ def kept_stylesheets(parse: Callable):
         return sheet
 
     return css
+
+
+def _names(table) -> list:
+    return list(table) if table is not None else []
 
 
 # The largest report HTML (in characters) whose render runs with the garbage collector paused.
