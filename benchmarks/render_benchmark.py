@@ -184,8 +184,8 @@ def main() -> None:
         loops = {WATCH: WarmLoop(report, tmp / "watch", env, worker=True),
                  IN_PROCESS: WarmLoop(report, tmp / "warm", env, worker=False)}
         if other is not None:
-            loops[f"{WATCH_OTHER} {other.name}"] = WarmLoop(report, tmp / "watch-other", dict(env, PYTHONPATH=str(other)),
-                                                            worker=True)
+            other_env = dict(env, PYTHONPATH=str(other))
+            loops[f"{WATCH_OTHER} {other.name}"] = WarmLoop(report, tmp / "watch-other", other_env, worker=True)
         names = [*contenders, *loops]
         results: dict[str, list[tuple[float, ...]]] = {name: [] for name in names}
         load_before = os.getloadavg()
