@@ -2,6 +2,8 @@
 
     python benchmarks/render_benchmark.py                 # the Dudley example, 7 rounds
     python benchmarks/render_benchmark.py --runs 11 --report path/to/report.yaml
+    git archive main | tar -x -C /tmp/old                 # then, old and new watch loops side by side:
+    python benchmarks/render_benchmark.py --only-warm --compare-with /tmp/old
 
 Prints, from one interleaved run (every round runs each contender once, in a rotating
 order, so a busy machine slows them alike), the median wall-clock and CPU time of each and
@@ -14,9 +16,15 @@ the ratios issue 10 sets goals for:
       ``soffice --headless --convert-to pdf`` of our DOCX (what councils do today); goal <= 1.0.
 - P2w a warm re-render (PDF and DOCX) as ``make-report watch`` does after the officer saves
       the file (:class:`watch.Preview` with its PDF worker process, kept for the session): load,
-      validate, number, render and write again; vs the same soffice run; goal <= 0.5. Also
-      shown: the same re-render in-process without a worker (what a Python program calling
-      ``api.render_jobs`` gets), and the CPU time of its stages.
+      validate, number, render and write again; vs the same soffice run; goal <= 0.5. Before
+      each round the loop saves its copy of the report with a new title (not timed), so each
+      re-render lays out changed content. Also shown: the same re-render in-process without a
+      worker (what a Python program calling ``api.render_jobs`` gets), the CPU time of its
+      stages, and the PDF worker's CPU seconds alone: on two free CPUs the watch loop's wall
+      time is about the worker's CPU time plus 0.05 s (loading the report and its HTML before
+      the worker can start, writing after); on a machine whose other jobs leave one CPU free,
+      the DOCX shares it with the layout and the wall time is nearer both processes' CPU time
+      together (``benchmarks/watch_benchmark.py --stages`` shows each stage in both processes).
 - the layout cost of the base stylesheet renderers.pdf puts under every theme (in this
   process, CPU time): layout with it vs with none, and with the ``overflow-wrap: anywhere``
   on the whole page it replaced.
@@ -58,20 +66,39 @@ BARE_WEASYPRINT = textwrap.dedent("""
 
 # A preview loop: one process that re-renders the report each time it is told to, as
 # `make-report watch` does (with its PDF worker), or as a program calling the library does.
+# Each request first saves the report with a new title (the officer's edit, not timed), so
+# every re-render lays out new content as after a real save.
 WARM_LOOP = textwrap.dedent("""
-    import sys, time
+    import os, sys, time
+    from pathlib import Path
     from cabinet_reports.watch import Preview
-    report, outdir, worker = sys.argv[1], sys.argv[2], sys.argv[3] == "worker"
+    report, outdir, worker = Path(sys.argv[1]), sys.argv[2], sys.argv[3] == "worker"
+    original = report.read_text(encoding="utf-8")
+
+    def worker_cpu(preview):
+        # The worker is a child this process has not reaped: its CPU seconds so far, from /proc.
+        process = getattr(preview._worker, "_process", None)
+        try:
+            with open(f"/proc/{process.pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (AttributeError, OSError, ValueError):
+            return 0.0
+
     with Preview(report, outdir, formats="pdf,docx", pdf_worker=worker, say=lambda _: None) as preview:
-        for line in sys.stdin:
+        for n, line in enumerate(sys.stdin):
+            report.write_text(original.replace("title: ", f"title: Draft {n} ", 1), encoding="utf-8")
+            before = worker_cpu(preview)
             wall, cpu = time.perf_counter(), time.process_time()
             assert preview.render()
-            print(time.perf_counter() - wall, time.process_time() - cpu, flush=True)
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            print(wall, cpu, worker_cpu(preview) - before, flush=True)
 """)
 
 
 WATCH = "warm re-render, make-report watch (PDF+DOCX)"
 IN_PROCESS = "warm re-render, in-process (PDF+DOCX)"
+WATCH_OTHER = "warm re-render, watch,"
 
 
 def children_cpu() -> float:
@@ -87,19 +114,22 @@ def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
 
 
 class WarmLoop:
-    """A long-lived Python process that re-renders the report on request."""
+    """A long-lived Python process that re-renders (its own copy of) the report on request."""
 
-    def __init__(self, report: Path, outdir: Path, env: dict[str, str], worker: bool):
-        self.proc = subprocess.Popen([sys.executable, "-c", WARM_LOOP, str(report), str(outdir),
-                                      "worker" if worker else "in-process"], env=env,
+    def __init__(self, report: Path, workdir: Path, env: dict[str, str], worker: bool):
+        shutil.copytree(report.parent, workdir / "report")
+        self.proc = subprocess.Popen([sys.executable, "-c", WARM_LOOP, str(workdir / "report" / report.name),
+                                      str(workdir / "out"), "worker" if worker else "in-process"], env=env,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
-    def render(self) -> tuple[float, float]:
+    def render(self) -> tuple[float, float, float]:
+        """Save a change and render again; return the wall-clock and CPU seconds (with the
+        worker's), and the worker's CPU seconds alone."""
         assert self.proc.stdin and self.proc.stdout
         self.proc.stdin.write("go\n")
         self.proc.stdin.flush()
-        wall, cpu = self.proc.stdout.readline().split()
-        return float(wall), float(cpu)
+        wall, cpu, worker = map(float, self.proc.stdout.readline().split())
+        return wall, cpu + worker, worker
 
     def close(self) -> None:
         assert self.proc.stdin
@@ -112,13 +142,20 @@ def main() -> None:
     parser.add_argument("--report", type=Path, default=DEFAULT_REPORT)
     parser.add_argument("--runs", type=int, default=7, help="counted rounds (default 7)")
     parser.add_argument("--json", action="store_true", help="also print the medians as JSON")
+    parser.add_argument("--compare-with", type=Path, metavar="DIR",
+                        help="also time the watch loop of the cabinet_reports in DIR (another checkout, e.g. "
+                             "`git archive` of an older commit), in the same interleaved rounds")
+    parser.add_argument("--only-warm", action="store_true",
+                        help="time only the warm re-renders and soffice (for a quick old-against-new check)")
     args = parser.parse_args()
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     report = args.report.resolve()
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     env.pop("PYTHONDONTWRITEBYTECODE", None)
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "cabinet_reports")], check=True, env=env,
-                   stdout=subprocess.DEVNULL)
+    other = args.compare_with.resolve() if args.compare_with else None
+    for tree in filter(None, [ROOT, other]):
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(tree / "cabinet_reports")], check=True,
+                       env=env, stdout=subprocess.DEVNULL)
 
     with tempfile.TemporaryDirectory(prefix="render-bench-") as tmp_name:
         tmp = Path(tmp_name)
@@ -142,10 +179,15 @@ def main() -> None:
             contenders["soffice --convert-to pdf (our DOCX)"] = [
                 soffice, f"-env:UserInstallation=file://{tmp / 'lo-profile'}", "--headless", "--convert-to", "pdf",
                 "--outdir", str(tmp / "lo"), str(docx)]
+        if args.only_warm:
+            contenders = {name: cmd for name, cmd in contenders.items() if name.startswith("soffice")}
         loops = {WATCH: WarmLoop(report, tmp / "watch", env, worker=True),
                  IN_PROCESS: WarmLoop(report, tmp / "warm", env, worker=False)}
+        if other is not None:
+            other_env = dict(env, PYTHONPATH=str(other))
+            loops[f"{WATCH_OTHER} {other.name}"] = WarmLoop(report, tmp / "watch-other", other_env, worker=True)
         names = [*contenders, *loops]
-        results: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
+        results: dict[str, list[tuple[float, ...]]] = {name: [] for name in names}
         load_before = os.getloadavg()
         try:
             for round_no in range(args.runs + 1):  # round 0 warms disk caches and the soffice profile
@@ -168,11 +210,14 @@ def main() -> None:
     print(f"{'':44} {'wall s':>7} {'CPU s':>7}")
     for name in names:
         print(f"{name:44} {wall[name]:7.2f} {cpu[name]:7.2f}")
-    print("  (the watch loop's CPU is its main process only; its PDF worker's is the in-process stages below)")
+    worker_cpu = {name: statistics.median(s[2] for s in results[name]) for name in loops}
+    print("  (a watch loop's CPU is its main process's and its PDF worker's; the worker's alone, median: "
+          + ", ".join(f"{name.split(', ', 1)[1]} {seconds:.2f} s" for name, seconds in worker_cpu.items() if seconds)
+          + ")")
 
     def ratio(label: str, a: str, b: str, goal: float) -> None:
-        if b not in wall:
-            print(f"{label}: {b} not available")
+        if a not in wall or b not in wall:
+            print(f"{label}: {b if a in wall else a} not measured")
             return
         print(f"{label}: {wall[a] / wall[b]:.2f}x wall, {cpu[a] / cpu[b]:.2f}x CPU   (goal <= {goal:.2f}x)")
 
@@ -183,6 +228,11 @@ def main() -> None:
           "soffice --convert-to pdf (our DOCX)", 1.0)
     ratio("P2w render PDF+DOCX, warm (watch) / soffice", WATCH, "soffice --convert-to pdf (our DOCX)", 0.5)
     ratio("    same, in-process without a worker", IN_PROCESS, "soffice --convert-to pdf (our DOCX)", 0.5)
+    if other is not None:
+        ratio(f"    same, watch with the code in {other.name}", f"{WATCH_OTHER} {other.name}",
+              "soffice --convert-to pdf (our DOCX)", 0.5)
+    if args.only_warm:
+        return
     stages = warm_stages(report, args.runs)
     print(f"warm in-process stages, CPU s: {', '.join(f'{k} {v:.3f}' for k, v in stages.items())}")
     layout = layout_costs(report, args.runs)

@@ -8,6 +8,7 @@ the PDF back with pdftotext. Nothing here is timed: speed is in benchmarks/watch
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import signal
@@ -184,3 +185,77 @@ def test_only_the_report_its_logo_and_the_theme_matter(tmp_path):
     inside = Preview(folder / "report.yaml", theme / "preview", theme_dir=theme, say=print, warn=print)
     assert inside.matters(None, str(theme / "preview" / "salford.pdf")) is False
     assert inside.matters(None, str(theme / "style.css")) is True
+
+
+class RecordedRender:
+    """Stands in for api.render_jobs: records the collector's state, then does what it is told."""
+
+    def __init__(self, *outcomes):
+        self.outcomes, self.collector = list(outcomes), []
+
+    def __call__(self, jobs, outdir, *, formats, theme, pdf_worker=None):
+        self.collector.append(("worker" if pdf_worker is not None else "here", gc.isenabled()))
+        outcome = self.outcomes.pop(0)
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return []
+
+
+class IdleWorker:
+    """A PDF worker that is never asked for anything (render_jobs is recorded instead)."""
+
+    def alive(self) -> bool:
+        return True
+
+    def close(self, *, now: bool = False) -> None:
+        pass
+
+
+@pytest.fixture
+def recorded(monkeypatch, tmp_path):
+    """A Preview of the Salford note whose renders are recorded, with a worker to use."""
+    from cabinet_reports import watch
+    from cabinet_reports.renderers import pdf_worker
+
+    monkeypatch.setattr(pdf_worker, "_usable_cpus", lambda: 2)
+    monkeypatch.setattr(watch, "PdfWorker", IdleWorker)
+
+    def preview(*outcomes, worker=True):
+        monkeypatch.setattr(watch, "render_jobs", RecordedRender(*outcomes))
+        shown = []
+        made = watch.Preview(SALFORD, tmp_path / "out", say=shown.append, warn=shown.append, pdf_worker=worker)
+        return made, watch.render_jobs, shown
+    return preview
+
+
+def test_a_watch_render_pauses_the_collector_until_its_outputs_are_written(recorded):
+    """The PDF worker starts on the HTML only once it is sent: a collection in this process
+    before that (0.03-0.05 s) delayed the PDF by as long. After the render it runs again,
+    whatever the render's outcome."""
+    from cabinet_reports.errors import InputError, Problem
+
+    preview, render, shown = recorded([], InputError(Problem("broken")), KeyboardInterrupt())
+    assert preview.render() and gc.isenabled()
+    assert not preview.render() and gc.isenabled()
+    with pytest.raises(KeyboardInterrupt):
+        preview.render()
+    assert gc.isenabled()
+    assert render.collector == [("worker", False)] * 3
+    assert shown[1] == "make-report: error: broken"
+
+
+def test_a_watch_render_without_a_worker_leaves_the_collector_alone(recorded):
+    """A Python program's preview loop owns its process: its collector is not ours to pause."""
+    preview, render, _ = recorded([], [], worker=False)
+    assert preview.render() and preview.render()
+    assert render.collector == [("here", True)] * 2
+
+
+def test_the_render_done_again_here_after_the_worker_died_collects_as_usual(recorded):
+    """That render lays the PDF out in this process: its garbage is collected while it does."""
+    from cabinet_reports.renderers.pdf_worker import WorkerStopped
+
+    preview, render, _ = recorded(WorkerStopped("killed"), [], [])
+    assert preview.render() and preview.render()
+    assert render.collector == [("worker", False), ("here", True), ("here", True)]
+    assert gc.isenabled()
