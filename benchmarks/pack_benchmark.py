@@ -45,7 +45,9 @@ SENTENCE = ("The council has reviewed the arrangements for service delivery in t
 # Runs the CLI and reports its own peak RSS and its largest child's (the workers), in MB.
 _PACK = textwrap.dedent("""
     import json, resource, sys
+    from cabinet_reports import pango_ffi
     from cabinet_reports.cli import main
+    pango_ffi.enable(sys.argv[1:])  # as make-report's run() does
     code = main(sys.argv[1:])
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024

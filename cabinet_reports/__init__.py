@@ -13,7 +13,7 @@ from . import pango_ffi
 
 __version__ = "0.1.0"
 
-pango_ffi.install()  # before anything imports WeasyPrint: its 0.5 s declaration parse is done once per machine
+pango_ffi.install()  # when the command line asked (its workers): before anything imports WeasyPrint
 
 # public name -> the module that defines it
 _EXPORTS = {

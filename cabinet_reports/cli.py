@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
-from . import __version__
+from . import __version__, pango_ffi
 from .errors import CabinetReportsError
 
 EXIT_OK, EXIT_BUG, EXIT_INPUT = 0, 1, 2
@@ -431,6 +431,7 @@ def run() -> None:
     stdout and stderr. Only when no other thread runs, which the interpreter would wait for.
     """
     render = sys.argv[1:2] == ["render"]
+    pango_ffi.enable(sys.argv[1:])  # WeasyPrint's declarations loaded precompiled, here and in the workers
     code = main()
     if render and threading.active_count() == 1:
         import atexit

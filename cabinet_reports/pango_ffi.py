@@ -1,23 +1,35 @@
 """WeasyPrint's Pango, HarfBuzz and Fontconfig declarations, loaded precompiled.
 
 Takes nothing; :func:`install` gives Python's import system a finder for one module,
-``weasyprint.text.ffi``. That module declares about 450 lines of C to cffi (``ffi.cdef``), and
-cffi parses them with pycparser every time a process imports WeasyPrint: 0.45–0.55 s of
-every ``make-report render`` and of every pack worker, more than the whole Dudley layout's
-first page. cffi's "out-of-line ABI mode" does that parse once and writes the result as a
-plain Python module of tables (no C compiler, nothing built); loading it takes about 10 ms.
+``weasyprint.text.ffi``. Importing that module took 0.45–0.55 s of every process that renders
+(``make-report render``, each pack worker, ``watch``), more than laying out the Dudley
+report's first page. Two things made it slow, both in cffi's "in-line ABI mode":
 
-So the first process parses WeasyPrint's own declarations (read from its installed
-``ffi.py``, never a copy of ours, so a new WeasyPrint brings its own) and keeps the result in
-an owner-only folder under the user's cache folder (cache_folder.py), named by a hash of
-those declarations, the cffi and Python versions and this file. Every later process runs
-WeasyPrint's ``ffi.py`` as written, except that ``ffi = cffi.FFI(); ffi.cdef(…)`` takes the
-kept tables instead: the same types, functions and libraries, so the same bytes out.
+- cffi parses its 450 lines of C declarations (``ffi.cdef``) with pycparser: about 0.1 s;
+- opening each library by the names WeasyPrint tries (``libgobject-2.0-0``, ``gobject-2.0-0``,
+  …, ``libgobject-2.0.so.0``), the in-line FFI asks ``ctypes.util.find_library`` about every
+  name that does not open as given, and on Linux that runs ``ldconfig -p`` each time: about 0.35 s.
+
+cffi's "out-of-line ABI mode" does the parse once and writes the result as a plain Python
+module of tables (no C compiler, nothing built); loading it takes about 10 ms, and its
+``dlopen`` opens a name as given, without ``find_library``. So the first process parses
+WeasyPrint's own declarations (read from its installed ``ffi.py``, never a copy of ours, so a
+new WeasyPrint brings its own) and keeps the result in an owner-only folder under the user's
+cache folder (cache_folder.py), named by a hash of those declarations, the cffi and Python
+versions and this file. Later processes run WeasyPrint's ``ffi.py`` as written, except that
+``ffi = cffi.FFI(); ffi.cdef(…)`` takes the kept tables instead: the same types and functions.
+On Linux the libraries opened are the same files (``find_library`` answers with the sonames
+that WeasyPrint's later names give directly). Where a library opens only through
+``find_library`` (some macOS and conda set-ups), no name opens as given, and WeasyPrint's module
+is run as written instead, its "could not import some external libraries" message unprinted.
 
 It never makes WeasyPrint fail where it would not have: if ``ffi.py`` is not of the expected
 shape, the folder is unsafe or unwritable, an entry is damaged (each carries a hash of its
 text, checked before it runs) or anything else goes wrong, the module is imported as
-WeasyPrint wrote it. ``CABINET_REPORTS_PRECOMPILED_FFI=0`` turns it off.
+WeasyPrint wrote it. It is the command line's choice (:func:`enable`), as the compiled-template
+cache is: ``make-report`` turns it on for itself and the workers it starts, through
+``CABINET_REPORTS_PRECOMPILED_FFI=1`` in its environment (``--no-cache`` sets 0); a Python
+program calling the library writes nothing unless it sets that variable before importing.
 """
 
 from __future__ import annotations
@@ -29,7 +41,7 @@ import os
 import sys
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Sequence
 
 TARGET = "weasyprint.text.ffi"
 FOLDER = Path("cabinet_reports") / "ffi"
@@ -37,10 +49,22 @@ SWITCH = "CABINET_REPORTS_PRECOMPILED_FFI"
 _CHECK = "# sha256 "
 
 
+def enable(argv: Sequence[str]) -> None:
+    """Turn the precompiled declarations on for this process and the workers it starts, as make-report does.
+
+    ``--no-cache`` among the arguments turns them off (nothing is kept); so does
+    CABINET_REPORTS_PRECOMPILED_FFI=0 already in the environment.
+    """
+    if "--no-cache" in argv:
+        os.environ[SWITCH] = "0"
+    os.environ.setdefault(SWITCH, "1")
+    install()
+
+
 def install() -> None:
-    """Add the finder that loads WeasyPrint's declarations precompiled, unless turned off or too late."""
-    if os.environ.get(SWITCH, "1") == "0" or TARGET in sys.modules:
-        return
+    """Add the finder that loads WeasyPrint's declarations precompiled, if turned on and not too late."""
+    if os.environ.get(SWITCH) != "1" or TARGET in sys.modules or not hasattr(os, "RTLD_NODELETE"):
+        return  # (RTLD_NODELETE: see _library_keeping_ffi; Windows has no such flag)
     if not any(isinstance(finder, _Finder) for finder in sys.meta_path):
         sys.meta_path.insert(0, _Finder())
 
@@ -75,7 +99,10 @@ class _Loader:
             self.original.exec_module(module)
             return
         start = dict(module.__dict__)
-        module.__dict__["__precompiled_ffi__"] = ffi
+        printed: list[tuple] = []
+        # WeasyPrint prints its "could not import some external libraries" advice before it
+        # gives up on a library: held back, since WeasyPrint's own way may yet find it.
+        module.__dict__.update(__precompiled_ffi__=ffi, print=lambda *args, **kwargs: printed.append((args, kwargs)))
         try:
             exec(code, module.__dict__)  # noqa: S102 - WeasyPrint's own ffi.py, one statement changed
         except Exception:  # noqa: BLE001 - something ffi.py does the precompiled ffi cannot: run it as written
@@ -83,7 +110,9 @@ class _Loader:
             module.__dict__.update(start)
             self.original.exec_module(module)
             return
-        del module.__dict__["__precompiled_ffi__"]
+        del module.__dict__["__precompiled_ffi__"], module.__dict__["print"]
+        for args, kwargs in printed:  # pragma: no cover - it prints only on its way to failing
+            print(*args, **kwargs)
 
 
 def _precompiled(source: str, filename: str) -> tuple[Any, Any]:
@@ -163,9 +192,10 @@ def _kept_ffi(declarations: str) -> Any:
     text = _read_checked(entry)
     if text is None:
         text = _parse(declarations)
-        _keep(entry, text)
+        if _keep(entry, text):
+            _forget_others(entry)
     made = "ffi = _cffi_backend.FFI("
-    if text.count(made) != 1 or not hasattr(os, "RTLD_NODELETE"):
+    if text.count(made) != 1:
         return None
     namespace: dict[str, Any] = {"__ffi_class__": _library_keeping_ffi()}
     code = compile(text.replace(made, "ffi = __ffi_class__("), str(entry), "exec")
@@ -228,8 +258,18 @@ def _parse(declarations: str) -> str:
     return out.getvalue()
 
 
-def _keep(entry: Path, text: str) -> None:
-    """Write the entry with its hash line, atomically; failing only costs the next process the parse."""
+def _forget_others(entry: Path) -> None:
+    """Remove the entries other declarations (an earlier WeasyPrint, cffi or Python) left, and stray temporary files."""
+    for other in entry.parent.iterdir():
+        if other != entry and (other.suffix == ".py" or other.name.endswith(".tmp")):
+            try:
+                other.unlink()
+            except OSError:
+                pass
+
+
+def _keep(entry: Path, text: str) -> bool:
+    """Write the entry with its hash line, atomically; return whether it was written (else the next process parses)."""
     import hashlib
     import tempfile
 
@@ -245,4 +285,5 @@ def _keep(entry: Path, text: str) -> None:
             Path(temp).unlink(missing_ok=True)
             raise
     except OSError:
-        pass
+        return False
+    return True

@@ -36,7 +36,8 @@ IN_LINE, KEPT = "in-line", "kept"
 
 def probe(cache: Path, **env: str) -> dict:
     result = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, check=True,
-                            env={**os.environ, "XDG_CACHE_HOME": str(cache), "SOURCE_DATE_EPOCH": "0", **env})
+                            env={**os.environ, "XDG_CACHE_HOME": str(cache), "SOURCE_DATE_EPOCH": "0",
+                                 pango_ffi.SWITCH: "1", **env})
     assert result.stderr == ""
     return json.loads(result.stdout)
 
@@ -113,7 +114,7 @@ def test_a_module_the_precompiled_ffi_cannot_run_is_run_as_written(tmp_path, mon
             "import weasyprint.text.ffi as f\n"
             "print(type(f.ffi).__module__, f.libc.abs(-3), '__precompiled_ffi__' in vars(f))")
     result = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True,
-                            env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")})
+                            env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), pango_ffi.SWITCH: "1"})
     assert (result.stdout.split(), result.stderr) == (["cffi.api", "3", "False"], "")
 
 
@@ -151,8 +152,61 @@ def test_the_libraries_stay_loaded_while_an_object_needs_them(tmp_path):
     destructor jumped into unmapped code: processes that laid out reports could end in a
     segmentation fault after writing their output.
     """
-    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path), pango_ffi.SWITCH: "1"}
     for _ in range(2):  # the first process parses and keeps the declarations, the second loads them
         done = subprocess.run([sys.executable, "-c", UNLOAD], capture_output=True, text=True, env=env)
         assert (done.returncode, done.stdout, done.stderr) == (0, "freed\n", "")
     assert entries(tmp_path)
+
+
+COMMAND = """
+import sys
+from cabinet_reports import cli
+cli.pango_ffi.enable(sys.argv[1:])
+import weasyprint.text.ffi as f, cffi
+print("in-line" if isinstance(f.ffi, cffi.FFI) else "kept")
+"""
+
+
+@pytest.mark.parametrize("argv, environment, expected", [
+    ([], {}, "kept"),  # make-report: on
+    (["render", "--no-cache"], {}, "in-line"),  # --no-cache keeps nothing
+    ([], {pango_ffi.SWITCH: "0"}, "in-line"),  # turned off by the user
+])
+def test_the_command_line_turns_it_on_and_a_program_importing_the_library_does_not(tmp_path, argv, environment,
+                                                                                   expected):
+    env = {k: v for k, v in os.environ.items() if k != pango_ffi.SWITCH}
+    env.update(XDG_CACHE_HOME=str(tmp_path), **environment)
+    done = subprocess.run([sys.executable, "-c", COMMAND, *argv], capture_output=True, text=True, env=env, check=True)
+    assert done.stdout.split() == [expected]
+    assert bool(entries(tmp_path)) == (expected == "kept")
+    library = subprocess.run([sys.executable, "-c", "import cabinet_reports, weasyprint.text.ffi as f, cffi; "
+                              "print(isinstance(f.ffi, cffi.FFI))"], capture_output=True, text=True, env=env, check=True)
+    assert library.stdout.split() == ["True"]  # a Python program: WeasyPrint's own module, as it wrote it
+
+
+def test_an_earlier_entry_is_removed_when_a_new_one_is_kept(tmp_path):
+    folder = tmp_path / pango_ffi.FOLDER
+    folder.mkdir(parents=True, mode=0o700)
+    (folder / ("0" * 32 + ".py")).write_text("# another WeasyPrint's\n", encoding="utf-8")
+    (folder / ".stray.tmp").write_text("", encoding="utf-8")
+    probe(tmp_path)
+    assert [p.name for p in folder.iterdir()] == [entries(tmp_path)[0].name]
+
+
+def test_a_library_found_only_through_find_library_falls_back_without_a_message(tmp_path):
+    """WeasyPrint's names that open only through ctypes.util.find_library (macOS, conda): its own
+    module, as written, finds them, and the advice it prints before failing is not shown."""
+    package = tmp_path / "weasyprint" / "text"
+    package.mkdir(parents=True)
+    for folder in (package.parent, package):
+        (folder / "__init__.py").write_text("", encoding="utf-8")
+    (package / "ffi.py").write_text(
+        "import cffi\nffi = cffi.FFI()\nffi.cdef('int abs(int);')\n"
+        "try:\n    libc = ffi.dlopen('c')\n"  # "c" opens only through find_library
+        "except OSError:\n    print('could not import some external libraries')\n    raise\n", encoding="utf-8")
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import cabinet_reports\n"
+            "import weasyprint.text.ffi as f\nprint(type(f.ffi).__module__, f.libc.abs(-3))")
+    result = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True,
+                            env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), pango_ffi.SWITCH: "1"})
+    assert (result.stdout.split(), result.stderr) == (["cffi.api", "3"], "")

@@ -42,8 +42,13 @@ class Connection:
 
 
 @pytest.fixture
-def events():
+def events(monkeypatch):
     """What happens in order: layouts (with the collector's state), replies, full collections."""
+    import weasyprint.css
+
+    # _answer puts kept_stylesheets in place of WeasyPrint's CSS, as a worker process does: undone
+    # after the test, or every later render in this test process would parse through it.
+    monkeypatch.setattr(weasyprint.css, "CSS", weasyprint.css.CSS)
     log: list[str] = []
 
     def collection(phase, info):

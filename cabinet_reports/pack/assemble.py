@@ -65,22 +65,12 @@ def _stamp(loaded: LoadedMeeting, item: PackItem, theme: Theme, offset: int, tot
     return out.getvalue()
 
 
-def assemble_pack(loaded: LoadedMeeting, theme: Theme, agenda: _Agenda, parts: dict[int, bytes],
-                  public: bool) -> bytes:
-    """Merge the agenda and every item's PDF into the public (or the full) pack, bookmarked.
-
-    One top-level bookmark per agenda item, in agenda order: an item with papers points at its
-    first page (its report's own bookmarks nested); one without, at the agenda page listing it.
-    """
-    from ..pdfmerge import merge_pdfs
-
-    merge, title, lang = pack_merge(loaded, theme, agenda, parts, public)
-    return merge_pdfs(merge, title=title, lang=lang)
-
-
 def pack_merge(loaded: LoadedMeeting, theme: Theme, agenda: _Agenda, parts: dict[int, bytes],
                public: bool) -> tuple[list, str, str]:
-    """Return what :func:`assemble_pack` merges: the parts, the pack's title and its language.
+    """Return what merges into the public (or the full) pack: the parts, the pack's title and its language.
+
+    One part per agenda item with papers, in agenda order, after the agenda; an item without
+    papers gets a bookmark to the agenda page listing it instead (in the agenda's ``then``).
 
     Plain data (``MergePart`` holds bytes and strings), so a worker process can do the merge.
     """

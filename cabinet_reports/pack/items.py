@@ -227,9 +227,9 @@ class WarmPool:
             return None
         workers = jobs or cpus
         pool = local_pool(workers)
-        # One warm-up a worker: a spawn pool starts a process only for work no idle one can
-        # take, so a second worker used to start cold at the first renders, or, in a rebuild
-        # with one report to render, when the full pack's numbering and merge came to it.
+        # One warm-up a worker (usually each takes one): a spawn pool starts a process only for
+        # work no idle one can take, so a second worker used to start cold at the first renders,
+        # or, in a rebuild with one report to render, when the full pack's numbering came to it.
         return cls(pool, [pool.submit(warm_up, theme_dir) for _ in range(workers)])
 
     def use(self) -> ProcessPoolExecutor:
