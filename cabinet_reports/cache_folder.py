@@ -37,7 +37,7 @@ def private_folder(relative: Path) -> Path | None:
         return None
     folder = home / relative
     try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        _make_private(folder)
         st = os.lstat(folder)
     except OSError:  # a read-only home, a file in the way: go without the cache
         return None
@@ -51,6 +51,23 @@ def private_folder(relative: Path) -> Path | None:
         if not _safe_parents(folder):
             return None
     return folder
+
+
+def _make_private(folder: Path) -> None:
+    """Create ``folder`` and any missing folder above it, each owner-only.
+
+    ``mkdir(parents=True)`` gives the folders above the last one the umask's mode: with umask
+    002, common on shared machines, ``~/.cache/cabinet_reports`` came out group-writable and the
+    safety check below then refused every cache in it, silently.
+    """
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        if folder.parent == folder:
+            break
+        folder = folder.parent
+    for level in reversed(missing):
+        level.mkdir(mode=0o700, exist_ok=True)
 
 
 def _safe_parents(folder: Path) -> bool:

@@ -210,3 +210,15 @@ def test_a_library_found_only_through_find_library_falls_back_without_a_message(
     result = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True,
                             env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), pango_ffi.SWITCH: "1"})
     assert (result.stdout.split(), result.stderr) == (["cffi.api", "3"], "")
+
+
+def test_folders_made_under_a_group_writable_umask_are_owner_only_and_used(tmp_path):
+    """With umask 002 the folders above the cache used to be made group-writable, so the
+    safety check refused the cache in them (silently: every process parsed again)."""
+    code = ("import os; os.umask(0o002)\n" + PROBE)
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "home"), "SOURCE_DATE_EPOCH": "0", pango_ffi.SWITCH: "1"}
+    for parsed in (True, False):
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+        assert json.loads(done.stdout)["parsed"] is parsed
+    for level in (tmp_path / "home", tmp_path / "home" / "cabinet_reports", tmp_path / "home" / pango_ffi.FOLDER):
+        assert stat.S_IMODE(level.stat().st_mode) == 0o700, level
