@@ -53,7 +53,7 @@ import dataclasses
 import datetime as dt
 import os
 import re
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -70,7 +70,8 @@ from .cache import (CACHE_FOLDER, Cache, Memo, decode, default_cache_dir, encode
                     remove_legacy_cache, theme_digest)
 from .docx_agenda import agenda_docx
 from .furniture import Numbered, number_pages
-from .items import Progress, RenderedReport, ReportJob, WarmPool, _NoProgress, render_reports, wait_for
+from .items import (Progress, RenderedReport, ReportJob, WarmPool, _InProcess, _NoProgress, render_reports,
+                    wait_for)
 from .load import LoadedMeeting, PackItem, agenda_item_options, load_meeting
 from .plan import (AgendaContent, AgendaEntry, Prepared, agenda_content, number_pack, prepare_assembly,
                    publication_warnings)
@@ -405,12 +406,14 @@ def _merge_inputs(loaded: LoadedMeeting, theme: Theme, public: bool, plan, slots
     return merge, order, title, lang
 
 
-def plan_number_and_merge(theme_dir: str | None, epoch: str, loaded: LoadedMeeting, public: bool,
+def plan_number_and_merge(theme: Theme | str | None, epoch: str, loaded: LoadedMeeting, public: bool,
                           bare: dict[int, tuple[bytes, int, str]], published_on: dt.date | None, memo: Memo,
                           guess: int) -> tuple:
-    """Plan, number and merge one pack (runs in a worker): return its plan, slots, numbered parts and the pack."""
+    """Plan, number and merge one pack (may run in a worker): return its plan, slots, numbered parts and the pack.
+
+    ``theme`` is a Theme, or its folder for a worker (None: the built-in theme)."""
     with source_date(epoch):
-        theme = resolve_theme(theme_dir)
+        theme = resolve_theme(theme)
         plan, numbered, slots = _plan_pack(loaded, theme, public, bare, published_on, memo, guess)
         merge, order, title, lang = _merge_inputs(loaded, theme, public, plan, slots)
         pdfs, pack = number_and_merge(theme, epoch, numbered, plan.total, loaded.meeting.date, memo,
@@ -434,57 +437,27 @@ def _assemble(loaded: LoadedMeeting, theme: Theme, rendered: dict[int, RenderedR
     meeting = loaded.meeting
     notices = prepared.notices
     part_b = _has_part_b(loaded)
-    plans: dict[bool, tuple] = {}  # public? -> (plan, numbered inputs, slots)
-    lanes: dict[bool, Future | tuple] = {}  # public? -> its numbering and merge (running, or to run here)
-    # The full pack's agenda is about as long as the public one's placeholder agenda: start there.
+    # Each pack's numbering and merge is one task: on the pool's workers, the public and the full
+    # pack at once (3.5 s each for 40 reports), while this process makes the agendas and web
+    # pages; without a pool, each runs here as it is submitted.
+    runner = pool if pool is not None else _InProcess()
+    worker_theme = _user_theme_dir(theme) if pool is not None else theme
+    # Both packs' agendas start from the placeholder agenda's length.
     guess = prepared.agenda_guess
-    if pool is not None and part_b:
-        # The full pack is planned, numbered and merged on a worker from the start; this process
-        # plans the public one meanwhile (its agenda and page numbers are needed here too).
-        lanes[False] = pool.submit(plan_number_and_merge, _user_theme_dir(theme), _epoch(), loaded, False,
-                                   _bare(loaded, rendered, notices, False), published_on, memo, guess)
-    for public in (True, False):
-        if public or part_b:
-            if not public and pool is not None:
-                continue  # on the worker, above
-            plans[public] = _plan_pack(loaded, theme, public, _bare(loaded, rendered, notices, public),
-                                       published_on, memo, guess)
-        else:  # nothing is Part B: the full pack is the public one under its own title
-            plans[False] = plans[True]
-        plan, numbered, slots = plans[public]
-        merge, order, title, lang = _merge_inputs(loaded, theme, public, plan, slots)
-        # Each pack's numbering and merge: on the pool's workers, the public and the full pack at
-        # once (3.5 s each for 40 reports), while this process makes the agendas and web pages.
-        lane = ((_user_theme_dir(theme) if pool is not None else theme), _epoch(), numbered, plan.total,
-                meeting.date, memo, merge, order, title, lang)
-        lanes[public] = pool.submit(number_and_merge, *lane) if pool is not None else lane
+    if part_b:  # the full pack is planned (its own agenda) on its worker too, from the start
+        full = runner.submit(plan_number_and_merge, worker_theme, _epoch(), loaded, False,
+                             _bare(loaded, rendered, notices, False), published_on, memo, guess)
+    public_plan, numbered, slots = _plan_pack(loaded, theme, True, _bare(loaded, rendered, notices, True),
+                                              published_on, memo, guess)
+    lane = (worker_theme, _epoch(), numbered, public_plan.total, meeting.date, memo)
+    public = runner.submit(number_and_merge, *lane, *_merge_inputs(loaded, theme, True, public_plan, slots))
+    if not part_b:  # the full pack is the public one under its own title
+        full_merge = _merge_inputs(loaded, theme, False, public_plan, slots)
+        if pool is not None:  # numbered again on the other worker, beside the public pack
+            full = pool.submit(number_and_merge, *lane, *full_merge)
 
     outputs: dict[str, bytes] = {"public-pack.pdf": b"", "full-pack.pdf": b""}  # their places in the order
-    numbered_out: dict[bool, list[bytes]] = {}  # public? -> its numbered parts, as number_pages gives them
-
-    def finish(public: bool) -> None:
-        lane = lanes[public]
-        if isinstance(lane, Future) and not public and part_b:  # planned on the worker too
-            plan, slots, pdfs, pack = wait_for(lane)
-            plans[False] = (plan, None, slots)
-        elif isinstance(lane, Future):
-            pdfs, pack = wait_for(lane)
-        elif not public and not part_b:  # numbered already, for the public pack: only the merge
-            pdfs, pack = None, merge_pdfs(filled(lane[6], lane[7], numbered_out[True]), title=lane[8], lang=lane[9])
-        else:
-            pdfs, pack = number_and_merge(*lane)
-        outputs[("public" if public else "full") + "-pack.pdf"] = pack
-        if public or part_b:
-            numbered_out[public] = pdfs
-            progress.advance("numbering " + ("the public pack" if public else "the full pack"))
-        progress.advance("merging " + ("public-pack.pdf" if public else "full-pack.pdf"))
-
-    if pool is None:  # one after the other
-        finish(True)
-        finish(False)
-
     # The standalone agenda: the public pack's agenda (the same layout), numbered on its own.
-    public_plan = plans[True][0]
     outputs["agenda.pdf"] = number_pages([Numbered(public_plan.agenda.pdf, 1, PACK_CSS, public_plan.agenda.pages)],
                                          public_plan.agenda.pages, theme, meeting.date, memo)[0]
     outputs["agenda.docx"] = agenda_docx(loaded, theme, public_plan.starts, published_on)
@@ -495,12 +468,21 @@ def _assemble(loaded: LoadedMeeting, theme: Theme, rendered: dict[int, RenderedR
     outputs["agenda.html"] = web.pop("agenda.html")
     progress.advance("agenda")
 
-    if pool is not None:
-        finish(True)
-        finish(False)
-    numbered_out.setdefault(False, numbered_out[True])
-    parts = {public: {n: numbered_out[public][slot] if isinstance(slot, int) else slot
-                      for n, slot in plans[public][2].items()} for public in (True, False)}
+    public_pdfs, outputs["public-pack.pdf"] = wait_for(public)
+    progress.advance("numbering the public pack")
+    progress.advance("merging public-pack.pdf")
+    full_plan, full_slots, full_pdfs = public_plan, slots, public_pdfs
+    if part_b:
+        full_plan, full_slots, full_pdfs, outputs["full-pack.pdf"] = wait_for(full)
+        progress.advance("numbering the full pack")
+    elif pool is not None:
+        outputs["full-pack.pdf"] = wait_for(full)[1]
+    else:  # numbered already, for the public pack: only the merge
+        outputs["full-pack.pdf"] = merge_pdfs(filled(full_merge[0], full_merge[1], public_pdfs),
+                                              title=full_merge[2], lang=full_merge[3])
+    progress.advance("merging full-pack.pdf")
+    parts = {public: {n: pdfs[slot] if isinstance(slot, int) else slot for n, slot in numbered_slots.items()}
+             for public, pdfs, numbered_slots in ((True, public_pdfs, slots), (False, full_pdfs, full_slots))}
     for item in loaded.items:
         if not item.has_papers:
             continue
@@ -518,5 +500,5 @@ def _assemble(loaded: LoadedMeeting, theme: Theme, rendered: dict[int, RenderedR
             outputs[f"{stem}.html"] = web.pop(f"{stem}.html")
     if web:  # pragma: no cover - web_pages writes only the pages web_names lists
         raise CabinetReportsError(f"web pages without an item: {', '.join(web)}")
-    return outputs, (plans[True][0].total, plans[False][0].total)
+    return outputs, (public_plan.total, full_plan.total)
 
