@@ -47,7 +47,7 @@ _PACK = textwrap.dedent("""
     import json, resource, sys
     from cabinet_reports import pango_ffi
     from cabinet_reports.cli import main
-    pango_ffi.enable(sys.argv[1:])  # as make-report's run() does
+    pango_ffi.enable(keep="--no-cache" not in sys.argv)  # as make-report does
     code = main(sys.argv[1:])
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024

@@ -73,7 +73,7 @@ WARM_LOOP = textwrap.dedent("""
     from pathlib import Path
     from cabinet_reports import pango_ffi
     from cabinet_reports.watch import Preview
-    pango_ffi.enable([])  # as `make-report watch` does
+    pango_ffi.enable()  # as `make-report watch` does
     report, outdir, worker = Path(sys.argv[1]), sys.argv[2], sys.argv[3] == "worker"
     original = report.read_text(encoding="utf-8")
 

@@ -384,6 +384,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_INPUT
+    if argv is None:  # make-report itself (see run): WeasyPrint's declarations loaded precompiled
+        pango_ffi.enable(keep=not getattr(args, "no_cache", False))
     try:
         if args.command == "render":
             return _render(args, own_process=argv is None)  # see renderers/pdf_worker.py
@@ -431,7 +433,6 @@ def run() -> None:
     stdout and stderr. Only when no other thread runs, which the interpreter would wait for.
     """
     render = sys.argv[1:2] == ["render"]
-    pango_ffi.enable(sys.argv[1:])  # WeasyPrint's declarations loaded precompiled, here and in the workers
     code = main()
     if render and threading.active_count() == 1:
         import atexit

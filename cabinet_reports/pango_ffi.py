@@ -41,7 +41,7 @@ import os
 import sys
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Sequence
+from typing import Any
 
 TARGET = "weasyprint.text.ffi"
 FOLDER = Path("cabinet_reports") / "ffi"
@@ -49,13 +49,13 @@ SWITCH = "CABINET_REPORTS_PRECOMPILED_FFI"
 _CHECK = "# sha256 "
 
 
-def enable(argv: Sequence[str]) -> None:
+def enable(keep: bool = True) -> None:
     """Turn the precompiled declarations on for this process and the workers it starts, as make-report does.
 
-    ``--no-cache`` among the arguments turns them off (nothing is kept); so does
+    ``keep=False`` (the command's ``--no-cache``) turns them off, as does
     CABINET_REPORTS_PRECOMPILED_FFI=0 already in the environment.
     """
-    if "--no-cache" in argv:
+    if not keep:
         os.environ[SWITCH] = "0"
     os.environ.setdefault(SWITCH, "1")
     install()

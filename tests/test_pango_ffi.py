@@ -162,24 +162,27 @@ def test_the_libraries_stay_loaded_while_an_object_needs_them(tmp_path):
 COMMAND = """
 import sys
 from cabinet_reports import cli
-cli.pango_ffi.enable(sys.argv[1:])
+sys.argv = ["make-report", *sys.argv[1:]]
+assert cli.main() == 0
 import weasyprint.text.ffi as f, cffi
 print("in-line" if isinstance(f.ffi, cffi.FFI) else "kept")
 """
+DUDLEY = Path(__file__).resolve().parent.parent / "examples" / "dudley-2005-partnership-strategy" / "report.yaml"
 
 
-@pytest.mark.parametrize("argv, environment, expected", [
+@pytest.mark.parametrize("extra, environment, expected", [
     ([], {}, "kept"),  # make-report: on
-    (["render", "--no-cache"], {}, "in-line"),  # --no-cache keeps nothing
+    (["--no-cache"], {}, "in-line"),  # --no-cache keeps nothing
     ([], {pango_ffi.SWITCH: "0"}, "in-line"),  # turned off by the user
 ])
-def test_the_command_line_turns_it_on_and_a_program_importing_the_library_does_not(tmp_path, argv, environment,
+def test_the_command_line_turns_it_on_and_a_program_importing_the_library_does_not(tmp_path, extra, environment,
                                                                                    expected):
     env = {k: v for k, v in os.environ.items() if k != pango_ffi.SWITCH}
-    env.update(XDG_CACHE_HOME=str(tmp_path), **environment)
+    env.update(XDG_CACHE_HOME=str(tmp_path / "cache"), **environment)
+    argv = ["render", str(DUDLEY), "-o", str(tmp_path / "out"), "--format", "pdf", "-q", *extra]
     done = subprocess.run([sys.executable, "-c", COMMAND, *argv], capture_output=True, text=True, env=env, check=True)
     assert done.stdout.split() == [expected]
-    assert bool(entries(tmp_path)) == (expected == "kept")
+    assert bool(entries(tmp_path / "cache")) == (expected == "kept")
     library = subprocess.run([sys.executable, "-c", "import cabinet_reports, weasyprint.text.ffi as f, cffi; "
                               "print(isinstance(f.ffi, cffi.FFI))"], capture_output=True, text=True, env=env, check=True)
     assert library.stdout.split() == ["True"]  # a Python program: WeasyPrint's own module, as it wrote it
