@@ -44,6 +44,7 @@ from types import ModuleType
 from typing import Any
 
 TARGET = "weasyprint.text.ffi"
+FONTS = "weasyprint.pdf.fonts"
 FOLDER = Path("cabinet_reports") / "ffi"
 SWITCH = "CABINET_REPORTS_PRECOMPILED_FFI"
 _CHECK = "# sha256 "
@@ -62,23 +63,37 @@ def enable(keep: bool = True) -> None:
 
 
 def install() -> None:
-    """Add the finder that loads WeasyPrint's declarations precompiled, if turned on and not too late."""
-    if os.environ.get(SWITCH) != "1" or TARGET in sys.modules or not hasattr(os, "RTLD_NODELETE"):
-        return  # (RTLD_NODELETE: see _library_keeping_ffi; Windows has no such flag)
-    if not any(isinstance(finder, _Finder) for finder in sys.meta_path):
-        sys.meta_path.insert(0, _Finder())
+    """Add the finder for WeasyPrint's modules, if the command line asked and it is not too late.
+
+    The font-tools deferral (:class:`_FontsLoader`) comes with any setting make-report gave
+    (it writes nothing, so ``--no-cache`` keeps it); the precompiled declarations only with 1.
+    """
+    setting = os.environ.get(SWITCH)
+    if setting not in ("0", "1"):
+        return
+    targets = set()
+    if FONTS not in sys.modules:
+        targets.add(FONTS)
+    if setting == "1" and TARGET not in sys.modules and hasattr(os, "RTLD_NODELETE"):
+        targets.add(TARGET)  # (RTLD_NODELETE: see _library_keeping_ffi; Windows has no such flag)
+    if targets and not any(isinstance(finder, _Finder) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _Finder(targets))
 
 
 class _Finder:
-    """Find ``weasyprint.text.ffi`` where the path finder would, and load it with :class:`_Loader`."""
+    """Find WeasyPrint's ``text.ffi`` and ``pdf.fonts`` where the path finder would, and load them our way."""
+
+    def __init__(self, targets: set[str]):
+        self.targets = targets
 
     def find_spec(self, fullname: str, path: Any = None, target: ModuleType | None = None):
-        if fullname != TARGET:
+        if fullname not in self.targets:
             return None
         spec = importlib.machinery.PathFinder.find_spec(fullname, path)
         if spec is None or not isinstance(spec.loader, importlib.machinery.SourceFileLoader) or not spec.origin:
             return spec
-        return importlib.util.spec_from_file_location(fullname, spec.origin, loader=_Loader(spec.loader))
+        loader = _Loader(spec.loader) if fullname == TARGET else _FontsLoader(spec.loader)
+        return importlib.util.spec_from_file_location(fullname, spec.origin, loader=loader)
 
 
 class _Loader:
@@ -287,3 +302,97 @@ def _keep(entry: Path, text: str) -> bool:
     except OSError:
         return False
     return True
+
+
+# What WeasyPrint's pdf/fonts.py imports at the top and uses only for fonts HarfBuzz cannot
+# subset, or variable fonts: name bound in fonts.py -> (module, attribute or None for the module).
+DEFERRED = {"subset": ("fontTools.subset", None),
+            "instantiateVariableFont": ("fontTools.varLib.instancer", "instantiateVariableFont")}
+
+
+class _FontsLoader:
+    """Run WeasyPrint's pdf/fonts.py with fontTools' subsetter and instancer imported when first used.
+
+    fonts.py imports them at the top (0.11 s of a 0.5 s ``import weasyprint``, in every process
+    that renders), but WeasyPrint subsets with HarfBuzz where it can (``hb-subset`` 4.1 or
+    later, as on every system we support) and instantiates only variable fonts; the shipped
+    fonts are static. Each of the two names is bound to a stand-in that imports the real module
+    the first time it is used, so a PDF is the same bytes either way.
+    """
+
+    def __init__(self, original: importlib.machinery.SourceFileLoader):
+        self.original = original
+
+    def create_module(self, spec):
+        return None  # the default module object
+
+    def exec_module(self, module: ModuleType) -> None:
+        try:
+            code = _fonts_deferred(self.original.get_source(FONTS) or "", self.original.path)
+        except Exception:  # noqa: BLE001 - whatever went wrong, WeasyPrint's own way still works
+            code = None
+        if code is None:
+            self.original.exec_module(module)
+            return
+        start = dict(module.__dict__)
+        module.__dict__["__deferred__"] = _Deferred
+        try:
+            exec(code, module.__dict__)  # noqa: S102 - WeasyPrint's own fonts.py, two imports changed
+        except Exception:  # noqa: BLE001 - run it as written
+            module.__dict__.clear()
+            module.__dict__.update(start)
+            self.original.exec_module(module)
+            return
+        del module.__dict__["__deferred__"]
+
+
+def _fonts_deferred(source: str, filename: str) -> Any:
+    """Return fonts.py compiled with the imports of DEFERRED replaced by stand-ins; None unless each is there once, alone."""
+    import ast
+
+    tree = ast.parse(source, filename)
+    found: dict[str, int] = {}
+    for i, node in enumerate(tree.body):
+        if not isinstance(node, ast.ImportFrom) or node.level or len(node.names) != 1:
+            continue
+        alias = node.names[0]
+        name = alias.asname or alias.name
+        module, attribute = DEFERRED.get(name, (None, None))
+        if module is not None and (node.module, alias.name) == (
+                (module, attribute) if attribute else tuple(module.rsplit(".", 1))):
+            if name in found:
+                return None
+            found[name] = i
+    if found.keys() != DEFERRED.keys():
+        return None
+    for name, i in found.items():
+        module, attribute = DEFERRED[name]
+        call = ast.Call(func=ast.Name("__deferred__", ast.Load()),
+                        args=[ast.Constant(module), ast.Constant(attribute)], keywords=[])
+        tree.body[i] = ast.copy_location(ast.Assign(targets=[ast.Name(name, ast.Store())], value=call), tree.body[i])
+    ast.fix_missing_locations(tree)
+    return compile(tree, filename, "exec")
+
+
+class _Deferred:
+    """A module, or one function of it, imported the first time it is used."""
+
+    def __init__(self, module: str, attribute: str | None):
+        self._module, self._attribute = module, attribute
+
+    def _target(self) -> Any:
+        import importlib
+
+        found = importlib.import_module(self._module)
+        return getattr(found, self._attribute) if self._attribute else found
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):  # copy, pickle and the like ask for these: not the module's
+            raise AttributeError(name)
+        return getattr(self._target(), name)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._target()(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<deferred {self._module}{'.' + self._attribute if self._attribute else ''}>"

@@ -225,3 +225,64 @@ def test_folders_made_under_a_group_writable_umask_are_owner_only_and_used(tmp_p
         assert json.loads(done.stdout)["parsed"] is parsed
     for level in (tmp_path / "home", tmp_path / "home" / "cabinet_reports", tmp_path / "home" / pango_ffi.FOLDER):
         assert stat.S_IMODE(level.stat().st_mode) == 0o700, level
+
+
+FONTS_PROBE = """
+import hashlib, json, sys
+import cabinet_reports, weasyprint
+import weasyprint.pdf.fonts as fonts
+if sys.argv[1] == "fonttools":  # as on a system whose HarfBuzz cannot subset: fontTools subsets
+    fonts.harfbuzz_subset = None
+html = '<html lang="en"><title>t</title><p>Cabinet &amp; fi ffl <b>bold</b> <i>italic</i></p>'
+pdf = weasyprint.HTML(string=html).write_pdf(pdf_variant="pdf/ua-1", pdf_identifier=b"x" * 16)
+sys.stdout.write(json.dumps({"pdf": hashlib.sha256(pdf).hexdigest(),
+                             "imported": sorted(m for m in ("fontTools.subset", "fontTools.varLib.instancer")
+                                                if m in sys.modules),
+                             "instancer": repr(fonts.instantiateVariableFont)}))
+"""
+
+
+@pytest.mark.parametrize("subsetter", ["harfbuzz", "fonttools"])
+def test_font_tools_subsetter_is_imported_only_when_used_and_the_pdf_is_the_same(tmp_path, subsetter):
+    """WeasyPrint's fonts.py imports fontTools' subsetter and instancer at the top (0.11 s) and
+    needs them only where HarfBuzz cannot subset, or for variable fonts."""
+    def run(**env: str) -> dict:
+        done = subprocess.run([sys.executable, "-c", FONTS_PROBE, subsetter], capture_output=True, text=True,
+                              check=True, env={**{k: v for k, v in os.environ.items() if k != pango_ffi.SWITCH},
+                                               "XDG_CACHE_HOME": str(tmp_path), "SOURCE_DATE_EPOCH": "0", **env})
+        assert done.stderr == ""
+        return json.loads(done.stdout)
+
+    deferred, cache_off, library = run(**{pango_ffi.SWITCH: "1"}), run(**{pango_ffi.SWITCH: "0"}), run()
+    assert deferred["pdf"] == cache_off["pdf"] == library["pdf"]
+    assert library["imported"] == ["fontTools.subset", "fontTools.varLib.instancer"]  # a program: as written
+    assert library["instancer"].startswith("<function instantiateVariableFont")
+    expected = [] if subsetter == "harfbuzz" else ["fontTools.subset"]  # make-report, --no-cache too
+    assert deferred["imported"] == cache_off["imported"] == expected
+    assert deferred["instancer"] == "<deferred fontTools.varLib.instancer.instantiateVariableFont>"
+
+
+def test_a_deferred_name_is_the_real_module_or_function_when_used():
+    from fontTools.varLib import instancer
+
+    import fontTools.subset
+
+    function = pango_ffi._Deferred("fontTools.varLib.instancer", "instantiateVariableFont")
+    module = pango_ffi._Deferred("fontTools.subset", None)
+    assert function._target() is instancer.instantiateVariableFont
+    assert module.Options is fontTools.subset.Options
+    with pytest.raises(TypeError):  # called through: the real function's own complaint
+        function()
+    with pytest.raises(AttributeError):
+        module.__wrapped__
+
+
+def test_only_the_expected_imports_of_fonts_py_are_deferred():
+    both = "from fontTools import subset\nfrom fontTools.varLib.instancer import instantiateVariableFont\n"
+    assert pango_ffi._fonts_deferred(both + "x = 1\n", "fonts.py") is not None
+    for source in ("from fontTools import subset\n",  # one of the two missing
+                   both + "from fontTools import subset\n",  # twice
+                   "from fontTools import subset, ttLib\nfrom fontTools.varLib.instancer import instantiateVariableFont\n",
+                   "from fontTools import subset as s\nfrom fontTools.varLib.instancer import instantiateVariableFont\n",
+                   "from other import subset\nfrom fontTools.varLib.instancer import instantiateVariableFont\n"):
+        assert pango_ffi._fonts_deferred(source, "fonts.py") is None, source
