@@ -193,8 +193,11 @@ def test_an_earlier_entry_is_removed_when_a_new_one_is_kept(tmp_path):
     folder.mkdir(parents=True, mode=0o700)
     (folder / ("0" * 32 + ".py")).write_text("# another WeasyPrint's\n", encoding="utf-8")
     (folder / ".stray.tmp").write_text("", encoding="utf-8")
+    (folder / ("fonts-" + "0" * 32 + ".code")).write_bytes(b"another WeasyPrint's fonts.py")
     probe(tmp_path)
-    assert [p.name for p in folder.iterdir()] == [entries(tmp_path)[0].name]
+    [fonts] = folder.glob("*.code")
+    assert sorted(p.name for p in folder.iterdir()) == sorted([entries(tmp_path)[0].name, fonts.name])
+    assert fonts.name != "fonts-" + "0" * 32 + ".code"
 
 
 def test_a_library_found_only_through_find_library_falls_back_without_a_message(tmp_path):
@@ -286,3 +289,26 @@ def test_only_the_expected_imports_of_fonts_py_are_deferred():
                    "from fontTools import subset as s\nfrom fontTools.varLib.instancer import instantiateVariableFont\n",
                    "from other import subset\nfrom fontTools.varLib.instancer import instantiateVariableFont\n"):
         assert pango_ffi._fonts_deferred(source, "fonts.py") is None, source
+
+
+def test_the_deferred_fonts_module_is_kept_compiled_and_a_damaged_copy_is_compiled_again(tmp_path):
+    def run(**env: str) -> dict:
+        done = subprocess.run([sys.executable, "-c", FONTS_PROBE, "harfbuzz"], capture_output=True, text=True,
+                              check=True, env={**os.environ, "XDG_CACHE_HOME": str(tmp_path), "SOURCE_DATE_EPOCH": "0",
+                                               pango_ffi.SWITCH: "1", **env})
+        assert done.stderr == ""
+        return json.loads(done.stdout)
+
+    first = run()
+    [kept] = (tmp_path / pango_ffi.FOLDER).glob("fonts-*.code")
+    assert stat.S_IMODE(kept.stat().st_mode) & 0o077 == 0
+    whole = kept.read_bytes()
+    assert run() == first
+    kept.write_bytes(whole[:100] + bytes([whole[100] ^ 1]) + whole[101:])  # one byte of the code changed
+    again = run()
+    assert again == first and kept.read_bytes() == whole  # compiled again, not run
+    kept.write_bytes(whole[: len(whole) // 2])
+    assert run() == first and kept.read_bytes() == whole
+    off = tmp_path / "off"
+    assert run(XDG_CACHE_HOME=str(off), **{pango_ffi.SWITCH: "0"}) == first
+    assert not list(off.rglob("*.code"))  # --no-cache keeps nothing
