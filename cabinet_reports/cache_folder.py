@@ -17,6 +17,16 @@ import sys
 from pathlib import Path
 
 
+# Set by make-report for itself and the workers it starts (pango_ffi.enable): "1" keeps compiled
+# code between runs (the Pango declarations, the theme templates), "0" (its --no-cache) does not.
+KEEP_COMPILED = "CABINET_REPORTS_KEEP_COMPILED"
+
+
+def keep_compiled() -> bool:
+    """Return True in make-report's processes (and their workers) that keep compiled code between runs."""
+    return os.environ.get(KEEP_COMPILED) == "1"
+
+
 def cache_home() -> Path | None:
     """Return the user's cache folder (XDG_CACHE_HOME, ~/.cache or LOCALAPPDATA), or None without one."""
     if sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):

@@ -28,7 +28,7 @@ shape, the folder is unsafe or unwritable, an entry is damaged (each carries a h
 text, checked before it runs) or anything else goes wrong, the module is imported as
 WeasyPrint wrote it. It is the command line's choice (:func:`enable`), as the compiled-template
 cache is: ``make-report`` turns it on for itself and the workers it starts, through
-``CABINET_REPORTS_PRECOMPILED_FFI=1`` in its environment (``--no-cache`` sets 0); a Python
+``CABINET_REPORTS_KEEP_COMPILED=1`` in its environment (``--no-cache`` sets 0); a Python
 program calling the library writes nothing unless it sets that variable before importing.
 """
 
@@ -43,10 +43,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from .cache_folder import KEEP_COMPILED
+
 TARGET = "weasyprint.text.ffi"
 FONTS = "weasyprint.pdf.fonts"
 FOLDER = Path("cabinet_reports") / "ffi"
-SWITCH = "CABINET_REPORTS_PRECOMPILED_FFI"
+SWITCH = KEEP_COMPILED  # make-report's choice, shared with the compiled templates (template_cache.py)
 _CHECK = "# sha256 "
 
 
@@ -54,7 +56,7 @@ def enable(keep: bool = True) -> None:
     """Turn the precompiled declarations on for this process and the workers it starts, as make-report does.
 
     ``keep=False`` (the command's ``--no-cache``) turns them off, as does
-    CABINET_REPORTS_PRECOMPILED_FFI=0 already in the environment.
+    CABINET_REPORTS_KEEP_COMPILED=0 already in the environment.
     """
     if not keep:
         os.environ[SWITCH] = "0"

@@ -6,8 +6,9 @@ directory, ``$XDG_CACHE_HOME/cabinet_reports/templates/<compiler>/`` (else
 Windows), or None when there is no such folder to use. Compiling the theme's report templates
 took about 0.1 s of every command that rendered; loading them compiled takes a few milliseconds.
 
-Only ``make-report render`` uses it (unless ``--no-cache``): a Python program calling the
-library, ``watch`` and ``pack`` write nothing of it.
+Only ``make-report render`` and ``make-report pack`` (its workers too) use it, unless
+``--no-cache`` (cache_folder.keep_compiled): a Python program calling the library and
+``watch`` write nothing of it.
 
 What keeps it as strong as compiling afresh:
 

@@ -206,3 +206,37 @@ def test_a_numbered_part_is_not_reused_from_a_meeting_on_another_day(tmp_path, m
         assert code == 0, err
     for output in ("public-pack.pdf", "items/01-roads-report.pdf"):
         assert (tmp_path / "b" / output).read_bytes() == (tmp_path / "b-fresh" / output).read_bytes(), output
+
+
+def test_a_rebuild_numbers_only_the_reports_that_changed_and_still_finds_their_errors(tmp_path, monkeypatch):
+    """Loading a meeting numbers every report to find its errors before anything renders; a report
+    file an earlier build numbered without a problem (same bytes, place, theme, library) is only
+    loaded. A changed report is numbered again, and its error reported as before."""
+    import cabinet_reports.pack.load as load
+
+    numbered: list[str] = []
+    real_build = load.build
+
+    def counting_build(report, theme):
+        numbered.append(report.title)
+        return real_build(report, theme)
+
+    monkeypatch.setattr(load, "build", counting_build)
+    path = meeting(tmp_path)
+    cache = tmp_path / "cache"
+    assert run_cli("pack", str(path), "-o", str(tmp_path / "out"), "--cache-dir", str(cache), "-q")[0] == 0
+    assert sorted(numbered) == ["Depot disposal", "Roads report"]
+    numbered.clear()
+    roads = tmp_path / "roads.yaml"
+    roads.write_text(REPORT % ("Roads report", "public", "'Roads: see [[nowhere]].'"), encoding="utf-8")
+    code, _, err = run_cli("pack", str(path), "-o", str(tmp_path / "out"), "--cache-dir", str(cache), "-q")
+    assert code == 2 and "unknown label 'nowhere'" in err and "roads.yaml" in err
+    assert numbered == ["Roads report"]  # the depot report unchanged: loaded, not numbered
+    numbered.clear()
+    roads.write_text(REPORT % ("Roads report", "public", "Roads resurfaced."), encoding="utf-8")
+    assert run_cli("pack", str(path), "-o", str(tmp_path / "out"), "--cache-dir", str(cache), "-q")[0] == 0
+    assert numbered == ["Roads report"]
+    assert "resurfaced" in pdftotext(tmp_path / "out" / "public-pack.pdf")
+    numbered.clear()
+    assert run_cli("pack", str(path), "-o", str(tmp_path / "again"), "--no-cache", "-q")[0] == 0
+    assert sorted(numbered) == ["Depot disposal", "Roads report"]  # without a cache: every report

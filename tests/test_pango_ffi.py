@@ -55,7 +55,7 @@ def test_the_second_process_loads_the_kept_declarations_and_writes_the_same_pdf(
     assert stat.S_IMODE(entry.parent.stat().st_mode) == 0o700
     second = probe(tmp_path)
     assert (second["ffi"], second["parsed"]) == (KEPT, False)
-    plain = probe(tmp_path / "off", CABINET_REPORTS_PRECOMPILED_FFI="0")
+    plain = probe(tmp_path / "off", **{pango_ffi.SWITCH: "0"})
     assert (plain["ffi"], plain["parsed"]) == (IN_LINE, True)
     assert not entries(tmp_path / "off")  # turned off, it keeps nothing
     assert first["pdf"] == second["pdf"] == plain["pdf"]

@@ -137,3 +137,32 @@ def test_a_folder_under_one_others_can_write_to_is_never_used(tmp_path, monkeypa
         assert compiled_templates() is not None
     finally:
         shared.chmod(0o700)
+
+
+def test_make_report_pack_loads_its_templates_compiled_and_a_library_build_keeps_none(tmp_path, monkeypatch):
+    """make-report pack (KEEP_COMPILED=1, as it sets for itself and its workers) keeps the agenda,
+    report and web templates compiled; a program calling build_pack writes none."""
+    from pack_inputs import HEAD, REPORT, run_cli
+
+    from cabinet_reports.cache_folder import KEEP_COMPILED
+
+    (tmp_path / "roads.yaml").write_text(REPORT % ("Roads report", "public", "Roads."), encoding="utf-8")
+    meeting = tmp_path / "meeting.yaml"
+    meeting.write_text(HEAD + "  - title: Apologies\n  - report: roads.yaml\n", encoding="utf-8")
+
+    def pack(name: str) -> dict[str, bytes]:
+        api._cached_theme.cache_clear()  # a new Theme, as in a new process
+        code = run_cli("pack", str(meeting), "-o", str(tmp_path / name), "--cache-dir", str(tmp_path / f"{name}-cache"),
+                       "--jobs", "1", "-q")[0]  # each its own pack cache: every build renders
+        assert code == 0
+        return {p.name: p.read_bytes() for p in (tmp_path / name).iterdir() if p.suffix in (".pdf", ".html", ".docx")}
+
+    monkeypatch.delenv(KEEP_COMPILED, raising=False)
+    library = pack("library")
+    assert not cache_folder().parent.exists()
+    monkeypatch.setenv(KEEP_COMPILED, "1")
+    first = pack("first")
+    kept = list(cache_folder().iterdir())
+    assert len(kept) >= 3  # the report, the agenda and the web page templates at least
+    no_compiling(monkeypatch)
+    assert pack("compiled") == first == library

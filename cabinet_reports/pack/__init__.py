@@ -60,14 +60,15 @@ from typing import Callable, Sequence
 
 from ..api import output_stem, render_options, resolve_theme
 from ..atomic import check_folder, check_targets, write_folder
+from ..cache_folder import keep_compiled
 from ..errors import CabinetReportsError, InputError, Problem
 from ..loader import load_file
 from ..pdfmerge import merge_pdfs
 from ..renderers import source_date, source_date_setting
 from ..theme import Theme
 from .assemble import _stamp, filled, number_and_merge, pack_merge, sanitize_pdf
-from .cache import (CACHE_FOLDER, Cache, Memo, decode, default_cache_dir, encode, file_digest, item_key, pack_key,
-                    remove_legacy_cache, theme_digest)
+from .cache import (CACHE_FOLDER, Cache, CheckedReports, Memo, decode, default_cache_dir, encode, file_digest,
+                    item_key, pack_key, remove_legacy_cache, theme_digest)
 from .docx_agenda import agenda_docx
 from .furniture import Numbered, number_pages
 from .items import (Progress, RenderedReport, ReportJob, WarmPool, _InProcess, _NoProgress, render_reports,
@@ -230,7 +231,8 @@ class _Meeting:
 
 def _build(pairs: list[tuple[Path, Path]], outdir: Path, *, theme, published_on, progress, jobs, warn,
            executor, cache, strict=False) -> list[PackResult]:
-    theme = resolve_theme(theme)
+    # make-report (not --no-cache) loads the theme's templates compiled, here and in its workers.
+    theme = resolve_theme(theme, compiled_cache=keep_compiled())
     progress = progress or _NoProgress()
     store = _open_cache(cache, outdir)
     for _, folder in pairs:
@@ -278,14 +280,14 @@ def _report_items(meeting_path: Path) -> int:
 def _make(pairs: list[tuple[Path, Path]], outdir: Path, theme: Theme, published_on, progress: Progress, jobs,
           warn, executor, store: Cache | None, strict: bool, warm: WarmPool | None) -> list[_Meeting]:
     """Load every meeting, render its reports and assemble its outputs (in memory)."""
-    meetings = _load(pairs, theme, published_on, warn)
+    theme_hash = theme_digest(theme)
+    meetings = _load(pairs, theme, published_on, warn, CheckedReports(store, theme_hash) if store is not None else None)
     count = sum(len(m.warnings) for m in meetings)
     if strict and count:
         raise InputError(Problem(f"{count} warning{'s' if count != 1 else ''} (above), so nothing was written",
                                  field="--strict"))
     for m in meetings:  # a folder in the way of an output: say so now, not after the renders
         check_targets(m.folder, _output_names(m.loaded))
-    theme_hash = theme_digest(theme)
     jobs_by_key: dict[str, ReportJob] = {}
     for m in meetings:
         attachments = []
@@ -344,12 +346,12 @@ def _epoch() -> str:
 
 
 def _load(pairs: list[tuple[Path, Path]], theme: Theme, published_on: dt.date | None,
-          warn: Callable[[str], None] | None) -> list[_Meeting]:
+          warn: Callable[[str], None] | None, checked: CheckedReports | None) -> list[_Meeting]:
     """Load and validate every meeting (and its reports); raise one error listing every problem."""
     meetings, problems = [], []
     for path, folder in pairs:
         try:
-            loaded = load_meeting(path, theme)
+            loaded = load_meeting(path, theme, checked=checked)
         except CabinetReportsError as exc:
             problems.extend(exc.problems)
             continue

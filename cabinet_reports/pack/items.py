@@ -96,6 +96,7 @@ class RenderedReport:
 def render_report_job(job: ReportJob) -> RenderedReport:
     """Render one report item (runs in a worker): one layout gives the page count and the PDF."""
     from ..api import build, load_report, render_options, resolve_theme
+    from ..cache_folder import keep_compiled
     from ..errors import CabinetReportsError
     from ..renderers import get_renderer, source_date
     from ..renderers.html import draft_page, report_page
@@ -107,7 +108,8 @@ def render_report_job(job: ReportJob) -> RenderedReport:
     with source_date(job.epoch):
         # The worker's one Theme for that folder (until a theme file changes): a new Theme per
         # job compiled the templates again (0.13 s a report) and built a new font configuration.
-        theme = resolve_theme(job.theme_dir)
+        # Started by make-report, it loads them compiled, as the build's own process does.
+        theme = resolve_theme(job.theme_dir, compiled_cache=keep_compiled())
         report = load_report(job.path, theme)
         classification = Classification(**job.classification)
         if report.classification != classification:
@@ -251,11 +253,12 @@ def warm_up(theme_dir: str | None = None) -> None:
     """
     from .. import docx_tools, pdfmerge  # noqa: F401 - imported for their import time
     from ..api import resolve_theme
+    from ..cache_folder import keep_compiled
     from ..renderers import docx, html, pdf  # noqa: F401
     from .furniture import footer_box
 
     pdf.warm_up()
-    theme = resolve_theme(theme_dir)
+    theme = resolve_theme(theme_dir, compiled_cache=keep_compiled())
     footer_box(theme, "style.css")  # one page laid out with the theme's stylesheet and fonts
     docx_tools.open_reference(theme.find("reference.docx"))
 

@@ -32,6 +32,7 @@ from ..models import Classification, Report
 from ..theme import Theme
 from ..pdfmerge import is_tagged
 from ..validation import explain, validate
+from .cache import CheckedReports
 from .consistency import PackWarning, pack_warnings, this_meeting
 
 if TYPE_CHECKING:
@@ -110,10 +111,12 @@ def _classification(exempt: Any, default_jurisdiction: str) -> Classification:
                           jurisdiction=exempt.jurisdiction or default_jurisdiction)
 
 
-def load_meeting(path: str | Path, theme: Theme | str | Path | None = None) -> LoadedMeeting:
+def load_meeting(path: str | Path, theme: Theme | str | Path | None = None, *,
+                 checked: CheckedReports | None = None) -> LoadedMeeting:
     """Load a meeting file and every item's papers; raise one InputError listing every problem.
 
-    Report items are loaded and numbered (so their own located errors surface here); attached
+    Report items are loaded and numbered (so their own located errors surface here; a report
+    file ``checked`` says an earlier build numbered without a problem is only loaded); attached
     PDFs must exist and open. The consistency checks (:func:`.consistency.pack_warnings`) then
     run on the loaded meeting; their warnings follow the ones found while loading (a finding of
     severity "error" is raised). Part B: a report whose classification is exempt makes its item
@@ -185,8 +188,12 @@ def load_meeting(path: str | Path, theme: Theme | str | Path | None = None) -> L
                 problems.append(_at(source, where + ("report",), f"report file not found: {spec.report}"))
                 continue
             try:
+                data = file.read_bytes() if checked is not None else b""
                 report = load_report(file, theme)
-                build(report, theme)
+                if checked is None or not checked.known(data, file):
+                    build(report, theme)
+                    if checked is not None:
+                        checked.remember(data, file)
                 render_options(report)  # its logo inspected now, as `check` does, not at the first layout
             except CabinetReportsError as exc:
                 problems.extend(exc.problems)
