@@ -106,6 +106,26 @@ _TBLPR_ORDER = (
 # --------------------------------------------------------------------------- helpers
 
 
+def add_run(paragraph: Paragraph, text: str) -> Run:
+    """Append a run holding ``text`` to the paragraph: ``paragraph.add_run(text)``, faster.
+
+    python-docx walks the text a character at a time (a tab or a line break is an element of its
+    own): a fifth of a report's DOCX. Text with neither becomes the one ``w:t`` that walk would
+    write, the same XML.
+    """
+    run = paragraph.add_run()
+    set_run_text(run, text)
+    return run
+
+
+def set_run_text(run: Run, text: str) -> None:
+    """Give an empty run ``text``, as ``run.text = text`` does (see :func:`add_run`)."""
+    if "\t" in text or "\n" in text or "\r" in text:
+        run.text = text
+    elif text:
+        run._r.add_t(text)
+
+
 def _el(tag: str, **attrs: str | int) -> BaseOxmlElement:
     """Create an element whose attributes are given as w:-prefixed names."""
     element = OxmlElement(tag)
@@ -596,7 +616,7 @@ def _link_run(paragraph: Paragraph, link, text: str, bold: bool, italic: bool) -
         run.style = styles["Hyperlink"]
     else:
         run.underline = True
-    run.text = text
+    set_run_text(run, text)
     if bold:
         run.bold = True
     if italic:

@@ -463,11 +463,11 @@ class _Writer:
                 if s.href[1:] in self.bookmarks:
                     runs = docx_tools.add_internal_hyperlink(p, s.text, s.href[1:], bold=s.bold, italic=s.italic).runs
                 else:
-                    runs = [p.add_run(s.text)]
+                    runs = [docx_tools.add_run(p, s.text)]
             elif s.href:
                 runs = docx_tools.add_hyperlink(p, s.text, s.href, bold=s.bold, italic=s.italic).runs
             else:
-                runs = [p.add_run(s.text)]
+                runs = [docx_tools.add_run(p, s.text)]
             for run in runs:
                 if s.bold:
                     run.bold = True
