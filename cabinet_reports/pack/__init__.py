@@ -20,7 +20,8 @@ The pipeline, one module a stage:
    report whose inputs have not changed since the last build is not rendered again. That one
    layout gives both its PDF and its page count; its DOCX and (public items) its web page's
    draft are made beside it. The local pool is started before stage 1 for a meeting of four
-   or more reports (:class:`.items.WarmPool`), so its first worker is ready when they are.
+   or more reports (:class:`cabinet_reports.pool.WarmPool`; ``make-report`` starts it before it
+   imports this package), so its first worker is ready when they are.
 3. :mod:`.plan` — **number the pack.** From the page counts, every item's pages and the
    agenda's page references follow; the agenda is laid out until its own length is stable.
    A Part B item's public notice is laid out once, without page numbers, like the agenda.
@@ -62,7 +63,6 @@ from ..api import output_stem, render_options, resolve_theme
 from ..atomic import check_folder, check_targets, write_folder
 from ..cache_folder import keep_compiled
 from ..errors import CabinetReportsError, InputError, Problem
-from ..loader import load_file
 from ..pdfmerge import merge_pdfs
 from ..renderers import source_date, source_date_setting
 from ..theme import Theme
@@ -71,6 +71,7 @@ from .cache import (CACHE_FOLDER, Cache, CheckedReports, Memo, decode, default_c
                     item_key, pack_key, remove_legacy_cache, theme_digest)
 from .docx_agenda import agenda_docx
 from .furniture import Numbered, number_pages
+from ..pool import report_items
 from .items import (Progress, RenderedReport, ReportJob, WarmPool, _InProcess, _NoProgress, render_reports,
                     wait_for)
 from .load import LoadedMeeting, PackItem, agenda_item_options, load_meeting
@@ -139,7 +140,8 @@ CacheOption = bool | str | Path | Cache | None
 def build_pack(meeting_path: str | Path, outdir: str | Path, *, theme: Theme | str | Path | None = None,
                published_on: dt.date | None = None, progress: Progress | None = None,
                jobs: int | None = None, warn: Callable[[str], None] | None = None,
-               executor: Executor | None = None, cache: CacheOption = True, strict: bool = False) -> PackResult:
+               executor: Executor | None = None, cache: CacheOption = True, strict: bool = False,
+               warm_pool: WarmPool | None = None) -> PackResult:
     """Build a meeting's agenda, public pack, full pack and item files into ``outdir``.
 
     Every input is validated before anything is rendered; every output is rendered in memory
@@ -151,18 +153,21 @@ def build_pack(meeting_path: str | Path, outdir: str | Path, *, theme: Theme | s
     ``jobs`` local worker processes. ``cache`` is True for the user's cache folder
     (:func:`.cache.default_cache_dir`), a folder (never inside ``outdir``: it holds Part B
     renders), a :class:`.cache.Cache`, or False for none; the outputs are the same bytes with
-    or without it.
+    or without it. ``warm_pool`` is a :class:`cabinet_reports.pool.WarmPool` the caller started
+    before importing this package (the command line does: its first worker imports WeasyPrint
+    while this process imports the models); the build uses it and stops it, whatever happens.
     """
     outdir = Path(outdir)
     return _build([(Path(meeting_path), outdir)], outdir, theme=theme, published_on=published_on,
-                  progress=progress, jobs=jobs, warn=warn, executor=executor, cache=cache, strict=strict)[0]
+                  progress=progress, jobs=jobs, warn=warn, executor=executor, cache=cache, strict=strict,
+                  warm=warm_pool)[0]
 
 
 def build_packs(meeting_paths: Sequence[str | Path], outdir: str | Path, *, theme: Theme | str | Path | None = None,
                 published_on: dt.date | None = None, progress: Progress | None = None,
                 jobs: int | None = None, warn: Callable[[str], None] | None = None,
                 executor: Executor | None = None, cache: CacheOption = True,
-                strict: bool = False) -> list[PackResult]:
+                strict: bool = False, warm_pool: WarmPool | None = None) -> list[PackResult]:
     """Build several meetings in one call, each into ``outdir/<meeting name>/``.
 
     As :func:`build_pack`, sharing one executor and one cache: a report on
@@ -175,11 +180,13 @@ def build_packs(meeting_paths: Sequence[str | Path], outdir: str | Path, *, them
     stems = [output_stem(p) for p in paths]
     clashes = sorted({s for s in stems if stems.count(s) > 1})
     if clashes:
+        if warm_pool is not None:
+            warm_pool.stop(abort=True)
         raise InputError(Problem(f"several meetings would be written to {', '.join(clashes)}: "
                                  "rename the files or build them separately"))
     return _build([(p, outdir / stem) for p, stem in zip(paths, stems)], outdir, theme=theme,
                   published_on=published_on, progress=progress, jobs=jobs, warn=warn, executor=executor, cache=cache,
-                  strict=strict)
+                  strict=strict, warm=warm_pool)
 
 
 def _open_cache(cache: CacheOption, outdir: Path) -> Cache | None:
@@ -230,16 +237,17 @@ class _Meeting:
 
 
 def _build(pairs: list[tuple[Path, Path]], outdir: Path, *, theme, published_on, progress, jobs, warn,
-           executor, cache, strict=False) -> list[PackResult]:
-    # make-report (not --no-cache) loads the theme's templates compiled, here and in its workers.
-    theme = resolve_theme(theme, compiled_cache=keep_compiled())
-    progress = progress or _NoProgress()
-    store = _open_cache(cache, outdir)
-    for _, folder in pairs:
-        check_folder(folder)
-    # Started before the reports load, so that its first worker imports WeasyPrint meanwhile.
-    warm = WarmPool.start(executor, jobs, sum(_report_items(path) for path, _ in pairs), _user_theme_dir(theme))
+           executor, cache, strict=False, warm: WarmPool | None = None) -> list[PackResult]:
     try:
+        # make-report (not --no-cache) loads the theme's templates compiled, here and in its workers.
+        theme = resolve_theme(theme, compiled_cache=keep_compiled())
+        progress = progress or _NoProgress()
+        store = _open_cache(cache, outdir)
+        for _, folder in pairs:
+            check_folder(folder)
+        if warm is None:  # started before the reports load, so that its first worker imports WeasyPrint meanwhile
+            warm = WarmPool.start(executor, jobs, sum(report_items(path) for path, _ in pairs),
+                                  _user_theme_dir(theme))
         meetings = _make(pairs, outdir, theme, published_on, progress, jobs, warn, executor, store, strict, warm)
     except BaseException:
         if warm is not None:
@@ -262,19 +270,6 @@ def _build(pairs: list[tuple[Path, Path]], outdir: Path, *, theme, published_on,
 def _user_theme_dir(theme: Theme) -> str | None:
     """Return the user's theme folder, as a worker is told it (None: the built-in theme alone)."""
     return str(theme.dirs[0]) if len(theme.dirs) > 1 else None
-
-
-def _report_items(meeting_path: Path) -> int:
-    """Return how many report items a meeting file lists, at a glance (0 if it cannot tell).
-
-    Only to decide whether a warm pool pays; the meeting is read and validated properly next.
-    """
-    try:
-        data, _ = load_file(meeting_path)
-    except CabinetReportsError:
-        return 0
-    items = data.get("items") if isinstance(data, dict) else None
-    return sum(1 for it in items if isinstance(it, dict) and "report" in it) if isinstance(items, list) else 0
 
 
 def _make(pairs: list[tuple[Path, Path]], outdir: Path, theme: Theme, published_on, progress: Progress, jobs,

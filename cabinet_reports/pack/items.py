@@ -16,24 +16,19 @@ itself, and must therefore see the same files (one machine, or a shared file sys
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import signal
-import sys
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping, Protocol
 
 from ..models import Classification
-from ..renderers.pdf_worker import _usable_cpus
+from ..pool import PARALLEL_THRESHOLD, WarmPool, local_pool, stop_pool
 from ..renderers.html import Draft
 from .cache import Cache, decode, encode
 
 __all__ = ["Progress", "RenderedReport", "ReportJob", "WarmPool", "local_pool", "render_report_job", "render_reports"]
 
-# Below this many renders, a process pool costs more (start-up, imports) than it saves.
-PARALLEL_THRESHOLD = 4
 
 
 class Progress(Protocol):
@@ -132,59 +127,6 @@ def render_report_job(job: ReportJob) -> RenderedReport:
 
 
 # --------------------------------------------------------------------------- executors
-_PR_SET_PDEATHSIG = 1  # linux/prctl.h
-
-
-def _die_with_parent(parent: int) -> None:
-    """Worker initializer: make this worker die when the process that started it dies.
-
-    A pack build killed (SIGKILL, or SIGTERM from a service manager) must not leave workers
-    laying out reports for nobody. On Linux the kernel sends them SIGKILL when the parent
-    goes (prctl PR_SET_PDEATHSIG); elsewhere the parent's shutdown is all there is.
-    """
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        try:
-            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        except (OSError, AttributeError):  # pragma: no cover - a libc without prctl
-            pass
-    if os.getppid() != parent:  # the parent died before the request took effect
-        os._exit(1)
-
-
-def local_pool(jobs: int) -> ProcessPoolExecutor:
-    """Return a pool of ``jobs`` worker processes that die with this process."""
-    # spawn, not fork: forking a process that has threads is unsafe (and warns on 3.12+).
-    return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_die_with_parent, initargs=(os.getpid(),))
-
-
-def stop_pool(pool: ProcessPoolExecutor, abort: bool) -> None:
-    """Shut a pool down; on ``abort`` (an error or a signal) stop its workers at once."""
-    if not abort:
-        pool.shutdown(cancel_futures=True)
-        return
-    terminate = getattr(pool, "terminate_workers", None)  # Python 3.14+
-    if terminate is not None:  # pragma: no cover - newer Pythons
-        terminate()
-        return
-    # Before shutdown(), which forgets them: otherwise interpreter exit waits for every worker
-    # to finish the report it is laying out.
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    manager = getattr(pool, "_executor_manager_thread", None)
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        process.join(5)
-    # Then let the pool's manager thread finish: at interpreter exit, Python 3.11 wakes every
-    # such thread through a pipe the thread may be closing that moment ("OSError: Bad file
-    # descriptor" on the user's terminal after Ctrl-C or SIGTERM; seen 2 in 40 SIGTERMs).
-    if manager is not None:
-        manager.join(5)
-
-
 class _InProcess(Executor):
     """Runs each call at once in this process: no pool for a handful of renders."""
 
@@ -197,70 +139,6 @@ class _InProcess(Executor):
                 raise
             future.set_exception(exc)
         return future
-
-
-@dataclass
-class WarmPool:
-    """A local pool started before the reports are loaded, its workers warming up meanwhile.
-
-    A rebuild that finds one report changed used to render it in this process after loading
-    every report: WeasyPrint's import and a cold first layout (:func:`warm_up` says what)
-    came on top of the loading (1.2-2.7 s for 40 reports). Started first, a worker does them
-    on the other CPU while this process loads. The pool then also numbers and merges both
-    packs, one on each worker, while this process makes the agendas.
-    """
-
-    pool: ProcessPoolExecutor
-    ready: list[Future]  # each worker's warm-up (see warm_up)
-    used: bool = False  # given work: stop it gently (else at once)
-
-    @classmethod
-    def start(cls, executor: Executor | None, jobs: int | None, reports: int,
-              theme_dir: str | None = None) -> WarmPool | None:
-        """Start one for a pack of ``reports`` report items, if it can pay; else return None.
-
-        It can when the reports are this library's to render (no caller's ``executor``), in
-        worker processes (``jobs`` not 1), on a second CPU, and there are at least
-        PARALLEL_THRESHOLD of them (fewer load too fast for the import to hide behind).
-        ``theme_dir`` is the user's theme folder (None: the built-in theme), warmed up too.
-        """
-        cpus = _usable_cpus()
-        if executor is not None or jobs == 1 or cpus < 2 or reports < PARALLEL_THRESHOLD:
-            return None
-        workers = jobs or cpus
-        pool = local_pool(workers)
-        # One warm-up a worker (usually each takes one): a spawn pool starts a process only for
-        # work no idle one can take, so a second worker used to start cold at the first renders,
-        # or, in a rebuild with one report to render, when the full pack's numbering came to it.
-        return cls(pool, [pool.submit(warm_up, theme_dir) for _ in range(workers)])
-
-    def use(self) -> ProcessPoolExecutor:
-        """Return the pool, to give it work."""
-        self.used = True
-        return self.pool
-
-    def stop(self, abort: bool) -> None:
-        """Shut the pool down (at once, on ``abort``)."""
-        stop_pool(self.pool, abort)
-
-
-def warm_up(theme_dir: str | None = None) -> None:
-    """Make a new worker ready to render: imports, the theme, a first layout (runs in the worker).
-
-    A worker's first render used to pay for more than imports: the theme (theme.yaml, the
-    templates), fontconfig and Pango's first use of the theme's fonts, python-docx's reference
-    file — about as much again as the render itself.
-    """
-    from .. import docx_tools, pdfmerge  # noqa: F401 - imported for their import time
-    from ..api import resolve_theme
-    from ..cache_folder import keep_compiled
-    from ..renderers import docx, html, pdf  # noqa: F401
-    from .furniture import footer_box
-
-    pdf.warm_up()
-    theme = resolve_theme(theme_dir, compiled_cache=keep_compiled())
-    footer_box(theme, "style.css")  # one page laid out with the theme's stylesheet and fonts
-    docx_tools.open_reference(theme.find("reference.docx"))
 
 
 @contextmanager
