@@ -1,7 +1,9 @@
-"""WeasyPrint's Pango, HarfBuzz and Fontconfig declarations, loaded precompiled.
+"""WeasyPrint's Pango, HarfBuzz and Fontconfig declarations, loaded precompiled (and two imports deferred).
 
-Takes nothing; :func:`install` gives Python's import system a finder for one module,
-``weasyprint.text.ffi``. Importing that module took 0.45–0.55 s of every process that renders
+Takes nothing; :func:`install` gives Python's import system a finder for two of WeasyPrint's
+modules: ``weasyprint.text.ffi``, below, and ``weasyprint.pdf.fonts``, run with its imports of
+fontTools' subsetter and instancer deferred to their first use (:class:`_FontsLoader`).
+Importing ``weasyprint.text.ffi`` took 0.45–0.55 s of every process that renders
 (``make-report render``, each pack worker, ``watch``), more than laying out the Dudley
 report's first page. Two things made it slow, both in cffi's "in-line ABI mode":
 
