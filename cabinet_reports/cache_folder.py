@@ -1,8 +1,9 @@
 """The user's cache folder, and private folders in it that only this user could have written.
 
 Takes a folder name; gives the folder, created owner-only, or None when it cannot be trusted.
-Both things kept there between runs (compiled theme templates, template_cache.py; WeasyPrint's
-Pango declarations, pango_ffi.py) are code this process will run, so a folder is used only
+The three things kept there between runs (compiled theme templates, template_cache.py;
+WeasyPrint's Pango declarations and its fonts.py with two imports deferred, pango_ffi.py) are
+code this process will run, so a folder is used only
 if it is a real folder (not a symlink) owned by this user with no access for anyone else, and
 no other user could swap it for one of their own (every folder above it is this user's or
 root's and writable by nobody else, or sticky as /tmp is). Standard library only: the PDF

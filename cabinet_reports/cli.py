@@ -185,9 +185,11 @@ def _pack(args: argparse.Namespace) -> int:
         with _terminate_cleanly():
             # Before the pack's stages are imported (0.7 s: the models, pikepdf, python-docx):
             # its first worker imports WeasyPrint and lays out a first page meanwhile.
-            warm = WarmPool.start(None, args.jobs, sum(report_items(m) for m in args.meetings),
-                                  user_theme_dir(args.theme))
+            warm = None
             try:
+                # False: decided, none (the build would only read the meetings again to decide so).
+                warm = WarmPool.start(None, args.jobs, sum(report_items(m) for m in args.meetings),
+                                      user_theme_dir(args.theme)) or False
                 from .pack import build_pack, build_packs
 
                 if len(args.meetings) == 1:
@@ -195,7 +197,7 @@ def _pack(args: argparse.Namespace) -> int:
                 else:
                     results = build_packs(args.meetings, args.outdir, warm_pool=warm, **options)
             except BaseException:
-                if warm is not None:  # the build stops it too; stopping twice is harmless
+                if warm:  # the build stops it too; stopping twice is harmless
                     warm.stop(abort=True)
                 raise
     finally:
@@ -293,9 +295,11 @@ def _render(args: argparse.Namespace, own_process: bool = False) -> int:
     # Started before the models are imported: it imports WeasyPrint meanwhile.
     with maybe_pdf_worker(args.format, own_process=own_process) as pdf_worker:
         from .api import parse_formats, render_jobs, resolve_theme
+        from .cache_folder import KEEP_COMPILED
 
         formats = parse_formats(args.format)
-        theme = resolve_theme(args.theme, compiled_cache=not args.no_cache)
+        # --no-cache, or CABINET_REPORTS_KEEP_COMPILED=0 from the user, compiles afresh.
+        theme = resolve_theme(args.theme, compiled_cache=not args.no_cache and os.environ.get(KEEP_COMPILED) != "0")
         jobs = _prepare_all(args.reports, theme)
         written = render_jobs(jobs, args.outdir, formats=formats, theme=theme, html=args.html,
                               print_link_urls=args.print_link_urls, pdf_worker=pdf_worker)

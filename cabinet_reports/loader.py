@@ -63,11 +63,12 @@ class Source:
     """Where a model came from: the file name, the line of every field path and how values were written."""
 
     def __init__(self, name: str, lines: dict[PathKey, int] | None = None, base_dir: Path | None = None,
-                 shapes: dict[PathKey, Shape] | None = None):
+                 shapes: dict[PathKey, Shape] | None = None, digest: str | None = None):
         self.name = name
         self.lines = lines or {}
         self.base_dir = base_dir
         self.shapes = shapes if shapes is not None else getattr(lines, "shapes", {})
+        self.digest = digest  # SHA-256 of the text read (text_digest), for a file
 
     def line_of(self, path: PathKey) -> int | None:
         """Return the line of ``path`` or of its nearest ancestor that has one."""
@@ -401,4 +402,11 @@ def load_file(path: str | Path) -> tuple[Any, Source]:
     path = Path(path)
     text = read_text(path)
     data, lines = parse_text(text, str(path), json_syntax=path.suffix.lower() == ".json")
-    return data, Source(str(path), lines, path.resolve().parent)
+    return data, Source(str(path), lines, path.resolve().parent, digest=text_digest(text))
+
+
+def text_digest(text: str) -> str:
+    """Return the SHA-256 of a file's text as read: what its model was made from."""
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

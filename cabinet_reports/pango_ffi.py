@@ -52,6 +52,7 @@ FONTS = "weasyprint.pdf.fonts"
 FOLDER = Path("cabinet_reports") / "ffi"
 SWITCH = KEEP_COMPILED  # make-report's choice, shared with the compiled templates (template_cache.py)
 _CHECK = "# sha256 "
+_STALE_SECONDS = 600  # a temporary file this old is no process's entry being written
 
 
 def enable(keep: bool = True) -> None:
@@ -283,14 +284,21 @@ def _parse(declarations: str) -> str:
     return out.getvalue()
 
 
-def _forget_others(entry: Path) -> None:
-    """Remove the entries other declarations (an earlier WeasyPrint, cffi or Python) left, and stray temporary files."""
+def _forget_others(entry: Path, prefix: str = "") -> None:
+    """Remove the entries an earlier WeasyPrint, cffi or Python left (of this kind, named with
+    ``prefix``), and temporary files too old to be another process's entry on its way."""
+    import time
+
     for other in entry.parent.iterdir():
-        if other != entry and (other.suffix == entry.suffix or other.name.endswith(".tmp")):
-            try:
+        try:
+            if other == entry:
+                continue
+            if other.suffix == entry.suffix and other.name.startswith(prefix):
                 other.unlink()
-            except OSError:
-                pass
+            elif other.name.endswith(".tmp") and time.time() - other.stat().st_mtime > _STALE_SECONDS:
+                other.unlink()
+        except OSError:
+            pass
 
 
 def _keep(entry: Path, text: str) -> bool:
@@ -327,7 +335,7 @@ DEFERRED = {"subset": ("fontTools.subset", None),
 class _FontsLoader:
     """Run WeasyPrint's pdf/fonts.py with fontTools' subsetter and instancer imported when first used.
 
-    fonts.py imports them at the top (0.11 s of a 0.5 s ``import weasyprint``, in every process
+    fonts.py imports them at the top (0.11 s of a 0.55 s ``import weasyprint``, in every process
     that renders), but WeasyPrint subsets with HarfBuzz where it can (``hb-subset`` 4.1 or
     later, as on every system we support) and instantiates only variable fonts; the shipped
     fonts are static. Each of the two names is bound to a stand-in that imports the real module
@@ -361,11 +369,17 @@ class _FontsLoader:
 
 
 def _kept_code(source: str, filename: str) -> Any:
-    """Return fonts.py compiled with its imports deferred (:func:`_fonts_deferred`), kept compiled
-    between processes when the precompiled declarations are on: parsing and compiling the
-    changed source took 0.03 s, loading it as a ``.pyc`` would take 1 ms."""
+    """Return fonts.py compiled with its imports deferred, kept compiled between processes.
+
+    Kept when the precompiled declarations are on: parsing and compiling the changed source
+    (:func:`_fonts_deferred`) took 0.03 s, loading it compiled takes 1 ms. An entry that is not
+    whole, or not a code object, is compiled and written again. Each copy of WeasyPrint (a
+    virtual environment, a checkout) has its own entries: the entry's name starts with a hash
+    of the file's path, and only that copy's older entries are removed.
+    """
     import hashlib
     import marshal
+    import types
 
     from .cache_folder import private_folder
 
@@ -375,13 +389,19 @@ def _kept_code(source: str, filename: str) -> Any:
     digest = hashlib.sha256()
     for part in (source, filename, sys.version, Path(__file__).read_text(encoding="utf-8")):
         digest.update(part.encode() + b"\0")
-    entry = folder / f"fonts-{digest.hexdigest()[:32]}.code"
+    where = hashlib.sha256(filename.encode()).hexdigest()[:8]
+    entry = folder / f"fonts-{where}-{digest.hexdigest()[:32]}.code"
     body = _read_checked_bytes(entry)
     if body is not None:
-        return marshal.loads(body)
+        try:
+            code = marshal.loads(body)
+        except (ValueError, EOFError, TypeError):
+            code = None
+        if isinstance(code, types.CodeType):
+            return code
     code = _fonts_deferred(source, filename)
     if code is not None and _keep_bytes(entry, marshal.dumps(code)):
-        _forget_others(entry)
+        _forget_others(entry, f"fonts-{where}-")
     return code
 
 

@@ -1,8 +1,9 @@
 """The local pool of worker processes a pack renders on, startable before the library is imported.
 
 Takes the number of jobs (and, for :class:`WarmPool`, what the build is about to render);
-gives a ``ProcessPoolExecutor`` whose workers die with this process. Standard library only at
-the top: ``make-report pack`` starts its :class:`WarmPool` first thing, so that the first
+gives a ``ProcessPoolExecutor`` whose workers die with this process. Light to import (the
+standard library and the PDF worker's CPU count; the rest is imported where it is used):
+``make-report pack`` starts its :class:`WarmPool` first thing, so that the first
 worker imports WeasyPrint and lays out a first page while this process imports the models and
 the pack's stages (0.7 s) and then reads the reports; :mod:`.pack.items` renders on it.
 """
@@ -91,7 +92,6 @@ class WarmPool:
     pool: ProcessPoolExecutor
     ready: list[Future]  # each worker's warm-up (see warm_up)
     used: bool = False  # given work: stop it gently (else at once)
-    theme_dir: str | None = None  # the theme its workers warmed up with
 
     @classmethod
     def start(cls, executor: Executor | None, jobs: int | None, reports: int,
@@ -108,10 +108,14 @@ class WarmPool:
             return None
         workers = jobs or cpus
         pool = local_pool(workers)
-        # One warm-up a worker (usually each takes one): a spawn pool starts a process only for
-        # work no idle one can take, so a second worker used to start cold at the first renders,
-        # or, in a rebuild with one report to render, when the full pack's numbering came to it.
-        return cls(pool, [pool.submit(warm_up, theme_dir) for _ in range(workers)], theme_dir=theme_dir)
+        try:
+            # One warm-up a worker (usually each takes one): a spawn pool starts a process only for
+            # work no idle one can take, so a second worker used to start cold at the first renders,
+            # or, in a rebuild with one report to render, when the full pack's numbering came to it.
+            return cls(pool, [pool.submit(warm_up, theme_dir) for _ in range(workers)])
+        except BaseException:  # Ctrl-C or SIGTERM while its processes start: none left behind
+            stop_pool(pool, abort=True)
+            raise
 
     def use(self) -> ProcessPoolExecutor:
         """Return the pool, to give it work."""

@@ -348,16 +348,15 @@ class CheckedReports:
         self.cache = cache
         self.theme_hash = theme_hash
 
-    def _key(self, data: bytes, file: Path) -> str:
+    def _key(self, digest: str, file: Path) -> str:
         return _hash({"kind": "report numbered", "format": FORMAT, "environment": environment_digest(),
-                      "theme": self.theme_hash, "report": hashlib.sha256(data).hexdigest(),
-                      "file": str(Path(file).resolve())})
+                      "theme": self.theme_hash, "report": digest, "file": str(Path(file).resolve())})
 
-    def known(self, data: bytes, file: Path) -> bool:
-        """Return True when ``data`` (the bytes ``file`` was loaded from) was numbered without a problem before."""
-        return self.cache is not None and self.cache.get(self._key(data, file)) is not None
+    def known(self, digest: str, file: Path) -> bool:
+        """Return True when the text ``file`` was loaded from (its ``Source.digest``) was numbered without a problem before."""
+        return self.cache is not None and self.cache.get(self._key(digest, file)) is not None
 
-    def remember(self, data: bytes, file: Path) -> None:
-        """Record that ``data``, loaded from ``file``, was numbered without a problem."""
+    def remember(self, digest: str, file: Path) -> None:
+        """Record that the text with this digest, loaded from ``file``, was numbered without a problem."""
         if self.cache is not None:
-            self.cache.put(self._key(data, file), b"")
+            self.cache.put(self._key(digest, file), b"")

@@ -30,7 +30,6 @@ from .cache import Cache, decode, encode
 __all__ = ["Progress", "RenderedReport", "ReportJob", "WarmPool", "local_pool", "render_report_job", "render_reports"]
 
 
-
 class Progress(Protocol):
     """What build_pack reports progress to (the CLI passes a rich progress bar)."""
 

@@ -188,12 +188,13 @@ def load_meeting(path: str | Path, theme: Theme | str | Path | None = None, *,
                 problems.append(_at(source, where + ("report",), f"report file not found: {spec.report}"))
                 continue
             try:
-                data = file.read_bytes() if checked is not None else b""
                 report = load_report(file, theme)
-                if checked is None or not checked.known(data, file):
+                # Keyed by the text this model was made from (the loader's own bounded read).
+                digest = getattr(report._source, "digest", None) if checked is not None else None
+                if digest is None or not checked.known(digest, file):
                     build(report, theme)
-                    if checked is not None:
-                        checked.remember(data, file)
+                    if digest is not None:
+                        checked.remember(digest, file)
                 render_options(report)  # its logo inspected now, as `check` does, not at the first layout
             except CabinetReportsError as exc:
                 problems.extend(exc.problems)

@@ -76,7 +76,7 @@ from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 
 from ..errors import InputError, Problem
-from ..loader import LineMap, PathKey, Source, parse_text, read_text
+from ..loader import LineMap, PathKey, Source, parse_text, read_text, text_digest
 from ..theme import Theme
 
 MARKDOWN_SUFFIXES = (".md", ".markdown")
@@ -565,5 +565,6 @@ def parse_markdown(text: str, name: str, theme: Theme) -> tuple[dict[str, Any], 
 def read_markdown(path: str | Path, theme: Theme) -> tuple[dict[str, Any], Source]:
     """Read a Markdown report file into plain data and its :class:`~cabinet_reports.loader.Source`."""
     path = Path(path)
-    data, lines = parse_markdown(read_text(path), str(path), theme)
-    return data, Source(str(path), lines, path.resolve().parent)
+    text = read_text(path)
+    data, lines = parse_markdown(text, str(path), theme)
+    return data, Source(str(path), lines, path.resolve().parent, digest=text_digest(text))
