@@ -10,6 +10,7 @@ the pack's stages (0.7 s) and then reads the reports; :mod:`.pack.items` renders
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -24,6 +25,7 @@ __all__ = ["PARALLEL_THRESHOLD", "WarmPool", "local_pool", "report_items", "stop
 
 # Below this many renders, a process pool costs more (start-up, imports) than it saves.
 PARALLEL_THRESHOLD = 4
+GC_YOUNG = 20_000  # a worker's young-generation collection threshold (see _die_with_parent)
 
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
@@ -44,6 +46,10 @@ def _die_with_parent(parent: int) -> None:
             pass
     if os.getppid() != parent:  # the parent died before the request took effect
         os._exit(1)
+    # A report's render allocates millions of short-lived objects: at Python's default (a young
+    # collection every 700 allocations, about 690 collections a 10-page report) the collector
+    # took 0.08 s of its 1.4 s; every 20,000, 0.02-0.03 s, for about 12 MB more at the peak.
+    gc.set_threshold(GC_YOUNG, 10, 10)
 
 
 def local_pool(jobs: int) -> ProcessPoolExecutor:
@@ -145,6 +151,11 @@ def warm_up(theme_dir: str | None = None) -> None:
     theme = resolve_theme(theme_dir, compiled_cache=keep_compiled())
     footer_box(theme, "style.css")  # one page laid out with the theme's stylesheet and fonts
     docx_tools.open_reference(theme.find("reference.docx"))
+    # What is loaded now lives as long as the worker: out of the collector's reach, each older-
+    # generation collection during a render walks only the render's own objects (as the PDF
+    # worker does, renderers/pdf_worker.py).
+    gc.collect()
+    gc.freeze()
 
 
 def report_items(meeting_path: str | Path) -> int:
