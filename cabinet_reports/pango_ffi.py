@@ -101,8 +101,12 @@ class _Finder:
         return importlib.util.spec_from_file_location(fullname, spec.origin, loader=loader)
 
 
-class _Loader:
-    """Run WeasyPrint's ffi.py with its cffi declarations taken from the kept tables."""
+class _RewritingLoader:
+    """Run one of WeasyPrint's modules from a changed copy of its code, or as WeasyPrint wrote it.
+
+    As written whenever the changed code cannot be had (an unexpected shape, an unsafe folder,
+    anything at all going wrong) or fails as it runs: WeasyPrint's own way still works.
+    """
 
     def __init__(self, original: importlib.machinery.SourceFileLoader):
         self.original = original
@@ -110,28 +114,51 @@ class _Loader:
     def create_module(self, spec):
         return None  # the default module object
 
+    def changed(self) -> tuple[Any, dict[str, Any]] | None:
+        """Return the changed code and the names it expects to find, or None."""
+        raise NotImplementedError
+
     def exec_module(self, module: ModuleType) -> None:
         try:
-            code, ffi = _precompiled(self.original.get_source(TARGET) or "", self.original.path)
+            found = self.changed()
         except Exception:  # noqa: BLE001 - whatever went wrong, WeasyPrint's own way still works
-            code = None
-        if code is None:
+            found = None
+        if found is None:
             self.original.exec_module(module)
             return
+        code, names = found
         start = dict(module.__dict__)
-        printed: list[tuple] = []
-        # WeasyPrint prints its "could not import some external libraries" advice before it
-        # gives up on a library: held back, since WeasyPrint's own way may yet find it.
-        module.__dict__.update(__precompiled_ffi__=ffi, print=lambda *args, **kwargs: printed.append((args, kwargs)))
+        module.__dict__.update(names)
         try:
-            exec(code, module.__dict__)  # noqa: S102 - WeasyPrint's own ffi.py, one statement changed
-        except Exception:  # noqa: BLE001 - something ffi.py does the precompiled ffi cannot: run it as written
+            exec(code, module.__dict__)  # noqa: S102 - WeasyPrint's own module, one or two statements changed
+        except Exception:  # noqa: BLE001 - something the changed code cannot do: run it as written
             module.__dict__.clear()
             module.__dict__.update(start)
             self.original.exec_module(module)
             return
-        del module.__dict__["__precompiled_ffi__"], module.__dict__["print"]
-        for args, kwargs in printed:  # pragma: no cover - it prints only on its way to failing
+        for name in names:
+            del module.__dict__[name]
+        self.done()
+
+    def done(self) -> None:
+        """Finish after the changed code ran."""
+
+
+class _Loader(_RewritingLoader):
+    """Run WeasyPrint's ffi.py with its cffi declarations taken from the kept tables."""
+
+    def changed(self) -> tuple[Any, dict[str, Any]] | None:
+        code, ffi = _precompiled(self.original.get_source(TARGET) or "", self.original.path)
+        if code is None:
+            return None
+        self.printed: list[tuple] = []
+        # WeasyPrint prints its "could not import some external libraries" advice before it
+        # gives up on a library: held back, since WeasyPrint's own way may yet find it.
+        return code, {"__precompiled_ffi__": ffi,
+                      "print": lambda *args, **kwargs: self.printed.append((args, kwargs))}
+
+    def done(self) -> None:
+        for args, kwargs in self.printed:  # pragma: no cover - it prints only on its way to failing
             print(*args, **kwargs)
 
 
@@ -332,7 +359,7 @@ DEFERRED = {"subset": ("fontTools.subset", None),
             "instantiateVariableFont": ("fontTools.varLib.instancer", "instantiateVariableFont")}
 
 
-class _FontsLoader:
+class _FontsLoader(_RewritingLoader):
     """Run WeasyPrint's pdf/fonts.py with fontTools' subsetter and instancer imported when first used.
 
     fonts.py imports them at the top (0.11 s of a 0.55 s ``import weasyprint``, in every process
@@ -342,30 +369,9 @@ class _FontsLoader:
     the first time it is used, so a PDF is the same bytes either way.
     """
 
-    def __init__(self, original: importlib.machinery.SourceFileLoader):
-        self.original = original
-
-    def create_module(self, spec):
-        return None  # the default module object
-
-    def exec_module(self, module: ModuleType) -> None:
-        try:
-            code = _kept_code(self.original.get_source(FONTS) or "", self.original.path)
-        except Exception:  # noqa: BLE001 - whatever went wrong, WeasyPrint's own way still works
-            code = None
-        if code is None:
-            self.original.exec_module(module)
-            return
-        start = dict(module.__dict__)
-        module.__dict__["__deferred__"] = _Deferred
-        try:
-            exec(code, module.__dict__)  # noqa: S102 - WeasyPrint's own fonts.py, two imports changed
-        except Exception:  # noqa: BLE001 - run it as written
-            module.__dict__.clear()
-            module.__dict__.update(start)
-            self.original.exec_module(module)
-            return
-        del module.__dict__["__deferred__"]
+    def changed(self) -> tuple[Any, dict[str, Any]] | None:
+        code = _kept_code(self.original.get_source(FONTS) or "", self.original.path)
+        return None if code is None else (code, {"__deferred__": _Deferred})
 
 
 def _kept_code(source: str, filename: str) -> Any:
