@@ -412,7 +412,7 @@ def _kept_code(source: str, filename: str) -> Any:
 
 
 def _fonts_deferred(source: str, filename: str) -> Any:
-    """Return fonts.py compiled with the imports of DEFERRED replaced by stand-ins; None unless each is there once, alone."""
+    """Return fonts.py compiled with DEFERRED's imports replaced by stand-ins; None unless each is there once, alone."""
     import ast
 
     tree = ast.parse(source, filename)

@@ -402,7 +402,8 @@ def test_lettered_lists_get_restarting_instances():
     assert max(i for i, t in enumerate(tags) if t == qn("w:abstractNum")) < tags.index(qn("w:num"))
 
 
-@pytest.mark.parametrize("text", ["Cabinet", "  leading and trailing  ", "a\ttab", "two\nlines", "cr\rhere", "", "é ü —"])
+@pytest.mark.parametrize("text", ["Cabinet", "  leading and trailing  ", "a\ttab", "two\nlines", "cr\rhere", "",
+                                  "é ü —"])
 def test_add_run_writes_what_python_docx_writes(text):
     """docx_tools.add_run skips python-docx's character-by-character walk; the XML is the same."""
     from lxml import etree

@@ -353,7 +353,7 @@ class CheckedReports:
                       "theme": self.theme_hash, "report": digest, "file": str(Path(file).resolve())})
 
     def known(self, digest: str, file: Path) -> bool:
-        """Return True when the text ``file`` was loaded from (its ``Source.digest``) was numbered without a problem before."""
+        """Return True when the text ``file`` was loaded from (its ``Source.digest``) numbered cleanly before."""
         return self.cache is not None and self.cache.get(self._key(digest, file)) is not None
 
     def remember(self, digest: str, file: Path) -> None:
