@@ -222,7 +222,13 @@ class _Terminated(BaseException):
     """SIGTERM arrived: unwind (stopping worker processes and removing temp files) and exit."""
 
 
+# Set once SIGTERM has arrived: whatever the unwinding raises instead (a library that caught
+# the exception halfway and raised its own), the build was stopped by the signal.
+_SIGTERM_SEEN: list[bool] = []
+
+
 def _on_sigterm(signum: int, frame: Any) -> None:
+    _SIGTERM_SEEN.append(True)
     raise _Terminated()
 
 
@@ -401,6 +407,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INPUT
     if argv is None:  # make-report itself (see run): WeasyPrint's declarations loaded precompiled
         pango_ffi.enable(keep=not getattr(args, "no_cache", False))
+    _SIGTERM_SEEN.clear()
+    try:
+        return _run_command(args, argv)
+    except _Terminated:
+        return _terminated()
+    except BaseException:
+        if _SIGTERM_SEEN:  # stopped by SIGTERM, though what reached here is another exception
+            return _terminated()
+        raise
+
+
+def _terminated() -> int:
+    print("make-report: terminated; no partial output was written", file=sys.stderr)
+    return 128 + 15
+
+
+def _run_command(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
+    """Run the parsed command; turn what the user must fix into one line and an exit code."""
     try:
         if args.command == "render":
             return _render(args, own_process=argv is None)  # see renderers/pdf_worker.py
@@ -416,10 +440,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _schema(args)
         raise AssertionError(args.command)  # pragma: no cover
     except CabinetReportsError as exc:
+        if _SIGTERM_SEEN:
+            raise
         for line in exc.lines():
             print(f"make-report: error: {line}", file=sys.stderr)
         return EXIT_INPUT
     except OSError as exc:
+        if _SIGTERM_SEEN:
+            raise
         # An unwritable output folder or a full disk: the user's to fix, so one line, exit 2.
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"make-report: error: {where}{exc.strerror or exc}", file=sys.stderr)
@@ -427,10 +455,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("make-report: interrupted; no partial output was written", file=sys.stderr)
         return 130
-    except _Terminated:
-        print("make-report: terminated; no partial output was written", file=sys.stderr)
-        return 128 + 15
     except Exception as exc:  # noqa: BLE001 - the last line of defence for a clean exit
+        if _SIGTERM_SEEN:
+            raise  # main's: the signal stopped it
         if os.environ.get("MAKE_REPORT_DEBUG"):
             raise
         print(f"make-report: internal error: {type(exc).__name__}: {exc} "

@@ -247,9 +247,9 @@ def test_worker_processes_do_not_outlive_the_build(tmp_path, sig):
         time.sleep(0.5)  # let them get into their first layout
         parent.send_signal(sig)
         parent.wait(timeout=60)
-        if sig == signal.SIGTERM:
-            assert parent.returncode == 143
-            assert parent.stderr.read().decode() == "make-report: terminated; no partial output was written\n"
+        if sig == signal.SIGTERM:  # stderr in the comparison: a failure says what happened instead
+            assert (parent.returncode, parent.stderr.read().decode()) == (
+                143, "make-report: terminated; no partial output was written\n")
             assert not (tmp_path / "out").exists()
         deadline = time.monotonic() + 10
         while any(_alive(w) for w in workers) and time.monotonic() < deadline:
@@ -264,3 +264,28 @@ def test_worker_processes_do_not_outlive_the_build(tmp_path, sig):
         for w in workers:
             if _alive(w):  # pragma: no cover - only when the test failed
                 os.kill(w, signal.SIGKILL)
+
+
+@pytest.mark.parametrize("raised", [RuntimeError("a library's own error"), OSError(9, "Bad file descriptor"),
+                                    ImportError("partially initialized module")])
+def test_sigterm_is_reported_as_terminated_whatever_the_unwinding_raises(tmp_path, monkeypatch, raised):
+    """SIGTERM during a pack (mid-import, mid-library) raised an exception in its place, which a
+    library may catch and replace with its own: the build was still stopped by the signal, so
+    it exits 143 saying so, never 1 ("internal error") or 2."""
+    from cabinet_reports import cli
+
+    def interrupted_pack(args):
+        with cli._terminate_cleanly():
+            try:
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(5)  # the handler raises first
+            except BaseException:
+                raise raised from None
+        raise AssertionError("not interrupted")
+
+    monkeypatch.setattr(cli, "_pack", interrupted_pack)
+    code, _, err = run_cli("pack", str(tmp_path / "m.yaml"), "-o", str(tmp_path / "out"))
+    assert (code, err) == (143, "make-report: terminated; no partial output was written\n")
+    monkeypatch.setattr(cli, "_pack", lambda args: (_ for _ in ()).throw(RuntimeError("a bug")))
+    code, _, err = run_cli("pack", str(tmp_path / "m.yaml"), "-o", str(tmp_path / "out"))
+    assert code == 1 and "internal error: RuntimeError: a bug" in err  # no SIGTERM: a bug is a bug
