@@ -187,9 +187,8 @@ def _pack(args: argparse.Namespace) -> int:
             # its first worker imports WeasyPrint and lays out a first page meanwhile.
             warm = None
             try:
-                # False: decided, none (the build would only read the meetings again to decide so).
                 warm = WarmPool.start(None, args.jobs, sum(report_items(m) for m in args.meetings),
-                                      user_theme_dir(args.theme)) or False
+                                      user_theme_dir(args.theme))
                 from .pack import build_pack, build_packs
 
                 if len(args.meetings) == 1:
@@ -197,7 +196,7 @@ def _pack(args: argparse.Namespace) -> int:
                 else:
                     results = build_packs(args.meetings, args.outdir, warm_pool=warm, **options)
             except BaseException:
-                if warm:  # the build stops it too; stopping twice is harmless
+                if warm is not None:  # the build stops it too; stopping twice is harmless
                     warm.stop(abort=True)
                 raise
     finally:
@@ -439,30 +438,32 @@ def _run_command(args: argparse.Namespace, argv: Sequence[str] | None) -> int:
         if args.command == "schema":
             return _schema(args)
         raise AssertionError(args.command)  # pragma: no cover
-    except CabinetReportsError as exc:
-        if _SIGTERM_SEEN:
-            raise
+    except BaseException as exc:
+        if _SIGTERM_SEEN or isinstance(exc, _Terminated):
+            raise  # main's: the signal stopped it, whatever the unwinding raised
+        return _report(exc)
+
+
+def _report(exc: BaseException) -> int:
+    """Say in one line what stopped the command and return its exit code; raise anything else."""
+    if isinstance(exc, CabinetReportsError):
         for line in exc.lines():
             print(f"make-report: error: {line}", file=sys.stderr)
         return EXIT_INPUT
-    except OSError as exc:
-        if _SIGTERM_SEEN:
-            raise
+    if isinstance(exc, OSError):
         # An unwritable output folder or a full disk: the user's to fix, so one line, exit 2.
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"make-report: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_INPUT
-    except KeyboardInterrupt:
+    if isinstance(exc, KeyboardInterrupt):
         print("make-report: interrupted; no partial output was written", file=sys.stderr)
         return 130
-    except Exception as exc:  # noqa: BLE001 - the last line of defence for a clean exit
-        if _SIGTERM_SEEN:
-            raise  # main's: the signal stopped it
-        if os.environ.get("MAKE_REPORT_DEBUG"):
-            raise
+    if isinstance(exc, Exception) and not os.environ.get("MAKE_REPORT_DEBUG"):
+        # The last line of defence for a clean exit.
         print(f"make-report: internal error: {type(exc).__name__}: {exc} "
               "(this is a bug; set MAKE_REPORT_DEBUG=1 for the traceback)", file=sys.stderr)
         return EXIT_BUG
+    raise exc
 
 
 def run() -> None:

@@ -16,12 +16,14 @@ import os
 import signal
 import sys
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from .renderers.pdf_worker import _usable_cpus
 
-__all__ = ["PARALLEL_THRESHOLD", "WarmPool", "local_pool", "report_items", "stop_pool", "warm_up"]
+__all__ = ["PARALLEL_THRESHOLD", "WarmPool", "local_pool", "report_items", "stop_pool", "stopped_on_error", "warm_up"]
 
 # Below this many renders, a process pool costs more (start-up, imports) than it saves.
 PARALLEL_THRESHOLD = 4
@@ -156,6 +158,17 @@ def warm_up(theme_dir: str | None = None) -> None:
     # worker does, renderers/pdf_worker.py).
     gc.collect()
     gc.freeze()
+
+
+@contextmanager
+def stopped_on_error(warm: WarmPool | None) -> Iterator[None]:
+    """Stop ``warm`` at once if the block raises (an error, Ctrl-C, SIGTERM); stopping twice is harmless."""
+    try:
+        yield
+    except BaseException:
+        if warm is not None:
+            warm.stop(abort=True)
+        raise
 
 
 def report_items(meeting_path: str | Path) -> int:

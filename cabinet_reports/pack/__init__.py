@@ -57,14 +57,14 @@ import re
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Literal, Sequence
+from typing import Callable, Sequence
 
 from ..api import output_stem, render_options, resolve_theme
 from ..atomic import check_folder, check_targets, write_folder
 from ..cache_folder import keep_compiled
 from ..errors import CabinetReportsError, InputError, Problem
 from ..pdfmerge import merge_pdfs
-from ..pool import report_items
+from ..pool import report_items, stopped_on_error
 from ..renderers import source_date, source_date_setting
 from ..theme import Theme
 from .assemble import _stamp, filled, number_and_merge, pack_merge, sanitize_pdf
@@ -141,7 +141,7 @@ def build_pack(meeting_path: str | Path, outdir: str | Path, *, theme: Theme | s
                published_on: dt.date | None = None, progress: Progress | None = None,
                jobs: int | None = None, warn: Callable[[str], None] | None = None,
                executor: Executor | None = None, cache: CacheOption = True, strict: bool = False,
-               warm_pool: WarmPool | Literal[False] | None = None) -> PackResult:
+               warm_pool: WarmPool | None = None) -> PackResult:
     """Build a meeting's agenda, public pack, full pack and item files into ``outdir``.
 
     Every input is validated before anything is rendered; every output is rendered in memory
@@ -156,28 +156,20 @@ def build_pack(meeting_path: str | Path, outdir: str | Path, *, theme: Theme | s
     or without it. ``warm_pool`` is a :class:`cabinet_reports.pool.WarmPool` the caller started
     before importing this package (the command line does: its first worker imports WeasyPrint
     while this process imports the models); the build uses it and stops it, whatever happens
-    (at once, unused, when an ``executor`` is given too). False: the caller decided on none.
+    (at once, unused, when an ``executor`` is given too).
     """
-    try:
+    with stopped_on_error(warm_pool):
         outdir = Path(outdir)
         pairs = [(Path(meeting_path), outdir)]
-    except BaseException:
-        _stop(warm_pool)
-        raise
     return _build(pairs, outdir, theme=theme, published_on=published_on, progress=progress, jobs=jobs, warn=warn,
                   executor=executor, cache=cache, strict=strict, warm=warm_pool)[0]
-
-
-def _stop(warm: WarmPool | Literal[False] | None) -> None:
-    if warm:
-        warm.stop(abort=True)
 
 
 def build_packs(meeting_paths: Sequence[str | Path], outdir: str | Path, *, theme: Theme | str | Path | None = None,
                 published_on: dt.date | None = None, progress: Progress | None = None,
                 jobs: int | None = None, warn: Callable[[str], None] | None = None,
                 executor: Executor | None = None, cache: CacheOption = True,
-                strict: bool = False, warm_pool: WarmPool | Literal[False] | None = None) -> list[PackResult]:
+                strict: bool = False, warm_pool: WarmPool | None = None) -> list[PackResult]:
     """Build several meetings in one call, each into ``outdir/<meeting name>/``.
 
     As :func:`build_pack`, sharing one executor and one cache: a report on
@@ -185,7 +177,7 @@ def build_packs(meeting_paths: Sequence[str | Path], outdir: str | Path, *, them
     (its render carries its item number and stamp). The folder name is the meeting file's stem (its folder's
     name for a file called ``meeting.yaml``). All meetings are validated before any is built.
     """
-    try:
+    with stopped_on_error(warm_pool):
         outdir = Path(outdir)
         paths = [Path(p) for p in meeting_paths]
         stems = [output_stem(p) for p in paths]
@@ -193,9 +185,6 @@ def build_packs(meeting_paths: Sequence[str | Path], outdir: str | Path, *, them
         if clashes:
             raise InputError(Problem(f"several meetings would be written to {', '.join(clashes)}: "
                                      "rename the files or build them separately"))
-    except BaseException:
-        _stop(warm_pool)
-        raise
     return _build([(p, outdir / stem) for p, stem in zip(paths, stems)], outdir, theme=theme,
                   published_on=published_on, progress=progress, jobs=jobs, warn=warn, executor=executor, cache=cache,
                   strict=strict, warm=warm_pool)
@@ -249,11 +238,11 @@ class _Meeting:
 
 
 def _build(pairs: list[tuple[Path, Path]], outdir: Path, *, theme, published_on, progress, jobs, warn,
-           executor, cache, strict=False, warm: WarmPool | Literal[False] | None = None) -> list[PackResult]:
+           executor, cache, strict=False, warm: WarmPool | None = None) -> list[PackResult]:
+    if warm is not None and executor is not None:  # the caller's executor renders: a pool of ours would idle
+        warm.stop(abort=True)
+        warm = None
     try:
-        if warm and executor is not None:  # the caller's executor renders: a pool of ours would idle
-            _stop(warm)
-            warm = False
         # make-report (not --no-cache) loads the theme's templates compiled, here and in its workers.
         theme = resolve_theme(theme, compiled_cache=keep_compiled())
         progress = progress or _NoProgress()
@@ -263,10 +252,10 @@ def _build(pairs: list[tuple[Path, Path]], outdir: Path, *, theme, published_on,
         if warm is None:  # started before the reports load, so that its first worker imports WeasyPrint meanwhile
             warm = WarmPool.start(executor, jobs, sum(report_items(path) for path, _ in pairs),
                                   _user_theme_dir(theme))
-        warm = warm or None
         meetings = _make(pairs, outdir, theme, published_on, progress, jobs, warn, executor, store, strict, warm)
     except BaseException:
-        _stop(warm)
+        if warm is not None:
+            warm.stop(abort=True)
         raise
     if warm is not None:
         warm.stop(abort=not warm.used)  # unused (nothing to render): its worker may still be importing
