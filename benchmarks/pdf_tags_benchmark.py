@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from cabinet_reports.api import build, load_report, render_options, resolve_theme  # noqa: E402
-from cabinet_reports.renderers.pdf import layout, source_date  # noqa: E402
+from cabinet_reports.renderers.pdf import font_timestamps, layout  # noqa: E402
 from cabinet_reports.renderers.pdf_tags import fix_tags  # noqa: E402
 
 DUDLEY = ROOT / "examples" / "dudley-2005-partnership-strategy" / "report.yaml"
@@ -45,7 +45,7 @@ def main() -> None:
         marks = [(time.process_time(), time.perf_counter())]
         document = layout(doc, theme, options)
         marks.append((time.process_time(), time.perf_counter()))
-        with source_date(doc.date):
+        with font_timestamps(doc.date):
             raw = document.write_pdf(pdf_variant="pdf/ua-1")
         marks.append((time.process_time(), time.perf_counter()))
         fix_tags(raw)
