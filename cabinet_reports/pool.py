@@ -19,7 +19,7 @@ from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 from .renderers.pdf_worker import _usable_cpus
 
@@ -27,12 +27,14 @@ __all__ = ["PARALLEL_THRESHOLD", "WarmPool", "local_pool", "report_items", "stop
 
 # Below this many renders, a process pool costs more (start-up, imports) than it saves.
 PARALLEL_THRESHOLD = 4
+GATE_WAIT = 30.0  # seconds a gated warm-up waits at most (see warm_up)
 GC_YOUNG = 20_000  # a worker's young-generation collection threshold (see _die_with_parent)
 
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
+_GATE = None  # in a worker: the pool's Event that holds back later warm-ups (see WarmPool.warm_rest)
 
 
-def _die_with_parent(parent: int) -> None:
+def _die_with_parent(parent: int, gate=None) -> None:
     """Worker initializer: make this worker die when the process that started it dies.
 
     A pack build killed (SIGKILL, or SIGTERM from a service manager) must not leave workers
@@ -52,13 +54,18 @@ def _die_with_parent(parent: int) -> None:
     # collection every 700 allocations, about 690 collections a 10-page report) the collector
     # took 0.08 s of its 1.4 s; every 20,000, 0.02-0.03 s, for about 12 MB more at the peak.
     gc.set_threshold(GC_YOUNG, 10, 10)
+    global _GATE
+    _GATE = gate
 
 
-def local_pool(jobs: int) -> ProcessPoolExecutor:
-    """Return a pool of ``jobs`` worker processes that die with this process."""
+def local_pool(jobs: int, gate=None) -> ProcessPoolExecutor:
+    """Return a pool of ``jobs`` worker processes that die with this process.
+
+    ``gate`` is an Event of the spawn context that gated warm-ups wait for (see :func:`warm_up`).
+    """
     # spawn, not fork: forking a process that has threads is unsafe (and warns on 3.12+).
     return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_die_with_parent, initargs=(os.getpid(),))
+                               initializer=_die_with_parent, initargs=(os.getpid(), gate))
 
 
 def stop_pool(pool: ProcessPoolExecutor, abort: bool) -> None:
@@ -99,6 +106,7 @@ class WarmPool:
 
     pool: ProcessPoolExecutor
     ready: list[Future]  # each worker's warm-up (see warm_up)
+    gate: Any = None  # the Event the later workers' warm-ups wait for (see warm_rest)
     used: bool = False  # given work: stop it gently (else at once)
 
     @classmethod
@@ -115,19 +123,33 @@ class WarmPool:
         if executor is not None or jobs == 1 or cpus < 2 or reports < PARALLEL_THRESHOLD:
             return None
         workers = jobs or cpus
-        pool = local_pool(workers)
+        gate = multiprocessing.get_context("spawn").Event()
+        pool = local_pool(workers, gate)
         try:
             # One warm-up a worker (usually each takes one): a spawn pool starts a process only for
             # work no idle one can take, so a second worker used to start cold at the first renders,
             # or, in a rebuild with one report to render, when the full pack's numbering came to it.
-            return cls(pool, [pool.submit(warm_up, theme_dir) for _ in range(workers)])
+            # All but the first wait at the gate until this process has loaded the reports.
+            return cls(pool, [pool.submit(warm_up, theme_dir, n > 0) for n in range(workers)], gate)
         except BaseException:  # Ctrl-C or SIGTERM while its processes start: none left behind
             stop_pool(pool, abort=True)
             raise
 
+    def warm_rest(self) -> None:
+        """Let the other workers warm up now: this process has loaded the reports.
+
+        Warming every worker at once put three busy processes on two CPUs while this one
+        loaded, and the first worker was ready about 0.5 s later: a rebuild with one report to
+        render waits for exactly that worker. So the others wait until it is ready, or until
+        this process is done loading, whichever comes first.
+        """
+        if self.gate is not None:
+            self.gate.set()
+
     def use(self) -> ProcessPoolExecutor:
         """Return the pool, to give it work."""
         self.used = True
+        self.warm_rest()  # never a worker left waiting at the gate
         return self.pool
 
     def stop(self, abort: bool) -> None:
@@ -135,13 +157,25 @@ class WarmPool:
         stop_pool(self.pool, abort)
 
 
-def warm_up(theme_dir: str | None = None) -> None:
+def warm_up(theme_dir: str | None = None, gated: bool = False) -> None:
     """Make a new worker ready to render: imports, the theme, a first layout (runs in the worker).
 
     A worker's first render used to pay for more than imports: the theme (theme.yaml, the
     templates), fontconfig and Pango's first use of the theme's fonts, python-docx's reference
-    file — about as much again as the render itself.
+    file — about as much again as the render itself. A ``gated`` warm-up first waits for the
+    pool's gate, at most GATE_WAIT seconds; the first worker's warm-up, not gated, opens it when
+    it is done (and :meth:`WarmPool.warm_rest` when the reports are loaded, if that is sooner).
     """
+    if gated and _GATE is not None:
+        _GATE.wait(GATE_WAIT)
+    try:
+        _warm_up(theme_dir)
+    finally:
+        if not gated and _GATE is not None:
+            _GATE.set()
+
+
+def _warm_up(theme_dir: str | None) -> None:
     from . import docx_tools, pdfmerge  # noqa: F401 - imported for their import time
     from .api import resolve_theme
     from .cache_folder import keep_compiled

@@ -472,3 +472,57 @@ def test_a_pool_worker_collects_garbage_less_often_and_never_walks_what_it_impor
     env = {**__import__("os").environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
     assert done.stdout.split() == ["True"], done.stderr
+
+
+def test_later_workers_warm_up_once_the_first_is_ready_or_the_reports_are_loaded(monkeypatch):
+    """Warming both workers at once put three busy processes on two CPUs while the build loaded
+    its reports: the first worker, which a rebuild's one changed report waits for, was ready
+    about 0.5 s later. A gated warm-up waits for the pool's gate; the first worker's warm-up
+    opens it when done (even when it fails), and so does the build once it has loaded."""
+    import threading
+
+    from cabinet_reports import pool
+
+    ran = []
+    monkeypatch.setattr(pool, "_warm_up", lambda theme_dir: ran.append(theme_dir))
+    monkeypatch.setattr(pool, "_GATE", threading.Event())
+    later = threading.Thread(target=pool.warm_up, args=("later", True))
+    later.start()
+    later.join(0.3)
+    assert later.is_alive() and ran == []  # held at the gate
+    pool.warm_up("first")
+    later.join(10)
+    assert not later.is_alive() and ran == ["first", "later"]
+
+    def fails(theme_dir):
+        raise RuntimeError("a theme that does not load")
+
+    monkeypatch.setattr(pool, "_GATE", threading.Event())
+    monkeypatch.setattr(pool, "_warm_up", fails)
+    with pytest.raises(RuntimeError):
+        pool.warm_up(None)
+    assert pool._GATE.is_set()  # the others are not held for GATE_WAIT
+
+    gate = threading.Event()
+    warm = pool.WarmPool(RecordingExecutor(), [], gate)
+    warm.warm_rest()
+    assert gate.is_set()
+    gate.clear()
+    warm.use()  # given work: no worker is left waiting at the gate
+    assert gate.is_set()
+
+
+def test_a_warm_pools_workers_all_warm_up_without_the_build_opening_the_gate(monkeypatch):
+    """Both workers of a real warm pool finish warming up even if the build never calls
+    warm_rest (the first worker's warm-up opens the gate), in two processes."""
+    from cabinet_reports import pool
+
+    monkeypatch.setattr(pool, "_usable_cpus", lambda: 2)
+    warm = pool.WarmPool.start(None, 2, 40)
+    assert warm is not None and len(warm.ready) == 2
+    try:
+        for future in warm.ready:
+            assert future.result(timeout=120) is None
+        assert len(warm.pool._processes) == 2
+    finally:
+        warm.stop(abort=False)
