@@ -39,9 +39,16 @@ class Watcher:
 
     def __init__(self, cwd: Path, *args: str):
         self.out, self.err = cwd / "watch.out", cwd / "watch.err"
-        with self.out.open("w") as out, self.err.open("w") as err:
-            self.process = subprocess.Popen([sys.executable, "-m", "cabinet_reports", "watch", *args],
-                                            cwd=cwd, stdout=out, stderr=err)
+        # As a command typed at a terminal: Ctrl-C (SIGINT) not ignored. A test run started in
+        # the background (`pytest … &` in a script, nohup) ignores it, and every child would
+        # inherit that, so stop() could not stop the watcher (it hung until killed).
+        previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+        try:
+            with self.out.open("w") as out, self.err.open("w") as err:
+                self.process = subprocess.Popen([sys.executable, "-m", "cabinet_reports", "watch", *args],
+                                                cwd=cwd, stdout=out, stderr=err)
+        finally:
+            signal.signal(signal.SIGINT, previous)
 
     def stdout(self) -> str:
         return self.out.read_text(encoding="utf-8")
