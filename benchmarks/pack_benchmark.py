@@ -192,18 +192,18 @@ def main() -> None:
               f"{args.reports} reports; jobs: {args.jobs or 'default'}; {_load()}")
 
         # P3: the pack against one WeasyPrint document of the same reports; P4: each pack rebuilt
-        # after one sentence of one report changed and with nothing changed, right after it (with
-        # the cache it left), so that each rebuild is divided by the full build of its own round.
+        # right after it (with the cache it left), after one sentence of one report changed and
+        # with nothing changed, so that each rebuild is divided by the full build of its round.
         target = folder / f"report-{args.reports // 2:02d}.yaml"
         runs, singles, changed, unchanged = [], [], [], []
         for n in range(args.repeat):  # each full build with a cache of its own: a cold build
             out, cache = tmp / f"out-{n}", str(tmp / f"cache-{n}")
             runs.append(pack(meeting, out, args.jobs, "--cache-dir", cache))
-            singles.append(one_document(folder, args.reports))
             target.write_text(report_yaml(args.reports // 2, args.paragraphs, False, f" One sentence changed ({n})."),
                               encoding="utf-8")
             changed.append(pack(meeting, out, args.jobs, "--cache-dir", cache))
             unchanged.append(pack(meeting, out, args.jobs, "--cache-dir", cache))
+            singles.append(one_document(folder, args.reports))  # the same reports, one sentence apart
         full, single = _median(runs), _median(singles)
         if args.repeat > 1:
             print(f"P3 medians of {args.repeat} interleaved runs; pack wall times "

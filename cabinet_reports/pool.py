@@ -27,11 +27,11 @@ __all__ = ["PARALLEL_THRESHOLD", "WarmPool", "local_pool", "report_items", "stop
 
 # Below this many renders, a process pool costs more (start-up, imports) than it saves.
 PARALLEL_THRESHOLD = 4
-GATE_WAIT = 30.0  # seconds a gated warm-up waits at most (see warm_up)
+GATE_WAIT = 30.0  # seconds a gated warm-up waits for the gate at most (see warm_up)
 GC_YOUNG = 20_000  # a worker's young-generation collection threshold (see _die_with_parent)
 
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
-_GATE = None  # in a worker: the pool's Event that holds back later warm-ups (see WarmPool.warm_rest)
+_GATE = None  # in a worker: the pool's gate, which holds back the later warm-ups (see WarmPool)
 
 
 def _die_with_parent(parent: int, gate=None) -> None:
@@ -39,7 +39,8 @@ def _die_with_parent(parent: int, gate=None) -> None:
 
     A pack build killed (SIGKILL, or SIGTERM from a service manager) must not leave workers
     laying out reports for nobody. On Linux the kernel sends them SIGKILL when the parent
-    goes (prctl PR_SET_PDEATHSIG); elsewhere the parent's shutdown is all there is.
+    goes (prctl PR_SET_PDEATHSIG); elsewhere the parent's shutdown is all there is. It also
+    keeps the pool's ``gate`` for :func:`warm_up` and sets the collector's thresholds (below).
     """
     if sys.platform.startswith("linux"):
         import ctypes
@@ -50,18 +51,18 @@ def _die_with_parent(parent: int, gate=None) -> None:
             pass
     if os.getppid() != parent:  # the parent died before the request took effect
         os._exit(1)
+    global _GATE
+    _GATE = gate  # the pool's gate (see WarmPool), for warm_up
     # A report's render allocates millions of short-lived objects: at Python's default (a young
     # collection every 700 allocations, about 690 collections a 10-page report) the collector
     # took 0.08 s of its 1.4 s; every 20,000, 0.02-0.03 s, for about 12 MB more at the peak.
     gc.set_threshold(GC_YOUNG, 10, 10)
-    global _GATE
-    _GATE = gate
 
 
 def local_pool(jobs: int, gate=None) -> ProcessPoolExecutor:
     """Return a pool of ``jobs`` worker processes that die with this process.
 
-    ``gate`` is an Event of the spawn context that gated warm-ups wait for (see :func:`warm_up`).
+    ``gate`` is the semaphore gated warm-ups wait for (see :class:`WarmPool`, :func:`warm_up`).
     """
     # spawn, not fork: forking a process that has threads is unsafe (and warns on 3.12+).
     return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
@@ -106,8 +107,8 @@ class WarmPool:
 
     pool: ProcessPoolExecutor
     ready: list[Future]  # each worker's warm-up (see warm_up)
-    gate: Any = None  # the Event the later workers' warm-ups wait for (see warm_rest)
     used: bool = False  # given work: stop it gently (else at once)
+    gate: Any = None  # what the later workers' warm-ups wait for (see warm_rest), or None
 
     @classmethod
     def start(cls, executor: Executor | None, jobs: int | None, reports: int,
@@ -123,14 +124,18 @@ class WarmPool:
         if executor is not None or jobs == 1 or cpus < 2 or reports < PARALLEL_THRESHOLD:
             return None
         workers = jobs or cpus
-        gate = multiprocessing.get_context("spawn").Event()
+        # A semaphore at 0 as a latch, not an Event: Event.set() waits, without a timeout, for
+        # every waiter to wake, so a worker that died at the gate (a crash in the first one's
+        # warm-up breaks the pool, which kills the others) would hang the build in warm_rest().
+        gate = multiprocessing.get_context("spawn").Semaphore(0)
         pool = local_pool(workers, gate)
         try:
             # One warm-up a worker (usually each takes one): a spawn pool starts a process only for
             # work no idle one can take, so a second worker used to start cold at the first renders,
             # or, in a rebuild with one report to render, when the full pack's numbering came to it.
-            # All but the first wait at the gate until this process has loaded the reports.
-            return cls(pool, [pool.submit(warm_up, theme_dir, n > 0) for n in range(workers)], gate)
+            # All but the first wait at the gate until the first is ready or this process has
+            # loaded the reports.
+            return cls(pool, [pool.submit(warm_up, theme_dir, n > 0) for n in range(workers)], gate=gate)
         except BaseException:  # Ctrl-C or SIGTERM while its processes start: none left behind
             stop_pool(pool, abort=True)
             raise
@@ -144,7 +149,7 @@ class WarmPool:
         this process is done loading, whichever comes first.
         """
         if self.gate is not None:
-            self.gate.set()
+            open_gate(self.gate)
 
     def use(self) -> ProcessPoolExecutor:
         """Return the pool, to give it work."""
@@ -163,16 +168,28 @@ def warm_up(theme_dir: str | None = None, gated: bool = False) -> None:
     A worker's first render used to pay for more than imports: the theme (theme.yaml, the
     templates), fontconfig and Pango's first use of the theme's fonts, python-docx's reference
     file — about as much again as the render itself. A ``gated`` warm-up first waits for the
-    pool's gate, at most GATE_WAIT seconds; the first worker's warm-up, not gated, opens it when
-    it is done (and :meth:`WarmPool.warm_rest` when the reports are loaded, if that is sooner).
+    pool's gate (GATE_WAIT seconds at most); the first worker's warm-up, not gated, opens it when
+    it is done, even if it failed (and :meth:`WarmPool.warm_rest` when the reports are loaded,
+    if that is sooner).
     """
     if gated and _GATE is not None:
-        _GATE.wait(GATE_WAIT)
+        _through(_GATE)
     try:
         _warm_up(theme_dir)
     finally:
         if not gated and _GATE is not None:
-            _GATE.set()
+            open_gate(_GATE)
+
+
+def open_gate(gate) -> None:
+    """Open a WarmPool's gate (a semaphore at 0): it never blocks, and opening it again is harmless."""
+    gate.release()
+
+
+def _through(gate) -> None:
+    """Wait until ``gate`` is open (GATE_WAIT seconds at most), and leave it open for the next worker."""
+    if gate.acquire(timeout=GATE_WAIT):
+        gate.release()
 
 
 def _warm_up(theme_dir: str | None) -> None:

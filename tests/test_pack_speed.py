@@ -6,6 +6,7 @@ Timing belongs in benchmarks/pack_benchmark.py; these tests check bytes, looks a
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import subprocess
@@ -379,11 +380,20 @@ def test_a_pack_of_several_reports_renders_numbers_and_merges_on_its_own_warm_po
     def spied(cls, executor, jobs, reports, theme_dir=None):
         warm = start(cls, executor, jobs, reports, theme_dir)
         assert warm is not None, "four report items and two CPUs: a warm pool"
-        return items.WarmPool(Spy(warm.pool), warm.ready)
+        return dataclasses.replace(warm, pool=Spy(warm.pool))
+
+    opened = []  # who opened the gate of the later workers' warm-ups, after how many tasks
+    rest = items.WarmPool.warm_rest
+
+    def recorded_rest(self):
+        opened.append(("use" if self.used else "loaded", len(submitted)))
+        rest(self)
 
     monkeypatch.setattr(items.WarmPool, "start", classmethod(spied))
+    monkeypatch.setattr(items.WarmPool, "warm_rest", recorded_rest)
     monkeypatch.setattr(pool, "_usable_cpus", lambda: 2)
     build_pack(meeting, tmp_path / "pooled", cache=False)
+    assert opened[0] == ("loaded", 0)  # the build opened it once the reports were loaded, before any render
     # The full pack of a meeting with Part B is planned on its worker too (its own agenda).
     lanes = ["number_and_merge", "plan_number_and_merge"] if part_b else ["number_and_merge"] * 2
     assert sorted(submitted) == lanes + ["render_report_job"] * 4
@@ -478,51 +488,89 @@ def test_later_workers_warm_up_once_the_first_is_ready_or_the_reports_are_loaded
     """Warming both workers at once put three busy processes on two CPUs while the build loaded
     its reports: the first worker, which a rebuild's one changed report waits for, was ready
     about 0.5 s later. A gated warm-up waits for the pool's gate; the first worker's warm-up
-    opens it when done (even when it fails), and so does the build once it has loaded."""
+    opens it when done (even when it fails), and so do warm_rest and use."""
     import threading
 
     from cabinet_reports import pool
 
     ran = []
     monkeypatch.setattr(pool, "_warm_up", lambda theme_dir: ran.append(theme_dir))
-    monkeypatch.setattr(pool, "_GATE", threading.Event())
-    later = threading.Thread(target=pool.warm_up, args=("later", True))
+    monkeypatch.setattr(pool, "_GATE", threading.Semaphore(0))
+    later = threading.Thread(target=pool.warm_up, args=("later", True), daemon=True)
     later.start()
-    later.join(0.3)
-    assert later.is_alive() and ran == []  # held at the gate
-    pool.warm_up("first")
+    try:
+        later.join(0.3)
+        assert later.is_alive() and ran == []  # held at the gate
+    finally:
+        pool.warm_up("first")
     later.join(10)
     assert not later.is_alive() and ran == ["first", "later"]
+    assert pool._GATE.acquire(blocking=False)  # left open for a third worker
 
     def fails(theme_dir):
         raise RuntimeError("a theme that does not load")
 
-    monkeypatch.setattr(pool, "_GATE", threading.Event())
+    monkeypatch.setattr(pool, "_GATE", threading.Semaphore(0))
     monkeypatch.setattr(pool, "_warm_up", fails)
     with pytest.raises(RuntimeError):
         pool.warm_up(None)
-    assert pool._GATE.is_set()  # the others are not held for GATE_WAIT
+    assert pool._GATE.acquire(blocking=False)  # the others are not held for GATE_WAIT
 
-    gate = threading.Event()
-    warm = pool.WarmPool(RecordingExecutor(), [], gate)
+    gate = threading.Semaphore(0)
+    warm = pool.WarmPool(RecordingExecutor(), [], gate=gate)
     warm.warm_rest()
-    assert gate.is_set()
-    gate.clear()
+    assert gate.acquire(blocking=False)
     warm.use()  # given work: no worker is left waiting at the gate
-    assert gate.is_set()
+    assert gate.acquire(blocking=False)
 
 
-def test_a_warm_pools_workers_all_warm_up_without_the_build_opening_the_gate(monkeypatch):
-    """Both workers of a real warm pool finish warming up even if the build never calls
-    warm_rest (the first worker's warm-up opens the gate), in two processes."""
+def test_the_first_workers_warm_up_opens_the_gate_in_a_real_pool(monkeypatch):
+    """A real two-worker WarmPool: nothing but the first worker's warm-up opens the gate (the
+    build never calls warm_rest here), and both warm-ups finish, in two processes."""
     from cabinet_reports import pool
 
     monkeypatch.setattr(pool, "_usable_cpus", lambda: 2)
     warm = pool.WarmPool.start(None, 2, 40)
     assert warm is not None and len(warm.ready) == 2
     try:
-        for future in warm.ready:
-            assert future.result(timeout=120) is None
+        assert warm.ready[0].result(timeout=120) is None
+        assert warm.gate.acquire(timeout=10)  # opened by that worker, not by this process
+        warm.gate.release()
+        assert warm.ready[1].result(timeout=120) is None
         assert len(warm.pool._processes) == 2
     finally:
         warm.stop(abort=False)
+
+
+def _crash(seconds):
+    import os
+    import time
+
+    time.sleep(seconds)
+    os._exit(1)
+
+
+def test_a_worker_that_dies_at_the_gate_does_not_hang_the_build(monkeypatch):
+    """A crash in the first worker's warm-up (a font that crashes Pango) breaks the pool, which
+    kills the worker waiting at the gate. Opening the gate afterwards must not wait for it, as
+    a multiprocessing Event's set() does (it waits for every waiter to wake): the build then
+    reports the broken pool instead of hanging in warm_rest()."""
+    import multiprocessing
+    import threading
+    from concurrent.futures.process import BrokenProcessPool
+
+    from cabinet_reports import pool
+
+    gate = multiprocessing.get_context("spawn").Semaphore(0)
+    executor = pool.local_pool(2, gate)
+    warm = pool.WarmPool(executor, [executor.submit(_crash, 2), executor.submit(pool.warm_up, None, True)],
+                         gate=gate)
+    try:
+        with pytest.raises(BrokenProcessPool):
+            warm.ready[0].result(timeout=60)
+        opened = threading.Thread(target=warm.warm_rest, daemon=True)
+        opened.start()
+        opened.join(10)
+        assert not opened.is_alive(), "opening the gate waited for a dead worker"
+    finally:
+        warm.stop(abort=True)

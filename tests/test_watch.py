@@ -48,7 +48,8 @@ class Watcher:
                 self.process = subprocess.Popen([sys.executable, "-m", "cabinet_reports", "watch", *args],
                                                 cwd=cwd, stdout=out, stderr=err)
         finally:
-            signal.signal(signal.SIGINT, previous)
+            if previous is not None:  # None: a handler set outside Python, which cannot be put back
+                signal.signal(signal.SIGINT, previous)
 
     def stdout(self) -> str:
         return self.out.read_text(encoding="utf-8")

@@ -313,7 +313,7 @@ def _make(pairs: list[tuple[Path, Path]], outdir: Path, theme: Theme, published_
                     _user_theme_dir(theme), _epoch(),
                     agenda_item_options(item, m.loaded.meeting), webs[item.number])
     if warm is not None:
-        warm.warm_rest()  # loaded: the CPU this process used is free for the other workers' warm-up
+        warm.warm_rest()  # the reports are loaded: the other workers may warm up (if the first has not let them)
     # One step per progress.advance() below, so the bar ends exactly at 100 %: each report
     # rendered or reused (once however many meetings list it); per meeting built, numbering
     # each pack (the full pack is numbered separately only when anything is Part B), merging
