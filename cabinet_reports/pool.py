@@ -141,7 +141,8 @@ class WarmPool:
             raise
 
     def warm_rest(self) -> None:
-        """Let the other workers warm up now: this process has loaded the reports.
+        """Let the other workers warm up now: this process has loaded the reports (or, from
+        :meth:`use`, has work for them).
 
         Warming every worker at once put three busy processes on two CPUs while this one
         loaded, and the first worker was ready about 0.5 s later: a rebuild with one report to

@@ -312,8 +312,9 @@ def _make(pairs: list[tuple[Path, Path]], outdir: Path, theme: Theme, published_
                     str(item.path), item.report.classification.model_dump(mode="json"),
                     _user_theme_dir(theme), _epoch(),
                     agenda_item_options(item, m.loaded.meeting), webs[item.number])
-    if warm is not None:
-        warm.warm_rest()  # the reports are loaded: the other workers may warm up (if the first has not let them)
+    if warm is not None and (jobs_by_key or any(m.outputs is None for m in meetings)):
+        # The reports are loaded and there is work: the other workers may warm up (if the first has not let them).
+        warm.warm_rest()
     # One step per progress.advance() below, so the bar ends exactly at 100 %: each report
     # rendered or reused (once however many meetings list it); per meeting built, numbering
     # each pack (the full pack is numbered separately only when anything is Part B), merging

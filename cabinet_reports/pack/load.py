@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from ..api import build, load_report, render_options, resolve_theme
+from ..api import _source_of, build, load_report, render_options, resolve_theme
 from ..errors import CabinetReportsError, InputError, Problem
 from ..loader import Source, format_field_path, load_file
 from ..lint import clearance_findings
@@ -190,7 +190,8 @@ def load_meeting(path: str | Path, theme: Theme | str | Path | None = None, *,
             try:
                 report = load_report(file, theme)
                 # Keyed by the text this model was made from (the loader's own bounded read).
-                digest = getattr(report._source, "digest", None) if checked is not None else None
+                source_of = _source_of(report)
+                digest = source_of.digest if checked is not None and source_of is not None else None
                 if digest is None or not checked.known(digest, file):
                     build(report, theme)
                     if digest is not None:
