@@ -167,8 +167,8 @@ def warm_up(theme_dir: str | None = None, gated: bool = False) -> None:
     """Make a new worker ready to render: imports, the theme, a first layout (runs in the worker).
 
     A worker's first render used to pay for more than imports: the theme (theme.yaml, the
-    templates), fontconfig and Pango's first use of the theme's fonts, python-docx's reference
-    file — about as much again as the render itself. A ``gated`` warm-up first waits for the
+    templates), fontconfig and Pango's first use of the theme's fonts — about as much again as
+    the render itself. A ``gated`` warm-up first waits for the
     pool's gate (GATE_WAIT seconds at most); the first worker's warm-up, not gated, opens it when
     it is done, even if it failed (and :meth:`WarmPool.warm_rest` when the reports are loaded,
     if that is sooner).
@@ -194,17 +194,19 @@ def _through(gate) -> None:
 
 
 def _warm_up(theme_dir: str | None) -> None:
-    from . import docx_tools, pdfmerge  # noqa: F401 - imported for their import time
+    # Not python-docx (0.3 s of a warm-up): a rebuild with fewer reports to render than workers
+    # makes their DOCX in the build's own process (pack.items.render_reports), and the first
+    # DOCX a worker makes in a larger build imports it then, at the same cost.
+    from . import pdfmerge  # noqa: F401 - imported for its import time
     from .api import resolve_theme
     from .cache_folder import keep_compiled
     from .pack import items  # noqa: F401 - what every job runs
     from .pack.furniture import footer_box
-    from .renderers import docx, html, pdf  # noqa: F401
+    from .renderers import html, pdf  # noqa: F401
 
     pdf.warm_up()
     theme = resolve_theme(theme_dir, compiled_cache=keep_compiled())
     footer_box(theme, "style.css")  # one page laid out with the theme's stylesheet and fonts
-    docx_tools.open_reference(theme.find("reference.docx"))
     # What is loaded now lives as long as the worker: out of the collector's reach, each older-
     # generation collection during a render walks only the render's own objects (as the PDF
     # worker does, renderers/pdf_worker.py).

@@ -402,6 +402,69 @@ def test_a_pack_of_several_reports_renders_numbers_and_merges_on_its_own_warm_po
     assert outputs(tmp_path / "pooled") == outputs(tmp_path / "here")
 
 
+def test_a_rebuild_with_fewer_renders_than_workers_makes_their_docx_here_while_a_worker_lays_them_out(
+        tmp_path, monkeypatch):
+    """One changed report, two warm workers: a worker lays it out and writes its PDF, and the
+    build's own process, which would only wait, makes its DOCX and web draft meanwhile. The
+    outputs, and the render cached from those two halves, are the same bytes as a build in
+    this process (a later rebuild reuses that render: its DOCX and its web page too)."""
+    import os
+
+    from cabinet_reports import pool
+    from cabinet_reports.pack import build_pack, items
+
+    meeting = small_meeting(tmp_path, {n: f"Text of report {n}." for n in "abcd"}, part_b="d")
+    cache = tmp_path / "cache"
+    monkeypatch.setattr(pool, "_usable_cpus", lambda: 2)
+    build_pack(meeting, tmp_path / "out", cache=cache)  # four renders: whole jobs on the workers
+
+    submitted, here = [], []
+
+    class Spy(Executor):
+        def __init__(self, pool):
+            self.pool = pool
+
+        def submit(self, fn, /, *args, **kwargs):
+            submitted.append(fn.__name__)
+            return self.pool.submit(fn, *args, **kwargs)
+
+        def shutdown(self, wait=True, *, cancel_futures=False):
+            self.pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+    start = items.WarmPool.start.__func__
+    monkeypatch.setattr(items.WarmPool, "start", classmethod(lambda cls, *args: _spied(start, cls, Spy, *args)))
+    rest = items.render_report_rest
+
+    def recorded_rest(job):
+        here.append((Path(job.path).name, os.getpid()))
+        return rest(job)
+
+    monkeypatch.setattr(items, "render_report_rest", recorded_rest)
+
+    def change(name):
+        report = tmp_path / f"{name}.yaml"
+        report.write_text(report.read_text(encoding="utf-8").replace(f"Text of report {name}.",
+                                                                     f"Text of report {name}, changed."),
+                          encoding="utf-8")
+
+    change("a")
+    build_pack(meeting, tmp_path / "out", cache=cache)
+    assert [name for name in submitted if name.startswith("render")] == ["render_report_pdf"]
+    assert here == [("a.yaml", os.getpid())]
+    change("b")  # a's render now comes from the cache: its halves were stored as one
+    build_pack(meeting, tmp_path / "out", cache=cache)
+    assert here[1:] == [("b.yaml", os.getpid())]
+    monkeypatch.undo()
+    build_pack(meeting, tmp_path / "fresh", jobs=1, cache=False)
+    assert outputs(tmp_path / "out") == outputs(tmp_path / "fresh")
+
+
+def _spied(start, cls, spy, *args):
+    warm = start(cls, *args)
+    assert warm is not None, "four report items and two CPUs: a warm pool"
+    return dataclasses.replace(warm, pool=spy(warm.pool))
+
+
 EARLY = """
 import sys
 from cabinet_reports import cli, pool

@@ -329,6 +329,10 @@ def _make(pairs: list[tuple[Path, Path]], outdir: Path, theme: Theme, published_
         for i, m in enumerate(meetings):
             if m.outputs is None:
                 prepared[i] = prepare_assembly(m.loaded, theme, published_on, Memo(store, theme_hash))
+        if prepared:
+            # For agenda_docx: python-docx's import (0.3 s) here, where this process would wait,
+            # not beside the two workers' numbering and merging.
+            from .. import docx_tools  # noqa: F401
 
     rendered = render_reports(jobs_by_key, store, executor, jobs, progress, meanwhile=prepare, warm=warm)
     for i, m in enumerate(meetings):

@@ -4,7 +4,9 @@ Takes the report items of one or more meetings; gives, for each, a :class:`Rende
 its PDF laid out once *without page numbers* (the pack draws them later, see
 :mod:`.furniture`), its page count from that same layout, its DOCX, and for a public item the
 draft of its web page (:mod:`.web` puts the pack's shared fonts into it). All are made from
-the one numbered document the worker builds, on the worker, and cached together.
+the one numbered document the worker builds, on the worker, and cached together; with fewer
+renders than warm workers, the DOCX and the draft are made in the build's own process from the
+same report while the worker lays it out (:func:`render_reports`).
 
 A render runs wherever the executor puts it: in this process (few reports), in a local pool
 of worker processes (``--jobs``), or on any ``concurrent.futures.Executor`` — a Dask cluster's
@@ -27,7 +29,8 @@ from ..pool import PARALLEL_THRESHOLD, WarmPool, local_pool, stop_pool
 from ..renderers.html import Draft
 from .cache import Cache, decode, encode
 
-__all__ = ["Progress", "RenderedReport", "ReportJob", "WarmPool", "local_pool", "render_report_job", "render_reports"]
+__all__ = ["Progress", "RenderedReport", "ReportJob", "WarmPool", "local_pool", "render_report_job", "render_report_pdf",
+           "render_report_rest", "render_reports"]
 
 
 class Progress(Protocol):
@@ -89,40 +92,83 @@ class RenderedReport:
 
 def render_report_job(job: ReportJob) -> RenderedReport:
     """Render one report item (runs in a worker): one layout gives the page count and the PDF."""
-    from ..api import build, load_report, render_options, resolve_theme
-    from ..cache_folder import keep_compiled
-    from ..errors import CabinetReportsError
-    from ..renderers import get_renderer, source_date
-    from ..renderers.html import draft_page, report_page
-    from ..renderers.pdf import layout, write_tagged_pdf
-    from .load import _with_classification, for_agenda_item, stamp_document
+    from ..renderers import source_date
 
     # The caller's SOURCE_DATE_EPOCH, for this render only: this worker may be a thread
     # rendering other callers' jobs at the same time.
     with source_date(job.epoch):
-        # The worker's one Theme for that folder (until a theme file changes): a new Theme per
-        # job compiled the templates again (0.13 s a report) and built a new font configuration.
-        # Started by make-report, it loads them compiled, as the build's own process does.
-        theme = resolve_theme(job.theme_dir, compiled_cache=keep_compiled())
-        report = load_report(job.path, theme)
-        classification = Classification(**job.classification)
-        if report.classification != classification:
-            report = _with_classification(report, classification)
-        if job.agenda_item is not None:
-            report = for_agenda_item(report, job.agenda_item)
-        doc = build(report, theme)
-        if job.agenda_item is not None:
-            doc = stamp_document(doc, job.agenda_item["stamp"])
-        document = layout(doc, theme, render_options(report, page_numbers=False))
-        pdf = write_tagged_pdf(document, doc.date)
-        docx = get_renderer("docx")(doc, theme, render_options(report))
-        web = None
-        if job.web is not None:
-            if doc.exempt:  # never HTML of an exempt report (the pack asks only for public items)
-                raise CabinetReportsError(f"{job.path}: a Part B report has no web page")
-            href, text = job.web["back"]
-            web = draft_page(theme, report_page(doc, render_options(report), back=(href, text)))
-        return RenderedReport(pdf, len(document.pages), docx, web)
+        numbered = _numbered(job)
+        return RenderedReport(*_pdf(*numbered), *_docx_and_web(job, *numbered))
+
+
+def render_report_pdf(job: ReportJob) -> tuple[bytes, int]:
+    """Render one report item's PDF and return it with its page count (runs in a worker).
+
+    What :func:`render_report_job` makes but the DOCX and the web draft: for a build that
+    makes those itself (:func:`render_report_rest`) while the worker lays the report out.
+    """
+    from ..renderers import source_date
+
+    with source_date(job.epoch):
+        return _pdf(*_numbered(job))
+
+
+def render_report_rest(job: ReportJob) -> tuple[bytes, Draft | None]:
+    """Render one report item's DOCX and its web draft (None for a Part B item's job, which asks none).
+
+    The rest of :func:`render_report_job` beside :func:`render_report_pdf`: the same numbered
+    document, so together they make the same bytes. Never imports WeasyPrint.
+    """
+    from ..renderers import source_date
+
+    with source_date(job.epoch):
+        return _docx_and_web(job, *_numbered(job))
+
+
+def _numbered(job: ReportJob) -> tuple:
+    """Load, validate and number a job's report: return its theme, its report and its numbered document."""
+    from ..api import build, load_report, resolve_theme
+    from ..cache_folder import keep_compiled
+    from .load import _with_classification, for_agenda_item, stamp_document
+
+    # The worker's one Theme for that folder (until a theme file changes): a new Theme per
+    # job compiled the templates again (0.13 s a report) and built a new font configuration.
+    # Started by make-report, it loads them compiled, as the build's own process does.
+    theme = resolve_theme(job.theme_dir, compiled_cache=keep_compiled())
+    report = load_report(job.path, theme)
+    classification = Classification(**job.classification)
+    if report.classification != classification:
+        report = _with_classification(report, classification)
+    if job.agenda_item is not None:
+        report = for_agenda_item(report, job.agenda_item)
+    doc = build(report, theme)
+    if job.agenda_item is not None:
+        doc = stamp_document(doc, job.agenda_item["stamp"])
+    return theme, report, doc
+
+
+def _pdf(theme, report, doc) -> tuple[bytes, int]:
+    from ..api import render_options
+    from ..renderers.pdf import layout, write_tagged_pdf
+
+    document = layout(doc, theme, render_options(report, page_numbers=False))
+    return write_tagged_pdf(document, doc.date), len(document.pages)
+
+
+def _docx_and_web(job: ReportJob, theme, report, doc) -> tuple[bytes, Draft | None]:
+    from ..api import render_options
+    from ..errors import CabinetReportsError
+    from ..renderers import get_renderer
+    from ..renderers.html import draft_page, report_page
+
+    docx = get_renderer("docx")(doc, theme, render_options(report))
+    web = None
+    if job.web is not None:
+        if doc.exempt:  # never HTML of an exempt report (the pack asks only for public items)
+            raise CabinetReportsError(f"{job.path}: a Part B report has no web page")
+        href, text = job.web["back"]
+        web = draft_page(theme, report_page(doc, render_options(report), back=(href, text)))
+    return docx, web
 
 
 # --------------------------------------------------------------------------- executors
@@ -213,13 +259,19 @@ def render_reports(jobs: Mapping[str, ReportJob], cache: Cache | None, executor:
                 pass
         todo.append((key, job))
     if todo:
+        # Fewer renders than warm workers (a rebuild after one report changed): a worker lays
+        # each out and writes its PDF, and this process, otherwise waiting, makes its DOCX and
+        # web draft meanwhile. They were 0.15-0.25 s of the one render a rebuild waits for.
+        split = warm is not None and len(todo) < len(warm.ready)
         with executor_for(executor, workers, len(todo), warm) as runner:
-            futures = [(key, job, runner.submit(render_report_job, job)) for key, job in todo]
+            futures = [(key, job, runner.submit(render_report_pdf if split else render_report_job, job))
+                       for key, job in todo]
             try:
                 if meanwhile is not None:
                     meanwhile()
+                rest = {key: render_report_rest(job) for key, job in todo} if split else {}
                 for key, job, future in futures:
-                    done[key] = wait_for(future)
+                    done[key] = RenderedReport(*wait_for(future), *rest[key]) if split else wait_for(future)
                     if cache is not None:
                         cache.put(key, done[key].encode())
                     progress.advance(f"rendering {os.path.basename(job.path)}")
