@@ -22,6 +22,7 @@ from readers import pdftotext, require
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "dudley-2005-cabinet" / "meeting.yaml"
+REPORT_FILE = EXAMPLE.parent / "capital-programme.yaml"
 
 
 
@@ -535,16 +536,31 @@ def test_a_rebuild_on_the_pool_lays_nothing_out_in_the_builds_own_process(tmp_pa
 def test_a_pool_worker_collects_garbage_less_often_and_never_walks_what_it_imported():
     """A pool worker raises the young-generation threshold (0.08 s of collections in a 1.4 s
     render at Python's default 700, 0.02-0.03 s at 20,000) and, once warmed up, freezes what it
-    imported (gc.freeze), as the PDF worker does."""
-    script = ("import gc, os\nfrom cabinet_reports import pool\n"
+    imported (gc.freeze), as the PDF worker does. It also parses the theme's stylesheet once
+    for all its reports (renderers/pdf_worker.kept_stylesheets), and still writes the bytes a
+    render in this process writes."""
+    script = ("import gc, os, sys\nfrom cabinet_reports import pool\n"
               "pool._die_with_parent(os.getppid())\n"
               "assert gc.get_threshold()[0] == pool.GC_YOUNG, gc.get_threshold()\n"
               "assert gc.get_freeze_count() == 0\n"
               "pool.warm_up(None)\n"
-              "print(gc.get_freeze_count() > 50_000)\n")  # the imports, the theme: about 95,000 objects
+              "print(gc.get_freeze_count() > 50_000)\n"  # the imports, the theme: about 95,000 objects
+              "import weasyprint.css\nfrom cabinet_reports.pack.items import ReportJob, render_report_pdf\n"
+              "kept = weasyprint.css.CSS\n"
+              f"job = ReportJob({str(REPORT_FILE)!r}, {{'status': 'public'}}, None, '0')\n"
+              "first = render_report_pdf(job)\n"
+              "import weasyprint\nparsed, parse = [], weasyprint.preprocess_stylesheet\n"  # what CSS() parses with
+              "weasyprint.preprocess_stylesheet = lambda *args, **kwargs: (parsed.append(1), parse(*args, **kwargs))[1]\n"
+              "assert render_report_pdf(job) == first\n"
+              "print(getattr(kept, 'kept_stylesheets', False), parsed == [])\n"
+              "sys.stdout.flush()\nsys.stdout.buffer.write(first[0])\n")
     env = {**__import__("os").environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
-    assert done.stdout.split() == ["True"], done.stderr
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, env=env, check=True)
+    lines, pdf = done.stdout.split(b"\n", 2)[:2], done.stdout.split(b"\n", 2)[2]
+    assert [line.decode() for line in lines] == ["True", "True True"], done.stderr.decode()
+    from cabinet_reports.pack.items import ReportJob, render_report_pdf
+
+    assert pdf == render_report_pdf(ReportJob(str(REPORT_FILE), {"status": "public"}, None, "0"))[0]
 
 
 def test_later_workers_warm_up_once_the_first_is_ready_or_the_reports_are_loaded(monkeypatch):

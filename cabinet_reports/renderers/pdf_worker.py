@@ -231,7 +231,20 @@ def kept_stylesheets(parse: Callable):
         sheet.page_rules, sheet.layers = page_rules, layers  # as a fresh parse would hold them
         return sheet
 
+    css.kept_stylesheets = True  # type: ignore[attr-defined]
     return css
+
+
+def keep_stylesheets() -> None:
+    """Make this process's WeasyPrint parse each theme stylesheet once (:func:`kept_stylesheets`).
+
+    For a process that renders one report at a time, on one thread: this worker, and a pack's
+    pool workers (pool.py). Installing it again changes nothing.
+    """
+    import weasyprint.css
+
+    if not getattr(weasyprint.css.CSS, "kept_stylesheets", False):
+        weasyprint.css.CSS = kept_stylesheets(weasyprint.css.CSS)  # the name its <style> elements are parsed by
 
 
 def _names(table) -> list:
@@ -254,9 +267,8 @@ def _answer(conn, pdf) -> None:
 
     pdf.warm_up()
     from . import pdf_tags  # noqa: F401 - pikepdf, for the PDF/UA post-pass: imported while it waits
-    import weasyprint.css
 
-    weasyprint.css.CSS = kept_stylesheets(weasyprint.css.CSS)  # the name its <style> elements are parsed by
+    keep_stylesheets()
 
     # Everything imported so far lives as long as this process: moved out of the collector's
     # reach, the garbage collections during each layout, and the one that releases the fonts
