@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from cabinet_reports.api import load_report, render_bytes, resolve_theme
+from cabinet_reports.api import build, load_report, render_bytes, render_options, resolve_theme
 from cabinet_reports.cli import main
 from cabinet_reports.errors import RenderError
 from readers import require
@@ -320,3 +320,34 @@ def test_make_report_render_as_a_program_exits_with_its_outputs_and_no_font_fold
         bad = subprocess.run([sys.executable, "-m", "cabinet_reports", "render", "missing.yaml", "-o", str(out)],
                              cwd=tmp_path, env=env, capture_output=True, text=True, preexec_fn=preexec)
         assert (bad.returncode, bad.stderr) == (2, "make-report: error: missing.yaml: file not found\n")
+
+
+def test_weasyprints_html_parser_builds_each_scanning_regex_once_and_parses_the_same(monkeypatch):
+    """tinyhtml5 2.1 caches each regex its input stream scans with under the regex itself, so
+    every lookup missed and built it again (about 40 % of parsing a report's HTML). Mended,
+    the second parse of a report builds none, and its tree is the one tinyhtml5 parses alone."""
+    import xml.etree.ElementTree as ET
+
+    import tinyhtml5
+    from tinyhtml5 import inputstream
+
+    from cabinet_reports.renderers import pdf
+    from cabinet_reports.renderers.pdf import render_html
+
+    theme = resolve_theme(None)
+    report = load_report(ROOT / "examples" / "dudley-2005-partnership-strategy" / "report.yaml", theme)
+    html = render_html(build(report, theme), theme, render_options(report))
+    monkeypatch.setattr(inputstream, "characters_until_regex", {})  # as tinyhtml5 starts
+    pdf._mend_html_parser.cache_clear()
+    try:
+        plain = ET.tostring(tinyhtml5.parse(html))
+        assert not any(isinstance(key, tuple) and isinstance(key[0], frozenset)
+                       for key in inputstream.characters_until_regex), "tinyhtml5 caches under its lookup key now: the mend can go"
+        pdf._mend_html_parser()
+        cache = inputstream.characters_until_regex
+        assert isinstance(cache, pdf._CharacterRuns)
+        assert ET.tostring(tinyhtml5.parse(html)) == plain
+        built = len(cache)
+        assert ET.tostring(tinyhtml5.parse(html)) == plain and len(cache) == built > 0
+    finally:
+        pdf._mend_html_parser.cache_clear()  # the next weasy_html mends the restored cache again
