@@ -63,7 +63,6 @@ from ..api import output_stem, render_options, resolve_theme
 from ..atomic import check_folder, check_targets, write_folder
 from ..cache_folder import keep_compiled
 from ..errors import CabinetReportsError, InputError, Problem
-from ..pdfmerge import merge_pdfs
 from ..pool import report_items, stopped_on_error
 from ..renderers import source_date, source_date_setting
 from ..theme import Theme
@@ -486,6 +485,8 @@ def _assemble(loaded: LoadedMeeting, theme: Theme, rendered: dict[int, RenderedR
     elif pool is not None:
         outputs["full-pack.pdf"] = wait_for(full)[1]
     else:  # numbered already, for the public pack: only the merge
+        from ..pdfmerge import merge_pdfs  # pikepdf (0.05 s): not before a rebuild's renders are asked for
+
         outputs["full-pack.pdf"] = merge_pdfs(filled(full_merge[0], full_merge[1], public_pdfs),
                                               title=full_merge[2], lang=full_merge[3])
     progress.advance("merging full-pack.pdf")

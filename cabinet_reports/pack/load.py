@@ -30,7 +30,6 @@ from ..lint import clearance_findings
 from ..meeting import AttachmentItem, Meeting, ProceduralItem, ReportItem
 from ..models import Classification, Report
 from ..theme import Theme
-from ..pdfmerge import is_tagged
 from ..validation import explain, validate
 from .cache import CheckedReports
 from .consistency import PackWarning, pack_warnings, this_meeting
@@ -127,8 +126,6 @@ def load_meeting(path: str | Path, theme: Theme | str | Path | None = None, *,
     The same report (or attached PDF) listed once as a public item and once as a Part B item
     is an error: whichever listing is right, the public one would publish exempt content.
     """
-    import pikepdf
-
     theme = resolve_theme(theme)
     data, source = load_file(path)
     meeting = validate(Meeting, data, source)
@@ -158,6 +155,11 @@ def load_meeting(path: str | Path, theme: Theme | str | Path | None = None, *,
                 problems.append(_at(source, where + ("pdf",), f"attached PDF not found: {spec.pdf}"))
                 continue
             raw = file.read_bytes()
+            # Imported only for an attached PDF: 0.05 s that a pack's rebuild spends before its renders are asked for.
+            import pikepdf
+
+            from ..pdfmerge import is_tagged
+
             try:
                 with pikepdf.open(io.BytesIO(raw)) as pdf:
                     pages = len(pdf.pages)
