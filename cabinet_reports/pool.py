@@ -166,17 +166,21 @@ class WarmPool:
 def warm_up(theme_dir: str | None = None, gated: bool = False) -> None:
     """Make a new worker ready to render: imports, the theme, a first layout (runs in the worker).
 
+    Only in a pool worker process, one task at a time: it makes WeasyPrint keep parsed theme
+    stylesheets for the process (renderers.pdf_worker.keep_stylesheets), which a process
+    rendering on several threads must not do.
+
     A worker's first render used to pay for more than imports: the theme (theme.yaml, the
     templates), fontconfig and Pango's first use of the theme's fonts — about as much again as
-    the render itself. A ``gated`` warm-up first waits for the
-    pool's gate (GATE_WAIT seconds at most); the first worker's warm-up, not gated, opens it when
-    it is done, even if it failed (and :meth:`WarmPool.warm_rest` when the reports are loaded,
-    if that is sooner).
+    the render itself. A ``gated`` warm-up first waits for the pool's gate (GATE_WAIT seconds
+    at most), and imports python-docx too; the first worker's warm-up, not gated, opens the
+    gate when it is done, even if it failed (and :meth:`WarmPool.warm_rest` when the reports
+    are loaded, if that is sooner).
     """
     if gated and _GATE is not None:
         _through(_GATE)
     try:
-        _warm_up(theme_dir)
+        _warm_up(theme_dir, docx=gated)
     finally:
         if not gated and _GATE is not None:
             open_gate(_GATE)
@@ -193,10 +197,13 @@ def _through(gate) -> None:
         gate.release()
 
 
-def _warm_up(theme_dir: str | None) -> None:
-    # Not python-docx (0.3 s of a warm-up): a rebuild with fewer reports to render than workers
-    # makes their DOCX in the build's own process (pack.items.render_reports), and the first
-    # DOCX a worker makes in a larger build imports it then, at the same cost.
+def _warm_up(theme_dir: str | None, docx: bool = True) -> None:
+    # The first worker's leaves out python-docx (0.3 s): a rebuild with one report to render
+    # waits for that worker, which then lays it out while the build's own process makes the
+    # DOCX (pack.items.render_reports). The later, gated, warm-ups are off that path.
+    if docx:
+        from . import docx_tools  # noqa: F401
+        from .renderers import docx as _docx  # noqa: F401
     from . import pdfmerge  # noqa: F401 - imported for its import time
     from .api import resolve_theme
     from .cache_folder import keep_compiled

@@ -455,9 +455,33 @@ def test_a_rebuild_with_fewer_renders_than_workers_makes_their_docx_here_while_a
     change("b")  # a's render now comes from the cache: its halves were stored as one
     build_pack(meeting, tmp_path / "out", cache=cache)
     assert here[1:] == [("b.yaml", os.getpid())]
+    change("d")  # the Part B item: no web page, and its halves must still be one render
+    build_pack(meeting, tmp_path / "out", cache=cache)
+    assert here[2:] == [("d.yaml", os.getpid())]
     monkeypatch.undo()
     build_pack(meeting, tmp_path / "fresh", jobs=1, cache=False)
     assert outputs(tmp_path / "out") == outputs(tmp_path / "fresh")
+
+
+def test_a_report_saved_again_while_its_pack_is_built_is_refused_not_rendered(tmp_path):
+    """A render checks that the report's text is the one the build loaded (ReportJob.digest):
+    otherwise its cache key and checks, and the DOCX the build's own process makes from the
+    same file, would be of another version than its PDF."""
+    from cabinet_reports.errors import InputError
+    from cabinet_reports.loader import load_file
+    from cabinet_reports.pack.items import ReportJob, render_report_pdf, render_report_rest
+
+    meeting = small_meeting(tmp_path, {"a": "Text of report a."})
+    report = meeting.parent / "a.yaml"
+    loaded = load_file(report)[1].digest
+    job = ReportJob(str(report), {"status": "public"}, None, "0", digest=loaded)
+    assert render_report_rest(job)[0][:2] == b"PK"
+    report.write_text(report.read_text(encoding="utf-8").replace("Text of report a.", "Saved again."),
+                      encoding="utf-8")
+    for render in (render_report_pdf, render_report_rest):
+        with pytest.raises(InputError, match="changed while the pack was being built") as raised:
+            render(job)
+        assert raised.value.problems[0].file == str(report)
 
 
 def _spied(start, cls, spy, *args):
@@ -526,6 +550,12 @@ def test_a_rebuild_on_the_pool_lays_nothing_out_in_the_builds_own_process(tmp_pa
                                                                      f"Text of report {name}, changed."), encoding="utf-8")
     again = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
     assert again.stdout.split() == ["False"], again.stderr
+    # One changed report: its DOCX and web draft are made in the build's own process, which
+    # still never imports WeasyPrint.
+    report = tmp_path / "a.yaml"
+    report.write_text(report.read_text(encoding="utf-8").replace("changed.", "changed again."), encoding="utf-8")
+    once = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+    assert once.stdout.split() == ["False"], once.stderr
     fresh = tmp_path / "fresh"
     from cabinet_reports.pack import build_pack
 
@@ -573,7 +603,7 @@ def test_later_workers_warm_up_once_the_first_is_ready_or_the_reports_are_loaded
     from cabinet_reports import pool
 
     ran = []
-    monkeypatch.setattr(pool, "_warm_up", lambda theme_dir: ran.append(theme_dir))
+    monkeypatch.setattr(pool, "_warm_up", lambda theme_dir, docx: ran.append((theme_dir, docx)))
     monkeypatch.setattr(pool, "_GATE", threading.Semaphore(0))
     later = threading.Thread(target=pool.warm_up, args=("later", True), daemon=True)
     later.start()
@@ -583,10 +613,12 @@ def test_later_workers_warm_up_once_the_first_is_ready_or_the_reports_are_loaded
     finally:
         pool.warm_up("first")
     later.join(10)
-    assert not later.is_alive() and ran == ["first", "later"]
+    # The first leaves python-docx out (the DOCX of a one-change rebuild is made in the build's
+    # own process); the later ones, off that rebuild's path, import it.
+    assert not later.is_alive() and ran == [("first", False), ("later", True)]
     assert pool._GATE.acquire(blocking=False)  # left open for a third worker
 
-    def fails(theme_dir):
+    def fails(theme_dir, docx):
         raise RuntimeError("a theme that does not load")
 
     monkeypatch.setattr(pool, "_GATE", threading.Semaphore(0))

@@ -326,6 +326,7 @@ def test_weasyprints_html_parser_builds_each_scanning_regex_once_and_parses_the_
     """tinyhtml5 2.1 caches each regex its input stream scans with under the regex itself, so
     every lookup missed and built it again (about 40 % of parsing a report's HTML). Mended,
     the second parse of a report builds none, and its tree is the one tinyhtml5 parses alone."""
+    import re
     import xml.etree.ElementTree as ET
 
     import tinyhtml5
@@ -339,15 +340,53 @@ def test_weasyprints_html_parser_builds_each_scanning_regex_once_and_parses_the_
     html = render_html(build(report, theme), theme, render_options(report))
     monkeypatch.setattr(inputstream, "characters_until_regex", {})  # as tinyhtml5 starts
     pdf._mend_html_parser.cache_clear()
+    built = []
+    missing = pdf._CharacterRuns.__missing__
+    monkeypatch.setattr(pdf._CharacterRuns, "__missing__", lambda self, key: (built.append(key), missing(self, key))[1])
     try:
         plain = ET.tostring(tinyhtml5.parse(html))
-        assert not any(isinstance(key, tuple) and isinstance(key[0], frozenset)
-                       for key in inputstream.characters_until_regex), "tinyhtml5 caches under its lookup key now: the mend can go"
+        keys = list(inputstream.characters_until_regex)
+        assert keys and all(isinstance(key[0], re.Pattern) for key in keys), \
+            "tinyhtml5 caches under its lookup key now: the mend can go"
         pdf._mend_html_parser()
-        cache = inputstream.characters_until_regex
-        assert isinstance(cache, pdf._CharacterRuns)
+        assert isinstance(inputstream.characters_until_regex, pdf._CharacterRuns)
+        assert ET.tostring(tinyhtml5.parse(html)) == plain and built
+        built.clear()
         assert ET.tostring(tinyhtml5.parse(html)) == plain
-        built = len(cache)
-        assert ET.tostring(tinyhtml5.parse(html)) == plain and len(cache) == built > 0
+        assert built == []  # every regex of the second parse came from the cache
     finally:
         pdf._mend_html_parser.cache_clear()  # the next weasy_html mends the restored cache again
+
+
+def test_the_html_parser_mend_leaves_a_tinyhtml5_it_does_not_know_as_it_is(monkeypatch):
+    """A tinyhtml5 whose cache works, or whose input stream scans some other way, keeps its own
+    cache: the mend is a speed-up, never a reason for a render to fail."""
+    from tinyhtml5 import inputstream
+
+    from cabinet_reports.renderers import pdf
+
+    def mended_with(chars_until):
+        own: dict = {}
+        monkeypatch.setattr(inputstream, "characters_until_regex", own)
+        monkeypatch.setattr(inputstream.HTMLUnicodeInputStream, "chars_until", chars_until)
+        pdf._mend_html_parser.cache_clear()
+        pdf._mend_html_parser()
+        return inputstream.characters_until_regex is not own
+
+    real = inputstream.HTMLUnicodeInputStream.chars_until
+
+    def fixed(self, characters, opposite=False):  # as tinyhtml5 means to: the entry under its key
+        result = real(self, characters, opposite)
+        inputstream.characters_until_regex[(characters, opposite)] = object()
+        return result
+
+    def changed(self, characters):  # another signature
+        raise TypeError("chars_until() takes 2 positional arguments")
+
+    try:
+        assert not mended_with(fixed)
+        assert not mended_with(changed)
+        assert mended_with(real)
+    finally:
+        monkeypatch.undo()
+        pdf._mend_html_parser.cache_clear()

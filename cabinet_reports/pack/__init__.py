@@ -59,7 +59,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-from ..api import output_stem, render_options, resolve_theme
+from ..api import _source_of, output_stem, render_options, resolve_theme
 from ..atomic import check_folder, check_targets, write_folder
 from ..cache_folder import keep_compiled
 from ..errors import CabinetReportsError, InputError, Problem
@@ -307,10 +307,12 @@ def _make(pairs: list[tuple[Path, Path]], outdir: Path, theme: Theme, published_
             continue
         for item in m.loaded.items:
             if item.kind == "report":
+                source = _source_of(item.report)
                 jobs_by_key[m.keys[item.number]] = ReportJob(
                     str(item.path), item.report.classification.model_dump(mode="json"),
                     _user_theme_dir(theme), _epoch(),
-                    agenda_item_options(item, m.loaded.meeting), webs[item.number])
+                    agenda_item_options(item, m.loaded.meeting), webs[item.number],
+                    source.digest if source is not None else None)
     if warm is not None and (jobs_by_key or any(m.outputs is None for m in meetings)):
         # The reports are loaded and there is work: the other workers may warm up (if the first has not let them).
         warm.warm_rest()

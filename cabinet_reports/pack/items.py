@@ -4,9 +4,10 @@ Takes the report items of one or more meetings; gives, for each, a :class:`Rende
 its PDF laid out once *without page numbers* (the pack draws them later, see
 :mod:`.furniture`), its page count from that same layout, its DOCX, and for a public item the
 draft of its web page (:mod:`.web` puts the pack's shared fonts into it). All are made from
-the one numbered document the worker builds, on the worker, and cached together; with fewer
-renders than warm workers, the DOCX and the draft are made in the build's own process from the
-same report while the worker lays it out (:func:`render_reports`).
+the one numbered document the worker builds, on the worker, and cached together. For a
+rebuild's one or two renders with a warm worker to spare, the DOCX and the draft are made in
+the build's own process while the worker lays the report out, from the same text numbered
+again (deterministic: the same bytes; :func:`render_reports`).
 
 A render runs wherever the executor puts it: in this process (few reports), in a local pool
 of worker processes (``--jobs``), or on any ``concurrent.futures.Executor`` — a Dask cluster's
@@ -22,15 +23,19 @@ import os
 from concurrent.futures import Executor, Future
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Mapping, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Protocol
 
-from ..models import Classification
+from ..models import Classification, Report
 from ..pool import PARALLEL_THRESHOLD, WarmPool, local_pool, stop_pool
 from ..renderers.html import Draft
 from .cache import Cache, decode, encode
 
-__all__ = ["Progress", "RenderedReport", "ReportJob", "WarmPool", "local_pool", "render_report_job", "render_report_pdf",
-           "render_report_rest", "render_reports"]
+if TYPE_CHECKING:
+    from ..document import Document
+    from ..theme import Theme
+
+__all__ = ["SPLIT_AT_MOST", "Progress", "RenderedReport", "ReportJob", "WarmPool", "local_pool", "render_report_job",
+           "render_report_pdf", "render_report_rest", "render_reports"]
 
 
 class Progress(Protocol):
@@ -48,6 +53,11 @@ class _NoProgress:
         pass
 
 
+# A rebuild's renders split between a worker (the PDF) and the build's process (the DOCX and
+# web draft) when there are at most this many (and a warm worker more): see render_reports.
+SPLIT_AT_MOST = 2
+
+
 # --------------------------------------------------------------------------- the job
 @dataclass(frozen=True)
 class ReportJob:
@@ -59,6 +69,9 @@ class ReportJob:
     epoch: str  # the caller's SOURCE_DATE_EPOCH ("" if unset): the moment every date of the render is stamped with
     agenda_item: dict | None = None  # its place on the agenda (load.agenda_item_options): number and stamp
     web: dict | None = None  # a public item's web page: {"back": [address, text]} of its link to the agenda
+    # The digest of the text the build loaded (loader.Source.digest), or None: a file saved again
+    # since is refused, not rendered, so every output of the item comes from the text checked.
+    digest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -116,8 +129,9 @@ def render_report_pdf(job: ReportJob) -> tuple[bytes, int]:
 def render_report_rest(job: ReportJob) -> tuple[bytes, Draft | None]:
     """Render one report item's DOCX and its web draft (None for a Part B item's job, which asks none).
 
-    The rest of :func:`render_report_job` beside :func:`render_report_pdf`: the same numbered
-    document, so together they make the same bytes. Never imports WeasyPrint.
+    The rest of :func:`render_report_job` beside :func:`render_report_pdf`: the report is
+    numbered again from the same text (``ReportJob.digest``), and numbering is deterministic,
+    so together they make the same bytes. Never imports WeasyPrint.
     """
     from ..renderers import source_date
 
@@ -125,10 +139,11 @@ def render_report_rest(job: ReportJob) -> tuple[bytes, Draft | None]:
         return _docx_and_web(job, *_numbered(job))
 
 
-def _numbered(job: ReportJob) -> tuple:
+def _numbered(job: ReportJob) -> tuple[Theme, Report, Document]:
     """Load, validate and number a job's report: return its theme, its report and its numbered document."""
-    from ..api import build, load_report, resolve_theme
+    from ..api import _source_of, build, load_report, resolve_theme
     from ..cache_folder import keep_compiled
+    from ..errors import InputError, Problem
     from .load import _with_classification, for_agenda_item, stamp_document
 
     # The worker's one Theme for that folder (until a theme file changes): a new Theme per
@@ -136,6 +151,12 @@ def _numbered(job: ReportJob) -> tuple:
     # Started by make-report, it loads them compiled, as the build's own process does.
     theme = resolve_theme(job.theme_dir, compiled_cache=keep_compiled())
     report = load_report(job.path, theme)
+    source = _source_of(report)
+    if job.digest is not None and source is not None and source.digest != job.digest:
+        # Saved again while the pack was being built: its cache key, its checks and (with the
+        # DOCX made in the build's process) its other outputs are of the text loaded before.
+        raise InputError(Problem("the file changed while the pack was being built: build the pack again",
+                                 job.path))
     classification = Classification(**job.classification)
     if report.classification != classification:
         report = _with_classification(report, classification)
@@ -147,7 +168,7 @@ def _numbered(job: ReportJob) -> tuple:
     return theme, report, doc
 
 
-def _pdf(theme, report, doc) -> tuple[bytes, int]:
+def _pdf(theme: Theme, report: Report, doc: Document) -> tuple[bytes, int]:
     from ..api import render_options
     from ..renderers.pdf import layout, write_tagged_pdf
 
@@ -155,7 +176,7 @@ def _pdf(theme, report, doc) -> tuple[bytes, int]:
     return write_tagged_pdf(document, doc.date), len(document.pages)
 
 
-def _docx_and_web(job: ReportJob, theme, report, doc) -> tuple[bytes, Draft | None]:
+def _docx_and_web(job: ReportJob, theme: Theme, report: Report, doc: Document) -> tuple[bytes, Draft | None]:
     from ..api import render_options
     from ..errors import CabinetReportsError
     from ..renderers import get_renderer
@@ -241,7 +262,9 @@ def render_reports(jobs: Mapping[str, ReportJob], cache: Cache | None, executor:
     Identical jobs (the same report in two meetings of a batch) share one key and one render.
     ``meanwhile`` runs in this process once every render is submitted, before waiting for
     them: work that needs no page count is done while the workers lay the reports out.
-    ``warm`` is a pool started before loading (:class:`WarmPool`), used if there is one.
+    ``warm`` is a pool started before loading (:class:`WarmPool`), used if there is one; with
+    at most SPLIT_AT_MOST renders and a warm worker to spare, its workers make only the PDFs
+    and this process the DOCX and web drafts, after ``meanwhile``.
     """
     done: dict[str, RenderedReport] = {}
     todo = []
@@ -259,10 +282,11 @@ def render_reports(jobs: Mapping[str, ReportJob], cache: Cache | None, executor:
                 pass
         todo.append((key, job))
     if todo:
-        # Fewer renders than warm workers (a rebuild after one report changed): a worker lays
-        # each out and writes its PDF, and this process, otherwise waiting, makes its DOCX and
-        # web draft meanwhile. They were 0.15-0.25 s of the one render a rebuild waits for.
-        split = warm is not None and len(todo) < len(warm.ready)
+        # A render or two, and a warm worker to spare (a rebuild after one report changed): a
+        # worker lays each out and writes its PDF, and this process, otherwise waiting, makes
+        # its DOCX and web draft meanwhile (0.15-0.25 s of the one render a rebuild waits for).
+        # Not for more: this process makes them one after another, after `meanwhile`.
+        split = executor is None and warm is not None and len(todo) <= min(SPLIT_AT_MOST, len(warm.ready) - 1)
         with executor_for(executor, workers, len(todo), warm) as runner:
             futures = [(key, job, runner.submit(render_report_pdf if split else render_report_job, job))
                        for key, job in todo]

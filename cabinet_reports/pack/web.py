@@ -14,7 +14,9 @@ in the same journalled folder switch as every other output.
   ``render --format html`` makes it (ids such as ``cr1`` are per document, hence one page per
   item), beside its PDF in ``items/``, with a link back to the agenda page, and numbered as its
   PDF and DOCX are: the pack's item number and the "Agenda Item N" stamp. The item's render
-  drafts it (:func:`web_jobs` says what it needs), on a worker and cached with its PDF and DOCX.
+  drafts it (:func:`web_jobs` says what it needs), on a worker (or, for a rebuild's one or two
+  renders, in the build's own process while a worker lays the report out), cached with its PDF
+  and DOCX.
 
 All pages share one font subset (:func:`cabinet_reports.renderers.html.finish_pages`): about
 0.4 s of CPU for the pack instead of for every page; through the pack's :class:`~.cache.Memo`,

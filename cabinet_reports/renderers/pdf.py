@@ -196,8 +196,9 @@ def _mend_html_parser() -> None:
     """Put :class:`_CharacterRuns` in place of tinyhtml5's regex cache, if its own misses (once per process).
 
     The miss is seen, not assumed: one scan of a probe string must leave the key it was
-    looked up by in the cache, else the cache is replaced. A tinyhtml5 that caches as it
-    means to keeps its own.
+    looked up by in the cache, else the cache is replaced, and a second scan must then find
+    its entry there, else tinyhtml5's own is put back. A tinyhtml5 that caches as it means to,
+    or scans some other way, keeps its own: the mend is only ever a speed-up.
     """
     try:
         from tinyhtml5 import inputstream
@@ -206,10 +207,15 @@ def _mend_html_parser() -> None:
     cache = getattr(inputstream, "characters_until_regex", None)
     if type(cache) is not dict:
         return
-    probe, key = inputstream.HTMLUnicodeInputStream("ab"), frozenset("b")
-    if probe.chars_until(key) != "a" or (key, False) in cache:
-        return
-    inputstream.characters_until_regex = _CharacterRuns()
+    key = frozenset("b")
+    try:
+        if inputstream.HTMLUnicodeInputStream("ab").chars_until(key) != "a" or (key, False) in cache:
+            return
+        inputstream.characters_until_regex = mended = _CharacterRuns()
+        if inputstream.HTMLUnicodeInputStream("ab").chars_until(key) != "a" or (key, False) not in mended:
+            inputstream.characters_until_regex = cache
+    except Exception:  # noqa: BLE001 - another tinyhtml5 than the one this mends: leave it as it is
+        inputstream.characters_until_regex = cache
 
 
 _font_configs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
