@@ -363,26 +363,7 @@ def test_a_pack_of_several_reports_renders_numbers_and_merges_on_its_own_warm_po
     from cabinet_reports.pack import build_pack, items
 
     meeting = small_meeting(tmp_path, {n: f"Text of report {n}." for n in "abcd"}, part_b=part_b)
-    submitted = []
-
-    class Spy(Executor):
-        def __init__(self, pool):
-            self.pool = pool
-
-        def submit(self, fn, /, *args, **kwargs):
-            submitted.append(fn.__name__)
-            return self.pool.submit(fn, *args, **kwargs)
-
-        def shutdown(self, wait=True, *, cancel_futures=False):
-            self.pool.shutdown(wait=wait, cancel_futures=cancel_futures)
-
-    start = items.WarmPool.start.__func__
-
-    def spied(cls, executor, jobs, reports, theme_dir=None):
-        warm = start(cls, executor, jobs, reports, theme_dir)
-        assert warm is not None, "four report items and two CPUs: a warm pool"
-        return dataclasses.replace(warm, pool=Spy(warm.pool))
-
+    submitted: list[str] = []
     opened = []  # who opened the gate of the later workers' warm-ups, after how many tasks
     rest = items.WarmPool.warm_rest
 
@@ -390,7 +371,7 @@ def test_a_pack_of_several_reports_renders_numbers_and_merges_on_its_own_warm_po
         opened.append(("use" if self.used else "loaded", len(submitted)))
         rest(self)
 
-    monkeypatch.setattr(items.WarmPool, "start", classmethod(spied))
+    _spy_on_warm_pools(monkeypatch, submitted)
     monkeypatch.setattr(items.WarmPool, "warm_rest", recorded_rest)
     monkeypatch.setattr(pool, "_usable_cpus", lambda: 2)
     build_pack(meeting, tmp_path / "pooled", cache=False)
@@ -419,21 +400,9 @@ def test_a_rebuild_with_fewer_renders_than_workers_makes_their_docx_here_while_a
     monkeypatch.setattr(pool, "_usable_cpus", lambda: 2)
     build_pack(meeting, tmp_path / "out", cache=cache)  # four renders: whole jobs on the workers
 
-    submitted, here = [], []
-
-    class Spy(Executor):
-        def __init__(self, pool):
-            self.pool = pool
-
-        def submit(self, fn, /, *args, **kwargs):
-            submitted.append(fn.__name__)
-            return self.pool.submit(fn, *args, **kwargs)
-
-        def shutdown(self, wait=True, *, cancel_futures=False):
-            self.pool.shutdown(wait=wait, cancel_futures=cancel_futures)
-
-    start = items.WarmPool.start.__func__
-    monkeypatch.setattr(items.WarmPool, "start", classmethod(lambda cls, *args: _spied(start, cls, Spy, *args)))
+    submitted: list[str] = []
+    here: list[tuple[str, int]] = []
+    _spy_on_warm_pools(monkeypatch, submitted)
     rest = items.render_report_rest
 
     def recorded_rest(job):
@@ -484,10 +453,32 @@ def test_a_report_saved_again_while_its_pack_is_built_is_refused_not_rendered(tm
         assert raised.value.problems[0].file == str(report)
 
 
-def _spied(start, cls, spy, *args):
-    warm = start(cls, *args)
-    assert warm is not None, "four report items and two CPUs: a warm pool"
-    return dataclasses.replace(warm, pool=spy(warm.pool))
+class _Spy(Executor):
+    """A warm pool's executor that records the name of every function given to it."""
+
+    def __init__(self, pool, submitted: list[str]):
+        self.pool, self.submitted = pool, submitted
+
+    def submit(self, fn, /, *args, **kwargs):
+        self.submitted.append(fn.__name__)
+        return self.pool.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait=True, *, cancel_futures=False):
+        self.pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+
+def _spy_on_warm_pools(monkeypatch, submitted: list[str]) -> None:
+    """Make every WarmPool the build starts record what it is given in ``submitted``."""
+    from cabinet_reports.pack import items
+
+    start = items.WarmPool.start.__func__
+
+    def spied(cls, *args):
+        warm = start(cls, *args)
+        assert warm is not None, "four report items and two CPUs: a warm pool"
+        return dataclasses.replace(warm, pool=_Spy(warm.pool, submitted))
+
+    monkeypatch.setattr(items.WarmPool, "start", classmethod(spied))
 
 
 EARLY = """
