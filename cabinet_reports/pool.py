@@ -214,10 +214,13 @@ def _warm_up(theme_dir: str | None, docx: bool = True) -> None:
 
     pdf.warm_up()
     # One report at a time, on one thread: the theme's stylesheet, in every report's HTML, is
-    # parsed once (about 0.025 s of each report's layout), as in make-report render's worker.
+    # parsed once, as in make-report render's worker; parsed again, it also registered its
+    # @font-face fonts with the worker's font configuration again, four for each report.
     keep_stylesheets()
     theme = resolve_theme(theme_dir, compiled_cache=keep_compiled())
     footer_box(theme, "style.css")  # one page laid out with the theme's stylesheet and fonts
+    if docx:
+        docx_tools.open_reference(theme.find("reference.docx"))
     # What is loaded now lives as long as the worker: out of the collector's reach, each older-
     # generation collection during a render walks only the render's own objects (as the PDF
     # worker does, renderers/pdf_worker.py).
