@@ -198,12 +198,6 @@ def _through(gate) -> None:
 
 
 def _warm_up(theme_dir: str | None, docx: bool = True) -> None:
-    # The first worker's leaves out python-docx (0.3 s): a rebuild with one report to render
-    # waits for that worker, which then lays it out while the build's own process makes the
-    # DOCX (pack.items.render_reports). The later, gated, warm-ups are off that path.
-    if docx:
-        from . import docx_tools  # noqa: F401
-        from .renderers import docx as _docx  # noqa: F401
     from . import pdfmerge  # noqa: F401 - imported for its import time
     from .api import resolve_theme
     from .cache_folder import keep_compiled
@@ -220,6 +214,12 @@ def _warm_up(theme_dir: str | None, docx: bool = True) -> None:
     theme = resolve_theme(theme_dir, compiled_cache=keep_compiled())
     footer_box(theme, "style.css")  # one page laid out with the theme's stylesheet and fonts
     if docx:
+        # Not in the first worker's (0.3 s): a rebuild with one report to render waits for that
+        # worker, which then lays it out while the build's own process makes the DOCX
+        # (pack.items.render_reports). The later, gated, warm-ups are off that path.
+        from . import docx_tools
+        from .renderers import docx as _docx  # noqa: F401 - the renderer every job runs
+
         docx_tools.open_reference(theme.find("reference.docx"))
     # What is loaded now lives as long as the worker: out of the collector's reach, each older-
     # generation collection during a render walks only the render's own objects (as the PDF
